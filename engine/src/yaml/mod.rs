@@ -1,0 +1,8 @@
+//! YAML as Salt reads it, with a position on every node.
+
+mod load;
+mod node;
+mod scalar;
+
+pub use load::load;
+pub use node::{Map, Node, Value};
