@@ -6,3 +6,4 @@ mod scalar;
 
 pub use load::load;
 pub use node::{Map, Node, Value};
+pub use scalar::resolve_plain;

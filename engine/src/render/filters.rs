@@ -1,0 +1,172 @@
+//! Salt's serializer filters: `yaml`, `json`, `yaml_encode`, `yaml_dquote`,
+//! `load_yaml`, `load_json`, and a few of its data filters.
+//!
+//! Their output matches Salt's: `yaml` is PyYAML's flow style on one line,
+//! `json` is Python's `json.dumps` (`", "` and `": "` separators).
+
+use std::sync::Arc;
+
+use minijinja::value::{Kwargs, Value};
+use minijinja::{Environment, Error, ErrorKind};
+
+use crate::source::Source;
+use crate::yaml;
+
+pub fn register(env: &mut Environment<'static>) {
+    env.add_filter("yaml", |v: Value| -> Result<Value, Error> { Ok(Value::from_safe_string(flow_yaml(&to_json(&v)?))) });
+    env.add_filter("yaml_encode", |v: Value| -> Result<Value, Error> { Ok(Value::from_safe_string(flow_yaml(&to_json(&v)?))) });
+    env.add_filter("yaml_dquote", |v: String| Value::from_safe_string(double_quoted(&v)));
+    env.add_filter("yaml_squote", |v: String| Value::from_safe_string(single_quoted(&v)));
+    env.add_filter("json", |v: Value, kwargs: Kwargs| -> Result<Value, Error> {
+        let sort: Option<bool> = kwargs.get("sort_keys")?;
+        kwargs.assert_all_used()?;
+        let mut data = to_json(&v)?;
+        if sort.unwrap_or(false) {
+            data = sorted(data);
+        }
+        Ok(Value::from_safe_string(python_json(&data)))
+    });
+    env.add_filter("load_yaml", |text: String| -> Result<Value, Error> {
+        let source: Arc<Source> = Source::new("<load_yaml>", text);
+        let node = yaml::load(&source).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.headline()))?;
+        Ok(node.map_or(Value::from(()), |n| Value::from_serialize(n.to_json())))
+    });
+    env.add_filter("load_json", |text: String| -> Result<Value, Error> {
+        let data: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+        Ok(Value::from_serialize(data))
+    });
+    env.add_filter("to_bool", |v: Value| -> bool {
+        match v.as_str() {
+            Some(s) => matches!(s.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"),
+            None => v.is_true(),
+        }
+    });
+    env.add_filter("unique", |v: Vec<Value>| -> Vec<Value> {
+        let mut out: Vec<Value> = Vec::new();
+        for item in v {
+            if !out.contains(&item) {
+                out.push(item);
+            }
+        }
+        out
+    });
+    env.add_filter("traverse", |v: Value, path: String, default: Option<Value>| -> Value {
+        super::lookup::traverse(&v, &path, ":").unwrap_or_else(|| default.unwrap_or(Value::from(())))
+    });
+}
+
+fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(v).map_err(|e| Error::new(ErrorKind::BadSerialization, e.to_string()))
+}
+
+fn sorted(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().collect())
+        }
+        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// Python's `json.dumps` with its default separators.
+pub fn python_json(v: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match v {
+        J::Array(items) => format!("[{}]", items.iter().map(python_json).collect::<Vec<_>>().join(", ")),
+        J::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", J::String(k.clone()), python_json(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// PyYAML's `safe_dump(v, default_flow_style=True)`, stripped, as Salt's
+/// `yaml` filter returns it.
+pub fn flow_yaml(v: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match v {
+        J::Null => "null".into(),
+        J::Bool(b) => b.to_string(),
+        J::Number(n) => n.to_string(),
+        J::String(s) => flow_scalar(s),
+        J::Array(items) => format!("[{}]", items.iter().map(flow_yaml).collect::<Vec<_>>().join(", ")),
+        J::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", flow_scalar(k), flow_yaml(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A string as PyYAML writes it in flow context: plain when it would read
+/// back as the same string, else quoted.
+fn flow_scalar(s: &str) -> String {
+    if s.contains(['\n', '\t', '\r']) || s.chars().any(|c| c.is_control()) {
+        return double_quoted(s);
+    }
+    let plain_ok = !s.is_empty()
+        && matches!(yaml::resolve_plain(s), yaml::Value::Str(_))
+        && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@` ".contains(c))
+        && !s.ends_with([' ', ':'])
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.contains([',', '[', ']', '{', '}']);
+    if plain_ok {
+        s.to_string()
+    } else {
+        single_quoted(s)
+    }
+}
+
+fn single_quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn yaml_is_pyyaml_flow_style() {
+        assert_eq!(flow_yaml(&json!({"a": 1, "b": ["x", "yes", "0644"]})), "{a: 1, b: [x, 'yes', '0644']}");
+        assert_eq!(flow_yaml(&json!("host=pgdb1 port=5432")), "host=pgdb1 port=5432");
+        assert_eq!(flow_yaml(&json!("a: b")), "'a: b'");
+        assert_eq!(flow_yaml(&json!("it's")), "it's");
+        assert_eq!(flow_yaml(&json!("'q'")), "'''q'''");
+        assert_eq!(flow_yaml(&json!("two\nlines")), "\"two\\nlines\"");
+        assert_eq!(flow_yaml(&json!(null)), "null");
+    }
+
+    #[test]
+    fn json_is_python_json_dumps() {
+        assert_eq!(python_json(&json!({"a": [1, 2], "b": "x"})), "{\"a\": [1, 2], \"b\": \"x\"}");
+    }
+}

@@ -1,0 +1,95 @@
+use super::*;
+use serde_json::json;
+
+fn ctx() -> HostContext {
+    HostContext::new(
+        "base",
+        &json!({"id": "pgdb1", "host": "pgdb1", "os_family": "Debian"}),
+        &json!({"postgres": {"writer": "pgdb1", "query": "pgdb2"}, "dbs": ["a", "b"]}),
+        None,
+    )
+}
+
+fn render(text: &str) -> Result<String, Error> {
+    let r = Renderer::new(vec![]);
+    r.render_sls(&Source::new("web/init.sls", text), "web", &ctx())
+}
+
+#[test]
+fn salt_settings_keep_newline_and_whitespace() {
+    assert_eq!(render("a\n{% if true %}\nb\n{% endif %}\n").unwrap(), "a\n\nb\n\n");
+}
+
+#[test]
+fn grains_pillar_and_naming_variables() {
+    let out = render("{{ grains['host'] }} {{ pillar.postgres.writer }} {{ sls }} {{ slspath }} {{ tpldir }} {{ saltenv }}").unwrap();
+    assert_eq!(out, "pgdb1 pgdb1 web web web base");
+}
+
+#[test]
+fn python_methods_and_salt_functions() {
+    let out = render(
+        "{{ pillar.get('postgres:query') }} {{ salt['pillar.get']('postgres:writer', 'x') }} \
+         {{ salt['pillar.get']('nope:deeper') }}|{{ salt['grains.get']('os_family') }} \
+         {% for k, v in pillar.postgres.items() %}{{ k }}={{ v }};{% endfor %} \
+         {{ 'pgdb1'.startswith('pg') }} {{ pillar.postgres.get('none', 'd') }}",
+    )
+    .unwrap();
+    assert_eq!(out, "pgdb2 pgdb1 |Debian writer=pgdb1;query=pgdb2; True d");
+}
+
+#[test]
+fn host_in_list_as_the_seed_writes_it() {
+    let out = render("{% if grains['host'] in [pillar['postgres']['query']] %}standby{% else %}writer{% endif %}").unwrap();
+    assert_eq!(out, "writer");
+}
+
+#[test]
+fn serializer_filters() {
+    assert_eq!(render("{{ pillar.dbs | yaml }}").unwrap(), "[a, b]");
+    assert_eq!(render("{{ pillar.postgres | json }}").unwrap(), "{\"writer\": \"pgdb1\", \"query\": \"pgdb2\"}");
+}
+
+#[test]
+fn undefined_variables_are_errors_with_a_place() {
+    let err = render("a: 1\nb: {{ nope }}\n").unwrap_err();
+    let Error::Jinja { span: Some(span), template, message } = err else { panic!() };
+    assert_eq!(template, "web/init.sls");
+    assert_eq!(span.to_string(), "web/init.sls:2:7");
+    assert!(message.contains("undefined"), "{message}");
+}
+
+#[test]
+fn syntax_errors_have_a_place() {
+    let err = render("a: 1\n{% if %}\n").unwrap_err();
+    let Error::Jinja { span: Some(span), .. } = err else { panic!() };
+    assert_eq!(span.line, 2);
+}
+
+#[test]
+fn includes_resolve_in_the_roots_and_relative() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("web")).unwrap();
+    std::fs::write(dir.path().join("web/map.jinja"), "{% set port = 6432 %}").unwrap();
+    std::fs::write(dir.path().join("top.jinja"), "{% macro hi() %}hi{% endmacro %}").unwrap();
+    let r = Renderer::new(vec![dir.path().to_path_buf()]);
+    let src = Source::new(
+        "web/init.sls",
+        "{% from './map.jinja' import port %}{% import 'top.jinja' as t %}{{ port }} {{ t.hi() }}",
+    );
+    assert_eq!(r.render_sls(&src, "web", &ctx()).unwrap(), "6432 hi");
+}
+
+#[test]
+fn file_templates_see_context_over_defaults() {
+    let r = Renderer::new(vec![]);
+    let extra = json!({"restore_cmd": "scp x"}).as_object().unwrap().clone();
+    let src = Source::new("postgres/recovery.conf.j2", "restore_command = '{{ restore_cmd }}'\n");
+    assert_eq!(r.render_file(&src, "postgres", &ctx(), &extra).unwrap(), "restore_command = 'scp x'\n");
+}
+
+#[test]
+fn normalizes_relative_paths() {
+    assert_eq!(normalize("a/b/../c"), "a/c");
+    assert_eq!(normalize("a/./b"), "a/b");
+}
