@@ -1,0 +1,72 @@
+//! A command to run on a host, and what it returned.
+
+/// A shell command line and how to run it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exec {
+    /// The command line, given to `shell -c`.
+    pub cmd: String,
+    pub shell: String,
+    pub runas: Option<String>,
+    pub cwd: Option<String>,
+    pub env: Vec<(String, String)>,
+    pub stdin: Option<Vec<u8>>,
+    /// Seconds; `None` takes the transport's default.
+    pub timeout: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub pid: Option<u32>,
+}
+
+impl Exec {
+    pub fn new(cmd: impl Into<String>) -> Exec {
+        Exec {
+            cmd: cmd.into(),
+            shell: "/bin/bash".into(),
+            runas: None,
+            cwd: None,
+            env: Vec::new(),
+            stdin: None,
+            timeout: None,
+        }
+    }
+
+    pub fn runas(mut self, user: Option<&str>) -> Exec {
+        self.runas = user.map(str::to_string);
+        self
+    }
+
+    pub fn cwd(mut self, dir: Option<&str>) -> Exec {
+        self.cwd = dir.map(str::to_string);
+        self
+    }
+
+    pub fn stdin(mut self, data: impl Into<Vec<u8>>) -> Exec {
+        self.stdin = Some(data.into());
+        self
+    }
+
+    pub fn timeout(mut self, seconds: Option<u64>) -> Exec {
+        self.timeout = seconds;
+        self
+    }
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.code == 0
+    }
+
+    /// stdout without its trailing newline, as Salt reports it.
+    pub fn stdout_trimmed(&self) -> &str {
+        self.stdout.strip_suffix('\n').unwrap_or(&self.stdout)
+    }
+
+    pub fn stderr_trimmed(&self) -> &str {
+        self.stderr.strip_suffix('\n').unwrap_or(&self.stderr)
+    }
+}

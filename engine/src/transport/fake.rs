@@ -1,0 +1,147 @@
+//! A recording fake host for unit tests: files in a map, commands answered
+//! from a table, every call kept in order. No process, no file system.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::{Exec, FileFact, FileKind, Output, Transport, TransportError, WriteFile};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Call {
+    Exec(Exec),
+    Read(Vec<String>),
+    Write(WriteFile),
+}
+
+#[derive(Default)]
+pub struct Fake {
+    files: Mutex<BTreeMap<String, FileFact>>,
+    answers: Mutex<Vec<(String, Output)>>,
+    calls: Mutex<Vec<Call>>,
+}
+
+impl Fake {
+    pub fn new() -> Fake {
+        Fake::default()
+    }
+
+    /// A regular file owned by root, mode 0644.
+    pub fn file(self, path: &str, content: &str) -> Fake {
+        self.file_with(path, content, 0o644, "root", "root")
+    }
+
+    pub fn file_with(self, path: &str, content: &str, mode: u32, user: &str, group: &str) -> Fake {
+        let fact = FileFact {
+            path: path.into(),
+            kind: FileKind::File,
+            mode,
+            user: user.into(),
+            group: group.into(),
+            size: content.len() as u64,
+            content: Some(content.as_bytes().to_vec()),
+        };
+        self.files.lock().unwrap().insert(path.into(), fact);
+        self
+    }
+
+    pub fn dir(self, path: &str) -> Fake {
+        let fact = FileFact {
+            kind: FileKind::Directory,
+            mode: 0o755,
+            user: "root".into(),
+            group: "root".into(),
+            content: None,
+            ..FileFact::missing(path)
+        };
+        self.files.lock().unwrap().insert(path.into(), fact);
+        self
+    }
+
+    /// Answer commands whose line starts with `prefix` (the longest
+    /// matching prefix wins); unknown commands succeed silently.
+    pub fn answer(self, prefix: &str, code: i32, stdout: &str) -> Fake {
+        let out = Output {
+            code,
+            stdout: stdout.into(),
+            stderr: String::new(),
+            pid: Some(4242),
+        };
+        self.answers.lock().unwrap().push((prefix.into(), out));
+        self
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// The command lines run so far.
+    pub fn commands(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::Exec(e) => Some(e.cmd),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The calls that change the host (writes, and commands not in `probes`).
+    pub fn writes(&self) -> Vec<WriteFile> {
+        self.calls()
+            .into_iter()
+            .filter_map(|c| match c {
+                Call::Write(w) => Some(w),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn content(&self, path: &str) -> Option<String> {
+        let files = self.files.lock().unwrap();
+        files.get(path).and_then(|f| f.content.as_ref()).map(|c| String::from_utf8_lossy(c).into_owned())
+    }
+}
+
+#[async_trait]
+impl Transport for Fake {
+    async fn exec(&self, exec: &Exec) -> Result<Output, TransportError> {
+        self.calls.lock().unwrap().push(Call::Exec(exec.clone()));
+        let answers = self.answers.lock().unwrap();
+        let best = answers
+            .iter()
+            .filter(|(prefix, _)| exec.cmd.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len());
+        Ok(best.map(|(_, out)| out.clone()).unwrap_or(Output {
+            pid: Some(4242),
+            ..Output::default()
+        }))
+    }
+
+    async fn read_files(&self, paths: &[String]) -> Result<Vec<FileFact>, TransportError> {
+        self.calls.lock().unwrap().push(Call::Read(paths.to_vec()));
+        let files = self.files.lock().unwrap();
+        Ok(paths
+            .iter()
+            .map(|p| files.get(p).cloned().unwrap_or_else(|| FileFact::missing(p)))
+            .collect())
+    }
+
+    async fn write_file(&self, write: &WriteFile) -> Result<(), TransportError> {
+        self.calls.lock().unwrap().push(Call::Write(write.clone()));
+        let mut files = self.files.lock().unwrap();
+        let old = files.get(&write.path).cloned();
+        let fact = FileFact {
+            path: write.path.clone(),
+            kind: FileKind::File,
+            mode: write.mode.or(old.as_ref().map(|o| o.mode)).unwrap_or(0o644),
+            user: write.user.clone().or(old.as_ref().map(|o| o.user.clone())).unwrap_or("root".into()),
+            group: write.group.clone().or(old.as_ref().map(|o| o.group.clone())).unwrap_or("root".into()),
+            size: write.content.len() as u64,
+            content: Some(write.content.clone()),
+        };
+        files.insert(write.path.clone(), fact);
+        Ok(())
+    }
+}

@@ -1,0 +1,55 @@
+//! Files on a host: what a read finds, what a write puts.
+
+/// What a path is on the host, read in one probe.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileFact {
+    pub path: String,
+    pub kind: FileKind,
+    /// Permission bits (e.g. 0o640); 0 when missing.
+    pub mode: u32,
+    pub user: String,
+    pub group: String,
+    pub size: u64,
+    /// The content of a regular file.
+    pub content: Option<Vec<u8>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Missing,
+    File,
+    Directory,
+    Symlink,
+    Other,
+}
+
+impl FileFact {
+    pub fn missing(path: &str) -> FileFact {
+        FileFact {
+            path: path.to_string(),
+            kind: FileKind::Missing,
+            mode: 0,
+            user: String::new(),
+            group: String::new(),
+            size: 0,
+            content: None,
+        }
+    }
+
+    pub fn exists(&self) -> bool {
+        self.kind != FileKind::Missing
+    }
+}
+
+/// A file to put in place atomically.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WriteFile {
+    pub path: String,
+    pub content: Vec<u8>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    /// Permission bits; `None` keeps the current file's mode (0644 for a new one).
+    pub mode: Option<u32>,
+    /// Create missing parent directories.
+    pub makedirs: bool,
+}

@@ -1,0 +1,274 @@
+//! The `local` transport: this machine, without ssh (roster `connection: local`).
+//!
+//! Commands run as `shell -c cmd` in their own process group, so a timeout
+//! ends the whole command; files are read and written directly.
+
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::io::AsyncWriteExt;
+
+use super::ids;
+use super::{Exec, FileFact, FileKind, Output, Transport, TransportError, WriteFile};
+
+pub struct Local {
+    /// Seconds a command may take when it sets no timeout of its own.
+    pub timeout: u64,
+}
+
+impl Local {
+    pub fn new(timeout: u64) -> Local {
+        Local { timeout }
+    }
+}
+
+#[async_trait]
+impl Transport for Local {
+    async fn exec(&self, exec: &Exec) -> Result<Output, TransportError> {
+        let mut cmd = match &exec.runas {
+            Some(user) if Path::new("/usr/sbin/runuser").exists() || Path::new("/sbin/runuser").exists() => {
+                let mut c = tokio::process::Command::new("runuser");
+                c.args(["-u", user, "--", &exec.shell, "-c", &exec.cmd]);
+                c
+            }
+            Some(user) => {
+                let mut c = tokio::process::Command::new("su");
+                c.args(["-s", &exec.shell, "-c", &exec.cmd, user]);
+                c
+            }
+            None => {
+                let mut c = tokio::process::Command::new(&exec.shell);
+                c.args(["-c", &exec.cmd]);
+                c
+            }
+        };
+        let home = match &exec.runas {
+            Some(user) => ids::home_of(user),
+            None => std::env::var("HOME").ok(),
+        };
+        if let Some(dir) = exec.cwd.as_ref().or(home.as_ref()) {
+            if exec.cwd.is_some() || Path::new(dir).is_dir() {
+                cmd.current_dir(dir);
+            }
+        }
+        cmd.envs(exec.env.iter().map(|(k, v)| (k, v)))
+            .stdin(if exec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        let mut child = cmd.spawn().map_err(|e| TransportError::Io {
+            path: exec.shell.clone(),
+            message: format!("cannot start: {e}"),
+        })?;
+        let pid = child.id();
+        if let (Some(data), Some(mut stdin)) = (&exec.stdin, child.stdin.take()) {
+            let data = data.clone();
+            tokio::spawn(async move {
+                let _ = stdin.write_all(&data).await;
+            });
+        }
+        let seconds = exec.timeout.unwrap_or(self.timeout);
+        match tokio::time::timeout(Duration::from_secs(seconds), child.wait_with_output()).await {
+            Ok(Ok(out)) => Ok(Output {
+                code: out.status.code().unwrap_or_else(|| 128 + signal_of(&out.status)),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                pid,
+            }),
+            Ok(Err(e)) => Err(TransportError::Broken(format!("waiting for `{}`: {e}", exec.cmd))),
+            Err(_) => {
+                if let Some(pid) = pid {
+                    // The command's own process group: it and everything it started.
+                    unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+                }
+                Err(TransportError::Timeout {
+                    what: format!("`{}`", exec.cmd),
+                    seconds,
+                })
+            }
+        }
+    }
+
+    async fn read_files(&self, paths: &[String]) -> Result<Vec<FileFact>, TransportError> {
+        let paths = paths.to_vec();
+        tokio::task::spawn_blocking(move || paths.iter().map(|p| read_one(p)).collect())
+            .await
+            .map_err(|e| TransportError::Broken(e.to_string()))?
+    }
+
+    async fn write_file(&self, write: &WriteFile) -> Result<(), TransportError> {
+        let write = write.clone();
+        tokio::task::spawn_blocking(move || write_atomically(&write))
+            .await
+            .map_err(|e| TransportError::Broken(e.to_string()))?
+    }
+}
+
+fn signal_of(status: &std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal().unwrap_or(0)
+}
+
+fn io_err(path: &str, e: impl std::fmt::Display) -> TransportError {
+    TransportError::Io {
+        path: path.to_string(),
+        message: e.to_string(),
+    }
+}
+
+pub(crate) fn read_one(path: &str) -> Result<FileFact, TransportError> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileFact::missing(path)),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(FileFact::missing(path)),
+        Err(e) => return Err(io_err(path, e)),
+    };
+    let ft = meta.file_type();
+    let kind = if ft.is_file() {
+        FileKind::File
+    } else if ft.is_dir() {
+        FileKind::Directory
+    } else if ft.is_symlink() {
+        FileKind::Symlink
+    } else {
+        FileKind::Other
+    };
+    let content = match kind {
+        FileKind::File => Some(std::fs::read(path).map_err(|e| io_err(path, e))?),
+        _ => None,
+    };
+    Ok(FileFact {
+        path: path.to_string(),
+        kind,
+        mode: meta.mode() & 0o7777,
+        user: ids::name_of(meta.uid(), false),
+        group: ids::name_of(meta.gid(), true),
+        size: meta.size(),
+        content,
+    })
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Resolve `user`/`group` names to ids, or say which one does not exist.
+pub(crate) fn owner_ids(write_path: &str, user: Option<&str>, group: Option<&str>) -> Result<(Option<u32>, Option<u32>), TransportError> {
+    let uid = match user {
+        Some(u) => Some(ids::id_of(u, false).ok_or_else(|| io_err(write_path, format!("User {u} is not available")))?),
+        None => None,
+    };
+    let gid = match group {
+        Some(g) => Some(ids::id_of(g, true).ok_or_else(|| io_err(write_path, format!("Group {g} is not available")))?),
+        None => None,
+    };
+    Ok((uid, gid))
+}
+
+fn write_atomically(w: &WriteFile) -> Result<(), TransportError> {
+    let path = Path::new(&w.path);
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| io_err(&w.path, "not a file path"))?;
+    if w.makedirs {
+        std::fs::create_dir_all(dir).map_err(|e| io_err(&w.path, e))?;
+    }
+    let (uid, gid) = owner_ids(&w.path, w.user.as_deref(), w.group.as_deref())?;
+    let existing = std::fs::metadata(path).ok();
+    let mode = w.mode.or(existing.as_ref().map(|m| m.mode() & 0o7777)).unwrap_or(0o644);
+    let tmp = dir.join(format!(
+        ".{}.converge-{}-{}",
+        name.to_string_lossy(),
+        std::process::id(),
+        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(&w.content)?;
+        // Ownership as asked, else that of the file being replaced.
+        let keep = existing.as_ref().map(|m| (m.uid(), m.gid()));
+        let (u, g) = (uid.or(keep.map(|k| k.0)), gid.or(keep.map(|k| k.1)));
+        if u.is_some() || g.is_some() {
+            std::os::unix::fs::fchown(&f, u, g)?;
+        }
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        f.sync_data()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_err(&w.path, e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    #[test]
+    fn exec_captures_output_code_and_env() {
+        let mut e = Exec::new("echo out; echo err >&2; echo $GREETING; exit 3");
+        e.env.push(("GREETING".into(), "hi there".into()));
+        let out = rt().block_on(Local::new(10).exec(&e)).unwrap();
+        assert_eq!(out.code, 3);
+        assert_eq!(out.stdout, "out\nhi there\n");
+        assert_eq!(out.stderr, "err\n");
+        assert!(out.pid.is_some());
+    }
+
+    #[test]
+    fn exec_times_out_and_kills_the_group() {
+        let e = Exec::new("sleep 30 & sleep 30").timeout(Some(1));
+        let err = rt().block_on(Local::new(10).exec(&e)).unwrap_err();
+        assert!(matches!(err, TransportError::Timeout { seconds: 1, .. }));
+    }
+
+    #[test]
+    fn writes_atomically_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub dir/it's a file").display().to_string();
+        let local = Local::new(10);
+        let w = WriteFile {
+            path: path.clone(),
+            content: b"x = 'y'\n".to_vec(),
+            user: Some("root".into()),
+            group: None,
+            mode: Some(0o640),
+            makedirs: true,
+        };
+        rt().block_on(local.write_file(&w)).unwrap();
+        let facts = rt().block_on(local.read_files(&[path.clone(), format!("{path}.missing")])).unwrap();
+        assert_eq!(facts[0].kind, FileKind::File);
+        assert_eq!(facts[0].mode, 0o640);
+        assert_eq!(facts[0].user, "root");
+        assert_eq!(facts[0].content.as_deref(), Some(&b"x = 'y'\n"[..]));
+        assert_eq!(facts[1].kind, FileKind::Missing);
+        // Nothing but the file itself is left in the directory.
+        let entries: Vec<_> = std::fs::read_dir(dir.path().join("sub dir")).unwrap().collect();
+        assert_eq!(entries.len(), 1);
+    }
+
+    #[test]
+    fn unknown_user_fails_the_write_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f").display().to_string();
+        let w = WriteFile {
+            path: path.clone(),
+            content: b"x".to_vec(),
+            user: Some("no-such-user-here".into()),
+            group: None,
+            mode: None,
+            makedirs: false,
+        };
+        let err = rt().block_on(Local::new(10).write_file(&w)).unwrap_err();
+        assert!(err.to_string().contains("User no-such-user-here is not available"), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
