@@ -1,10 +1,20 @@
 //! converge's engine. An index of its modules; each opens with why it exists.
 
+pub mod compile;
 pub mod config;
+pub mod diff;
 pub mod error;
+pub mod functions;
 pub mod glob;
+pub mod grains;
+pub mod host;
+pub mod job;
+pub mod pillar;
+pub mod plan;
 pub mod render;
+pub mod report;
 pub mod roster;
+pub mod run;
 pub mod source;
 pub mod transport;
 pub mod tree;

@@ -15,6 +15,7 @@ pub mod local;
 pub mod shell;
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -65,3 +66,14 @@ impl fmt::Display for TransportError {
 }
 
 impl std::error::Error for TransportError {}
+
+/// The transport for a roster entry: `local`, or one ssh connection.
+pub async fn connect(host: &crate::roster::Host, timeout: u64) -> Result<Arc<dyn Transport>, TransportError> {
+    match host.connection {
+        crate::roster::Connection::Local => Ok(Arc::new(local::Local::new(timeout))),
+        crate::roster::Connection::Ssh => Err(TransportError::Connect(format!(
+            "{}: the ssh transport is not available in this build",
+            host.id
+        ))),
+    }
+}

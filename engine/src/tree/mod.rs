@@ -4,7 +4,7 @@
 //! pillar) comes in through `render::HostContext`.
 
 mod high;
-mod sls;
+pub mod sls;
 mod top;
 
 use std::collections::HashMap;
@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use high::{Arg, Decl, High, IdBlock};
+pub use sls::Sls;
 pub use top::Top;
 
 use crate::config::Config;
@@ -42,16 +43,7 @@ impl Tree {
     /// `a.b` → `a/b.sls` or `a/b/init.sls` in the first root that has one;
     /// the path relative to its root comes back as the source's name.
     pub fn find_sls(&self, env: &str, name: &str) -> Result<Option<(PathBuf, String)>, Error> {
-        let rel = name.replace('.', "/");
-        for root in self.config.roots(env)? {
-            for candidate in [format!("{rel}.sls"), format!("{rel}/init.sls")] {
-                let path = root.join(&candidate);
-                if path.is_file() {
-                    return Ok(Some((path, candidate)));
-                }
-            }
-        }
-        Ok(None)
+        Ok(find_sls(self.config.roots(env)?, name))
     }
 
     /// Read an sls as a source.
@@ -84,9 +76,26 @@ impl Tree {
     }
 }
 
+/// `a.b` → `a/b.sls` or `a/b/init.sls` in the first of `roots` that has one.
+pub fn find_sls(roots: &[PathBuf], name: &str) -> Option<(PathBuf, String)> {
+    let rel = name.replace('.', "/");
+    for root in roots {
+        for candidate in [format!("{rel}.sls"), format!("{rel}/init.sls")] {
+            let path = root.join(&candidate);
+            if path.is_file() {
+                return Some((path, candidate));
+            }
+        }
+    }
+    None
+}
+
 /// `salt://a/b?saltenv=dev` → (`a/b`, `dev`).
-fn split_url<'a>(url: &str, env: &'a str) -> (String, &'a str) {
+fn split_url<'a>(url: &'a str, env: &'a str) -> (String, &'a str) {
     let path = url.strip_prefix("salt://").unwrap_or(url);
-    let path = path.split_once('?').map_or(path, |(p, _)| p);
+    let (path, env) = match path.split_once('?') {
+        Some((p, query)) => (p, query.strip_prefix("saltenv=").unwrap_or(env)),
+        None => (path, env),
+    };
     (path.trim_start_matches('/').to_string(), env)
 }

@@ -1,0 +1,139 @@
+//! A low chunk: one state to run (one ID, one module, one name).
+
+use std::fmt;
+
+use crate::source::Span;
+use crate::yaml::{Map, Node, Value};
+
+/// A state's identity: Salt's `file_|-conf_|-/etc/app.conf_|-managed`,
+/// kept as its parts until JSON output joins them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StateId {
+    pub module: String,
+    pub id: String,
+    pub name: String,
+    pub fun: String,
+}
+
+impl StateId {
+    /// Salt's tag for this state, as JSON output keys it.
+    pub fn tag(&self) -> String {
+        format!("{}_|-{}_|-{}_|-{}", self.module, self.id, self.name, self.fun)
+    }
+
+    /// `file.managed`.
+    pub fn function(&self) -> String {
+        format!("{}.{}", self.module, self.fun)
+    }
+}
+
+impl fmt::Display for StateId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}.{})", self.id, self.module, self.fun)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Chunk {
+    pub state: StateId,
+    pub sls: String,
+    pub env: String,
+    /// The function's own arguments, `name` included.
+    pub args: Vec<(String, Span, Node)>,
+    pub requisites: Vec<Requisite>,
+    pub order: f64,
+    pub failhard: bool,
+    pub checks: Checks,
+    /// The ID key, and the function key (`file.managed:`).
+    pub span: Span,
+    pub fun_span: Span,
+    /// Definition order, for stable output of `show`.
+    pub auto_order: usize,
+}
+
+impl Chunk {
+    /// The function's arguments as one mapping node (what the function's
+    /// argument struct is read from).
+    pub fn args_node(&self) -> Node {
+        let entries = self
+            .args
+            .iter()
+            .map(|(k, span, v)| (Node::new(Value::Str(k.clone()), span.clone()), v.clone()))
+            .collect();
+        Node::new(Value::Map(Map { entries }), self.fun_span.clone())
+    }
+
+    pub fn arg(&self, key: &str) -> Option<&Node> {
+        self.args.iter().find(|(k, _, _)| k == key).map(|(_, _, v)| v)
+    }
+
+    /// `sls.ID`, as Salt names a state in requisite comments.
+    pub fn sls_id(&self) -> String {
+        format!("{}.{}", self.sls, self.state.id)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ReqKind {
+    Require,
+    Watch,
+    Onchanges,
+    Onfail,
+    Prereq,
+}
+
+impl ReqKind {
+    pub const ALL: [ReqKind; 5] = [ReqKind::Require, ReqKind::Watch, ReqKind::Onchanges, ReqKind::Onfail, ReqKind::Prereq];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReqKind::Require => "require",
+            ReqKind::Watch => "watch",
+            ReqKind::Onchanges => "onchanges",
+            ReqKind::Onfail => "onfail",
+            ReqKind::Prereq => "prereq",
+        }
+    }
+}
+
+/// What a requisite names: states by module and ID-or-name (globs allowed),
+/// any state by ID-or-name (a bare `- ID`), or every state of an sls.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    State { module: Option<String>, pattern: String },
+    Sls(String),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::State { module: Some(m), pattern } => write!(f, "{m}: {pattern}"),
+            Target::State { module: None, pattern } => f.write_str(pattern),
+            Target::Sls(s) => write!(f, "sls: {s}"),
+        }
+    }
+}
+
+/// A requisite as written under a state (`require`, or `require_in` when
+/// `reverse`).
+#[derive(Clone, Debug)]
+pub struct Requisite {
+    pub kind: ReqKind,
+    pub reverse: bool,
+    pub target: Target,
+    pub span: Span,
+}
+
+/// Read-only checks that decide whether a state runs at all.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Checks {
+    pub onlyif: Vec<String>,
+    pub unless: Vec<String>,
+    pub creates: Vec<String>,
+}
+
+impl Checks {
+    pub fn is_empty(&self) -> bool {
+        self.onlyif.is_empty() && self.unless.is_empty() && self.creates.is_empty()
+    }
+}

@@ -1,0 +1,131 @@
+//! The state functions (`file.managed`, `cmd.run`...), one file each, and
+//! the registry that maps a name to its implementation.
+//!
+//! A function reads its typed arguments and facts from the host, and
+//! returns a plan. It never changes the host itself and never knows whether
+//! the run is a test: the executor decides whether to apply the plan.
+//! Adding a function is a file and a line in `REGISTRY`.
+
+mod cmd;
+mod file_absent;
+mod file_directory;
+mod file_managed;
+mod mode;
+mod pkg_installed;
+mod service;
+mod test_states;
+
+use std::sync::OnceLock;
+
+use async_trait::async_trait;
+use indexmap::IndexMap;
+use serde::de::DeserializeOwned;
+
+use crate::compile::Chunk;
+use crate::host::Host;
+use crate::plan::{Failure, Plan};
+use crate::yaml::{self, DeError, Node};
+
+pub use cmd::env_pairs;
+pub use mode::Mode;
+
+/// What a function sees while planning: the host and its own chunk.
+pub struct Ctx<'a> {
+    pub host: &'a Host,
+    pub chunk: &'a Chunk,
+}
+
+/// A state function with typed arguments.
+#[async_trait]
+pub trait Function: Send + Sync + 'static {
+    type Args: DeserializeOwned + Send + Sync;
+
+    /// Paths this state will look at, read in one batch before the run.
+    fn paths(_args: &Self::Args) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// `salt://` URLs this state needs, checked before anything runs.
+    fn sources(_args: &Self::Args) -> Vec<String> {
+        Vec::new()
+    }
+
+    async fn plan(&self, args: &Self::Args, ctx: &Ctx<'_>) -> Result<Plan, Failure>;
+
+    /// What to do when a watched state changed and this one had nothing to
+    /// do (Salt's `mod_watch`). `None`: nothing.
+    async fn watch(&self, _args: &Self::Args, _ctx: &Ctx<'_>) -> Result<Option<Plan>, Failure> {
+        Ok(None)
+    }
+}
+
+/// The registry's view of a function: arguments still untyped.
+#[async_trait]
+pub trait StateFn: Send + Sync {
+    fn validate(&self, args: &Node) -> Result<(), DeError>;
+    fn paths(&self, chunk: &Chunk) -> Vec<String>;
+    fn sources(&self, chunk: &Chunk) -> Vec<String>;
+    async fn plan(&self, ctx: &Ctx<'_>) -> Result<Plan, Failure>;
+    async fn watch(&self, ctx: &Ctx<'_>) -> Result<Option<Plan>, Failure>;
+}
+
+struct Typed<F>(F);
+
+fn args<A: DeserializeOwned>(chunk: &Chunk) -> Result<A, Failure> {
+    yaml::from_node(&chunk.args_node()).map_err(|e| Failure::new(format!("invalid arguments: {}: {}", e.path, e.message)))
+}
+
+#[async_trait]
+impl<F: Function> StateFn for Typed<F> {
+    fn validate(&self, node: &Node) -> Result<(), DeError> {
+        yaml::from_node::<F::Args>(node).map(|_| ())
+    }
+
+    fn paths(&self, chunk: &Chunk) -> Vec<String> {
+        args::<F::Args>(chunk).map(|a| F::paths(&a)).unwrap_or_default()
+    }
+
+    fn sources(&self, chunk: &Chunk) -> Vec<String> {
+        args::<F::Args>(chunk).map(|a| F::sources(&a)).unwrap_or_default()
+    }
+
+    async fn plan(&self, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
+        self.0.plan(&args(ctx.chunk)?, ctx).await
+    }
+
+    async fn watch(&self, ctx: &Ctx<'_>) -> Result<Option<Plan>, Failure> {
+        self.0.watch(&args(ctx.chunk)?, ctx).await
+    }
+}
+
+fn registry() -> &'static IndexMap<&'static str, Box<dyn StateFn>> {
+    static REGISTRY: OnceLock<IndexMap<&'static str, Box<dyn StateFn>>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut r: IndexMap<&'static str, Box<dyn StateFn>> = IndexMap::new();
+        r.insert("file.managed", Box::new(Typed(file_managed::Managed)));
+        r.insert("file.absent", Box::new(Typed(file_absent::Absent)));
+        r.insert("file.directory", Box::new(Typed(file_directory::Directory)));
+        r.insert("cmd.run", Box::new(Typed(cmd::Run)));
+        r.insert("cmd.wait", Box::new(Typed(cmd::Wait)));
+        r.insert("service.running", Box::new(Typed(service::Running)));
+        r.insert("service.dead", Box::new(Typed(service::Dead)));
+        r.insert("pkg.installed", Box::new(Typed(pkg_installed::Installed)));
+        r.insert("test.nop", Box::new(Typed(test_states::Nop)));
+        r.insert("test.succeed_without_changes", Box::new(Typed(test_states::SucceedWithout)));
+        r.insert("test.succeed_with_changes", Box::new(Typed(test_states::SucceedWith)));
+        r.insert("test.fail_without_changes", Box::new(Typed(test_states::FailWithout)));
+        r.insert("test.fail_with_changes", Box::new(Typed(test_states::FailWith)));
+        r
+    })
+}
+
+pub fn lookup(name: &str) -> Option<&'static dyn StateFn> {
+    registry().get(name).map(|b| b.as_ref())
+}
+
+pub fn names() -> impl Iterator<Item = &'static str> {
+    registry().keys().copied()
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

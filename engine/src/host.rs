@@ -1,0 +1,102 @@
+//! A host during a run: its transport, what templates know of it, and the
+//! facts read from it so far.
+//!
+//! Facts are cached so that a run reads each file once (all of them in one
+//! batch up front). The cache forgets a path when a state writes it, and
+//! forgets everything when a command runs, since a command may touch
+//! anything: plans always see what earlier states did.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::plan::Failure;
+use crate::render::{HostCalls, HostContext};
+use crate::transport::{Exec, FileFact, Output, Transport};
+use crate::tree::Tree;
+
+pub struct Host {
+    pub id: String,
+    pub transport: Arc<dyn Transport>,
+    pub tree: Arc<Tree>,
+    pub saltenv: String,
+    pub render: HostContext,
+    files: Mutex<HashMap<String, Arc<FileFact>>>,
+}
+
+impl Host {
+    pub fn new(id: &str, transport: Arc<dyn Transport>, tree: Arc<Tree>, saltenv: &str, render: HostContext) -> Host {
+        Host {
+            id: id.to_string(),
+            transport,
+            tree,
+            saltenv: saltenv.to_string(),
+            render,
+            files: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// What is at `path` now.
+    pub async fn file(&self, path: &str) -> Result<Arc<FileFact>, Failure> {
+        if let Some(f) = self.cache().get(path) {
+            return Ok(Arc::clone(f));
+        }
+        let fact = self
+            .transport
+            .read_files(&[path.to_string()])
+            .await?
+            .pop()
+            .ok_or_else(|| Failure::new(format!("no answer reading {path}")))?;
+        let fact = Arc::new(fact);
+        self.cache().insert(path.to_string(), Arc::clone(&fact));
+        Ok(fact)
+    }
+
+    /// Read `paths` in one batch into the cache.
+    pub async fn prefetch(&self, paths: Vec<String>) -> Result<(), Failure> {
+        let missing: Vec<String> = {
+            let cache = self.cache();
+            let mut seen = std::collections::HashSet::new();
+            paths.into_iter().filter(|p| !cache.contains_key(p) && seen.insert(p.clone())).collect()
+        };
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let facts = self.transport.read_files(&missing).await?;
+        let mut cache = self.cache();
+        for fact in facts {
+            cache.insert(fact.path.clone(), Arc::new(fact));
+        }
+        Ok(())
+    }
+
+    pub fn forget(&self, path: &str) {
+        self.cache().remove(path);
+    }
+
+    pub fn forget_all(&self) {
+        self.cache().clear();
+    }
+
+    pub async fn exec(&self, exec: &Exec) -> Result<Output, Failure> {
+        Ok(self.transport.exec(exec).await?)
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<FileFact>>> {
+        self.files.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// `salt['cmd.run']` in templates, run through a host's transport. Templates
+/// render synchronously inside the async run, hence `block_in_place`.
+pub struct TransportCalls {
+    pub transport: Arc<dyn Transport>,
+    pub handle: tokio::runtime::Handle,
+}
+
+impl HostCalls for TransportCalls {
+    fn run(&self, cmd: &str, runas: Option<&str>, cwd: Option<&str>) -> Result<(i32, String), String> {
+        let exec = Exec::new(format!("{{ {cmd}\n}} 2>&1")).runas(runas).cwd(cwd);
+        let out = tokio::task::block_in_place(|| self.handle.block_on(self.transport.exec(&exec)));
+        out.map(|o| (o.code, o.stdout)).map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,244 @@
+//! A command's work across hosts: connect, gather grains, compile pillar and
+//! states, and only when every host compiled, converge them in parallel.
+//!
+//! Input errors (a YAML or Jinja error, a missing requisite...) stop the
+//! whole job before anything runs on any host, so nothing is half-applied.
+//! A host that cannot be reached fails alone; the others go on.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
+
+use crate::compile::{self, Graph};
+use crate::config::{Config, Overrides};
+use crate::error::Error;
+use crate::functions;
+use crate::grains;
+use crate::host::{Host, TransportCalls};
+use crate::pillar::Pillar;
+use crate::render::{HostCalls, HostContext};
+use crate::report;
+use crate::roster::{self, Roster};
+use crate::run::{self, Options};
+use crate::source::Span;
+use crate::transport::{self, TransportError};
+use crate::tree::{High, Top, Tree};
+
+/// What to converge: the top file's states, or the named sls files.
+#[derive(Clone, Debug)]
+pub enum Mode {
+    Highstate,
+    Sls(Vec<String>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub target: String,
+    pub mode: Mode,
+    pub test: bool,
+    pub pillar: Option<Value>,
+    pub jobs: usize,
+}
+
+/// The loaded master side: config, state tree and roster. Cheap to clone,
+/// so that each host's work can be its own task.
+#[derive(Clone)]
+pub struct Engine {
+    pub config: Arc<Config>,
+    pub tree: Arc<Tree>,
+    pub roster: Arc<Roster>,
+}
+
+/// A host ready to run: connected, with its compiled graph.
+pub struct Prepared {
+    pub host: Host,
+    pub graph: Graph,
+    pub grains: Value,
+    pub pillar: Value,
+}
+
+/// Per host, in roster order: prepared, or why it could not be reached.
+pub type Hosts = Vec<(roster::Host, Result<Prepared, TransportError>)>;
+
+impl Engine {
+    pub fn load(over: &Overrides) -> Result<Engine, Error> {
+        let config = Config::load(over)?;
+        let roster = Roster::load(&config.roster_file)?;
+        Ok(Engine {
+            tree: Arc::new(Tree::new(config.clone())),
+            config: Arc::new(config),
+            roster: Arc::new(roster),
+        })
+    }
+
+    /// Connect to and compile every targeted host (`jobs` at a time).
+    pub async fn prepare(&self, target: &str, mode: &Mode, pillar: Option<&Value>, jobs: usize) -> Result<Hosts, Error> {
+        let hosts: Vec<roster::Host> = self.roster.select(target)?.into_iter().cloned().collect();
+        let gate = Arc::new(Semaphore::new(jobs.max(1)));
+        let tasks = hosts.into_iter().map(|h| {
+            let gate = Arc::clone(&gate);
+            let (this, mode, pillar) = (self.clone(), mode.clone(), pillar.cloned());
+            tokio::spawn(async move {
+                let _permit = gate.acquire().await.expect("never closed");
+                let r = this.prepare_host(&h, &mode, pillar.as_ref()).await;
+                (h, r)
+            })
+        });
+        let prepared = join_all(tasks).await;
+        let mut out = Vec::with_capacity(prepared.len());
+        let mut first_error = None;
+        for (h, r) in prepared {
+            match r {
+                Ok(p) => out.push((h, p)),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            close_all(&out).await;
+            return Err(e);
+        }
+        Ok(out)
+    }
+
+    async fn prepare_host(&self, h: &roster::Host, mode: &Mode, over: Option<&Value>) -> Result<Result<Prepared, TransportError>, Error> {
+        let transport = match transport::connect(h, self.config.timeout).await {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        let grains = match grains::gather(&h.id, transport.as_ref()).await {
+            Ok(g) => g,
+            Err(e) => return Ok(Err(e)),
+        };
+        let calls: Arc<dyn HostCalls> = Arc::new(TransportCalls {
+            transport: Arc::clone(&transport),
+            handle: tokio::runtime::Handle::current(),
+        });
+        let config = &self.config;
+        let (pillar, graph, render) = tokio::task::block_in_place(|| -> Result<_, Error> {
+            let pillar = Pillar::new(config).compile(&h.id, &grains, over, Some(Arc::clone(&calls)))?;
+            let render = HostContext::new(&config.saltenv, &grains, &pillar, Some(Arc::clone(&calls)));
+            let graph = self.compile(&h.id, &grains, &render, mode)?;
+            Ok((pillar, graph, render))
+        })?;
+        let host = Host::new(&h.id, transport, Arc::clone(&self.tree), &config.saltenv, render);
+        Ok(Ok(Prepared {
+            host,
+            graph,
+            grains,
+            pillar,
+        }))
+    }
+
+    /// The graph of one host's states.
+    pub fn compile(&self, id: &str, grains: &Value, render: &HostContext, mode: &Mode) -> Result<Graph, Error> {
+        let env = &self.config.saltenv;
+        let entries: Vec<(String, String, Span)> = match mode {
+            Mode::Highstate => {
+                let original = self.tree.read_sls(env, "top", None)?;
+                let text = self.tree.renderer(env)?.render_sls(&original, "top", render)?;
+                let source = crate::source::Source::rendered(original.name.clone(), text, &original.text);
+                let top = Top::parse(&source, id, grains)?;
+                top.entries
+            }
+            Mode::Sls(names) => {
+                let cli = crate::source::Source::new("<command line>", names.join(","));
+                names
+                    .iter()
+                    .map(|n| {
+                        if self.tree.find_sls(env, n)?.is_none() {
+                            return Err(Error::MissingSls {
+                                name: n.clone(),
+                                env: env.clone(),
+                                span: None,
+                            });
+                        }
+                        Ok((env.clone(), n.clone(), Span::file(&cli)))
+                    })
+                    .collect::<Result<_, Error>>()?
+            }
+        };
+        let high = High::build(&self.tree, render, &entries)?;
+        let chunks = compile::compile(&high)?;
+        self.check_sources(&chunks)?;
+        Graph::build(chunks)
+    }
+
+    /// Every `salt://` source must exist before anything runs.
+    fn check_sources(&self, chunks: &[compile::Chunk]) -> Result<(), Error> {
+        for chunk in chunks {
+            let Some(f) = functions::lookup(&chunk.state.function()) else { continue };
+            for url in f.sources(chunk) {
+                if !url.starts_with("salt://") {
+                    continue;
+                }
+                if self.tree.resolve_url(&chunk.env, &url)?.is_none() {
+                    let span = chunk
+                        .args
+                        .iter()
+                        .find(|(k, _, _)| k == "source")
+                        .map(|(_, _, v)| v.span.clone())
+                        .unwrap_or_else(|| chunk.fun_span.clone());
+                    return Err(Error::MissingSource {
+                        source: url,
+                        env: chunk.env.clone(),
+                        state: chunk.state.id.clone(),
+                        span,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// highstate / sls: converge the targeted hosts and return their results
+    /// in Salt's shape (host → tag → record), in roster order.
+    pub async fn apply(&self, req: &Request) -> Result<Map<String, Value>, Error> {
+        let hosts = self.prepare(&req.target, &req.mode, req.pillar.as_ref(), req.jobs).await?;
+        Ok(self.converge(hosts, req.test, req.jobs).await)
+    }
+
+    /// Run prepared hosts (`jobs` at a time) and close their connections.
+    pub async fn converge(&self, hosts: Hosts, test: bool, jobs: usize) -> Map<String, Value> {
+        let gate = Arc::new(Semaphore::new(jobs.max(1)));
+        let tasks = hosts.into_iter().map(|(h, p)| {
+            let gate = Arc::clone(&gate);
+            tokio::spawn(async move {
+                let _permit = gate.acquire().await.expect("never closed");
+                let ret = match p {
+                    Ok(p) => {
+                        let results = run::run(&p.graph, &p.host, Options { test, failhard: false }).await;
+                        p.host.transport.close().await;
+                        report::host_return(&results)
+                    }
+                    Err(e) => report::unreachable_return(&h.id, &h.address, &e.to_string()),
+                };
+                (h.id.clone(), Value::Object(ret))
+            })
+        });
+        join_all(tasks).await.into_iter().collect()
+    }
+}
+
+async fn close_all(hosts: &[(roster::Host, Result<Prepared, TransportError>)]) {
+    for (_, p) in hosts {
+        if let Ok(p) = p {
+            p.host.transport.close().await;
+        }
+    }
+}
+
+/// Wait for spawned tasks, results in spawn order. A task that panicked
+/// is a bug: its panic goes on here.
+pub async fn join_all<T>(tasks: impl IntoIterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+    let mut out = Vec::new();
+    for t in tasks {
+        match t.await {
+            Ok(v) => out.push(v),
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+    out
+}

@@ -1,0 +1,75 @@
+//! Whether a state may run, from the results of the states it names:
+//! Salt's `_check_requisites`, condensed.
+
+use super::StateResult;
+use crate::compile::{Graph, ReqKind};
+
+pub enum Gate {
+    /// Do not run: report this result and comment.
+    Skip(bool, String),
+    /// Run; `watch_fired` when a watched state changed (mod_watch may follow).
+    Go { watch_fired: bool },
+}
+
+pub fn gate(graph: &Graph, idx: usize, results: &[Option<StateResult>], prereq_of: &[Vec<usize>]) -> Gate {
+    let mut failed: Vec<usize> = Vec::new();
+    let (mut onchanges, mut onchanges_met) = (false, false);
+    let (mut onfail, mut onfail_met) = (false, false);
+    let mut watch_fired = false;
+    for &(kind, t) in &graph.deps[idx] {
+        if kind == ReqKind::Prereq {
+            continue;
+        }
+        // A target that never ran (a failhard stop) counts as failed.
+        let Some(r) = &results[t] else {
+            failed.push(t);
+            continue;
+        };
+        match kind {
+            ReqKind::Onchanges => {
+                // A soft trigger: a failed target is a target without changes.
+                onchanges = true;
+                if r.result != Some(false) && r.changed() {
+                    onchanges_met = true;
+                }
+            }
+            ReqKind::Onfail => {
+                onfail = true;
+                if r.result != Some(true) {
+                    onfail_met = true;
+                }
+            }
+            ReqKind::Require | ReqKind::Watch => {
+                if r.result == Some(false) {
+                    failed.push(t);
+                } else if kind == ReqKind::Watch && r.changed() {
+                    watch_fired = true;
+                }
+            }
+            ReqKind::Prereq => unreachable!(),
+        }
+    }
+    // A state this one is a prerequisite of failed: this one fails too.
+    for &c in &prereq_of[idx] {
+        if results[c].as_ref().is_some_and(|r| r.result == Some(false)) {
+            failed.push(c);
+        }
+    }
+    if !failed.is_empty() {
+        let names: Vec<String> = failed.iter().map(|&t| graph.chunks[t].sls_id()).collect();
+        let mut unique: Vec<String> = Vec::new();
+        for n in names {
+            if !unique.contains(&n) {
+                unique.push(n);
+            }
+        }
+        return Gate::Skip(false, format!("One or more requisite failed: {}", unique.join(", ")));
+    }
+    if onfail && !onfail_met && !onchanges_met {
+        return Gate::Skip(true, "State was not run because onfail req did not change".into());
+    }
+    if onchanges && !onchanges_met {
+        return Gate::Skip(true, "State was not run because none of the onchanges reqs changed".into());
+    }
+    Gate::Go { watch_fired }
+}
