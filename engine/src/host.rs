@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::functions::salt::Orchestrator;
 use crate::plan::Failure;
 use crate::render::{HostCalls, HostContext};
 use crate::transport::{Exec, FileFact, Output, Transport};
@@ -20,6 +21,8 @@ pub struct Host {
     pub tree: Arc<Tree>,
     pub saltenv: String,
     pub render: HostContext,
+    /// Set when this host is the controller running an orchestration.
+    pub orchestrator: Option<Arc<dyn Orchestrator>>,
     files: Mutex<HashMap<String, Arc<FileFact>>>,
 }
 
@@ -31,6 +34,7 @@ impl Host {
             tree,
             saltenv: saltenv.to_string(),
             render,
+            orchestrator: None,
             files: Mutex::new(HashMap::new()),
         }
     }

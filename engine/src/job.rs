@@ -5,6 +5,7 @@
 //! whole job before anything runs on any host, so nothing is half-applied.
 //! A host that cannot be reached fails alone; the others go on.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -22,7 +23,7 @@ use crate::report;
 use crate::roster::{self, Roster};
 use crate::run::{self, Options};
 use crate::source::Span;
-use crate::transport::{self, TransportError};
+use crate::transport::{self, Transport, TransportError};
 use crate::tree::{High, Top, Tree};
 
 /// What to converge: the top file's states, or the named sls files.
@@ -48,6 +49,15 @@ pub struct Engine {
     pub config: Arc<Config>,
     pub tree: Arc<Tree>,
     pub roster: Arc<Roster>,
+    /// One connection per host for the engine's whole life (an
+    /// orchestration reaches the same host many times), with its grains.
+    pool: Arc<tokio::sync::Mutex<HashMap<String, Connection>>>,
+}
+
+#[derive(Clone)]
+struct Connection {
+    transport: Arc<dyn Transport>,
+    grains: Option<Value>,
 }
 
 /// A host ready to run: connected, with its compiled graph.
@@ -69,6 +79,7 @@ impl Engine {
             tree: Arc::new(Tree::new(config.clone())),
             config: Arc::new(config),
             roster: Arc::new(roster),
+            pool: Default::default(),
         })
     }
 
@@ -97,18 +108,17 @@ impl Engine {
             }
         }
         if let Some(e) = first_error {
-            close_all(&out).await;
             return Err(e);
         }
         Ok(out)
     }
 
     async fn prepare_host(&self, h: &roster::Host, mode: &Mode, over: Option<&Value>) -> Result<Result<Prepared, TransportError>, Error> {
-        let transport = match transport::connect(h, self.config.timeout).await {
+        let transport = match self.connect(h).await {
             Ok(t) => t,
             Err(e) => return Ok(Err(e)),
         };
-        let grains = match grains::gather(&h.id, transport.as_ref()).await {
+        let grains = match self.grains(h, &transport).await {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
@@ -130,6 +140,42 @@ impl Engine {
             grains,
             pillar,
         }))
+    }
+
+    /// The host's connection, opened on first use.
+    pub async fn connect(&self, h: &roster::Host) -> Result<Arc<dyn Transport>, TransportError> {
+        let mut pool = self.pool.lock().await;
+        if let Some(c) = pool.get(&h.id) {
+            return Ok(Arc::clone(&c.transport));
+        }
+        drop(pool);
+        let transport = transport::connect(h, self.config.timeout).await?;
+        pool = self.pool.lock().await;
+        let c = pool.entry(h.id.clone()).or_insert(Connection {
+            transport,
+            grains: None,
+        });
+        Ok(Arc::clone(&c.transport))
+    }
+
+    /// The host's grains, gathered once per engine.
+    pub async fn grains(&self, h: &roster::Host, transport: &Arc<dyn Transport>) -> Result<Value, TransportError> {
+        if let Some(g) = self.pool.lock().await.get(&h.id).and_then(|c| c.grains.clone()) {
+            return Ok(g);
+        }
+        let g = grains::gather(&h.id, transport.as_ref()).await?;
+        if let Some(c) = self.pool.lock().await.get_mut(&h.id) {
+            c.grains = Some(g.clone());
+        }
+        Ok(g)
+    }
+
+    /// Close every connection (at the end of a command).
+    pub async fn disconnect(&self) {
+        let conns: Vec<Connection> = self.pool.lock().await.drain().map(|(_, c)| c).collect();
+        for c in conns {
+            c.transport.close().await;
+        }
     }
 
     /// The graph of one host's states.
@@ -196,6 +242,13 @@ impl Engine {
     /// highstate / sls: converge the targeted hosts and return their results
     /// in Salt's shape (host → tag → record), in roster order.
     pub async fn apply(&self, req: &Request) -> Result<Map<String, Value>, Error> {
+        let out = self.apply_connected(req).await;
+        self.disconnect().await;
+        out
+    }
+
+    /// As `apply`, keeping the connections open for what comes next.
+    pub async fn apply_connected(&self, req: &Request) -> Result<Map<String, Value>, Error> {
         let hosts = self.prepare(&req.target, &req.mode, req.pillar.as_ref(), req.jobs).await?;
         Ok(self.converge(hosts, req.test, req.jobs).await)
     }
@@ -210,7 +263,6 @@ impl Engine {
                 let ret = match p {
                     Ok(p) => {
                         let results = run::run(&p.graph, &p.host, Options { test, failhard: false }).await;
-                        p.host.transport.close().await;
                         report::host_return(&results)
                     }
                     Err(e) => report::unreachable_return(&h.id, &h.address, &e.to_string()),
@@ -219,14 +271,6 @@ impl Engine {
             })
         });
         join_all(tasks).await.into_iter().collect()
-    }
-}
-
-async fn close_all(hosts: &[(roster::Host, Result<Prepared, TransportError>)]) {
-    for (_, p) in hosts {
-        if let Ok(p) = p {
-            p.host.transport.close().await;
-        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! converge's engine. An index of its modules; each opens with why it exists.
 
+pub mod adhoc;
 pub mod compile;
 pub mod config;
 pub mod diff;
@@ -9,6 +10,8 @@ pub mod glob;
 pub mod grains;
 pub mod host;
 pub mod job;
+pub mod modules;
+pub mod orchestrate;
 pub mod pillar;
 pub mod plan;
 pub mod render;

@@ -16,6 +16,15 @@ pub struct Source {
     pub text: String,
     /// True when `text` is the output of Jinja and differs from the file.
     pub rendered: bool,
+    /// For rendered text: the file as written, and for each rendered line
+    /// the line of the file it came from, where that can be told.
+    pub origin: Option<Origin>,
+}
+
+#[derive(Debug)]
+pub struct Origin {
+    pub text: String,
+    pub lines: Vec<Option<usize>>,
 }
 
 impl Source {
@@ -24,16 +33,22 @@ impl Source {
             name: name.into(),
             text: text.into(),
             rendered: false,
+            origin: None,
         })
     }
 
     pub fn rendered(name: impl Into<String>, text: impl Into<String>, original: &str) -> Arc<Source> {
         let text = text.into();
         let rendered = text != original;
+        let origin = rendered.then(|| Origin {
+            lines: align(original, &text),
+            text: original.to_string(),
+        });
         Arc::new(Source {
             name: name.into(),
             text,
             rendered,
+            origin,
         })
     }
 
@@ -74,33 +89,144 @@ impl Span {
         Span::new(source, 1, 1, 1)
     }
 
+    /// Where this span is in the file as written: (line, column, length,
+    /// that line's text). For rendered text, only when the rendered line is
+    /// traced to a line of the file that holds the same construct.
+    fn written(&self) -> Option<(usize, usize, usize, String)> {
+        let text = self.source.line(self.line)?;
+        let Some(origin) = &self.source.origin else {
+            return Some((self.line, self.col, self.len, text.to_string()));
+        };
+        let orig_line = (*origin.lines.get(self.line - 1)?)?;
+        let orig_text = origin.text.lines().nth(orig_line - 1)?;
+        let token: String = text.chars().skip(self.col - 1).take(self.len.max(1)).collect();
+        if token.trim().is_empty() {
+            return None;
+        }
+        if let Some(byte) = orig_text.find(token.as_str()) {
+            let col = orig_text[..byte].chars().count() + 1;
+            return Some((orig_line, col, self.len, orig_text.to_string()));
+        }
+        // Part of it written literally (`postgresql-{{ v }}`): point there.
+        let literal: String = token.chars().take_while(|&c| c != ' ').collect();
+        for n in (3..literal.chars().count()).rev() {
+            let prefix: String = literal.chars().take(n).collect();
+            if let Some(byte) = orig_text.find(prefix.as_str()) {
+                if orig_text[byte + prefix.len()..].starts_with("{{") {
+                    let col = orig_text[..byte].chars().count() + 1;
+                    return Some((orig_line, col, self.len, orig_text.to_string()));
+                }
+            }
+        }
+        // The construct came out of an expression: point at the expression.
+        let start = orig_text.find("{{")?;
+        let end = orig_text[start..].find("}}").map_or(orig_text.len(), |e| start + e + 2);
+        let col = orig_text[..start].chars().count() + 1;
+        Some((orig_line, col, orig_text[start..end].chars().count(), orig_text.to_string()))
+    }
+
     /// The framed excerpt: location, the offending line and a caret under the
     /// construct. Written as rustc and just draw theirs.
     pub fn frame(&self) -> String {
         let mut out = format!("  --> {self}\n");
-        let Some(text) = self.source.line(self.line) else {
-            return out;
+        let (line, col, len, text, note) = match self.written() {
+            Some((l, c, n, t)) => (l, c, n, t, false),
+            None => match self.source.line(self.line) {
+                Some(t) => (self.line, self.col, self.len, t.to_string(), true),
+                None => return out,
+            },
         };
-        let gutter = self.line.to_string().len();
+        let gutter = line.to_string().len();
         let pad = " ".repeat(gutter);
         let prefix: String = text
             .chars()
-            .take(self.col.saturating_sub(1))
+            .take(col.saturating_sub(1))
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        let avail = text.chars().count().saturating_sub(self.col.saturating_sub(1));
-        let carets = "^".repeat(self.len.min(avail.max(1)).max(1));
-        out.push_str(&format!("{pad} |\n{} | {text}\n{pad} | {prefix}{carets}\n", self.line));
-        if self.source.rendered {
+        let avail = text.chars().count().saturating_sub(col.saturating_sub(1));
+        let carets = "^".repeat(len.min(avail.max(1)).max(1));
+        out.push_str(&format!("{pad} |\n{line} | {text}\n{pad} | {prefix}{carets}\n"));
+        if note {
             out.push_str(&format!("{pad} = note: line {} of {} after Jinja rendering\n", self.line, self.source.name));
         }
         out
     }
 }
 
+/// For each line of `rendered`, the line of `original` (1-based) that
+/// produced it: a forward-only alignment where a template line matches a
+/// rendered line when its literal parts appear in it, in order. Lines a
+/// loop repeats, or that match nothing, stay unknown.
+fn align(original: &str, rendered: &str) -> Vec<Option<usize>> {
+    let patterns: Vec<Vec<&str>> = original.lines().map(literal_parts).collect();
+    let mut next = 0;
+    rendered
+        .lines()
+        .map(|line| {
+            if line.trim().is_empty() {
+                return None;
+            }
+            let found = (next..patterns.len().min(next + 500)).find(|&j| {
+                let parts = &patterns[j];
+                !parts.iter().all(|p| p.trim().is_empty()) && matches_parts(parts, line, original.lines().nth(j).unwrap_or(""))
+            })?;
+            next = found + 1;
+            Some(found + 1)
+        })
+        .collect()
+}
+
+/// The literal text of a template line, between its `{{ }}`, `{% %}`, `{# #}`.
+fn literal_parts(line: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = line;
+    while let Some(start) = rest.find(['{']).filter(|&i| matches!(rest.as_bytes().get(i + 1), Some(b'{' | b'%' | b'#'))) {
+        parts.push(&rest[..start]);
+        let close = match rest.as_bytes()[start + 1] {
+            b'{' => "}}",
+            b'%' => "%}",
+            _ => "#}",
+        };
+        match rest[start + 2..].find(close) {
+            Some(end) => rest = &rest[start + 2 + end + 2..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    parts.push(rest);
+    parts
+}
+
+fn matches_parts(parts: &[&str], line: &str, template: &str) -> bool {
+    if parts.len() == 1 {
+        return parts[0] == line;
+    }
+    let first = parts[0];
+    let last = parts[parts.len() - 1];
+    if !line.starts_with(first) || !line.ends_with(last) || line.len() < first.len() + last.len() {
+        return false;
+    }
+    let _ = template;
+    let mut pos = first.len();
+    let end = line.len() - last.len();
+    for p in &parts[1..parts.len() - 1] {
+        match line[pos..end].find(p) {
+            Some(i) => pos += i + p.len(),
+            None => return false,
+        }
+    }
+    true
+}
+
 impl fmt::Display for Span {
+    /// `file:line:column`, in the file as written when that is known.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.source.name, self.line, self.col)
+        match self.written() {
+            Some((line, col, _, _)) => write!(f, "{}:{line}:{col}", self.source.name),
+            None => write!(f, "{}:{}:{} (rendered)", self.source.name, self.line, self.col),
+        }
     }
 }
 
@@ -132,8 +258,24 @@ mod tests {
     }
 
     #[test]
-    fn rendered_sources_say_so() {
-        let src = Source::rendered("a.sls", "x: 1\n", "x: {{ 1 }}\n");
-        assert!(Span::line_of(&src, 1).frame().contains("after Jinja rendering"));
+    fn rendered_lines_point_back_into_the_template() {
+        let original = "{% set v = '15' %}\n{% if false %}\na:\n  cmd.run: []\n{% else %}\nb-{{ v }}:\n  file.manged:\n    - x: {{ v }}\n{% endif %}\n";
+        let rendered = "\n\n\nb-15:\n  file.manged:\n    - x: 15\n\n";
+        let src = Source::rendered("init.sls", rendered, original);
+        let span = Span::new(&src, 5, 3, 11);
+        assert_eq!(span.to_string(), "init.sls:7:3");
+        assert_eq!(span.frame(), "  --> init.sls:7:3\n  |\n7 |   file.manged:\n  |   ^^^^^^^^^^^\n");
+        // A value made by an expression: the expression is what is shown.
+        let value = Span::new(&src, 6, 10, 2);
+        assert_eq!(value.to_string(), "init.sls:8:10");
+        assert!(value.frame().ends_with("8 |     - x: {{ v }}\n  |          ^^^^^^^\n"), "{}", value.frame());
+    }
+
+    #[test]
+    fn untraceable_lines_say_they_are_rendered() {
+        let src = Source::rendered("a.sls", "x: 1\nx: 2\n", "{% for i in [1, 2] %}x: {{ i }}\n{% endfor %}");
+        let span = Span::line_of(&src, 2);
+        assert!(span.frame().contains("after Jinja rendering"), "{}", span.frame());
+        assert!(span.to_string().ends_with("(rendered)"));
     }
 }

@@ -75,6 +75,10 @@ fn decl_chunks(block: &IdBlock, decl: &Decl) -> Result<Vec<Chunk>, Error> {
     for arg in &decl.args {
         apply_arg(&mut base, arg, &mut explicit_order, &mut names)?;
     }
+    if base.arg("name").is_none() {
+        let id = Node::new(Value::Str(block.id.clone()), block.span.clone());
+        base.args.insert(0, ("name".into(), block.span.clone(), id));
+    }
     base.order = match explicit_order {
         Some(o) => o,
         None => 10000.0 + decl.auto_order as f64,

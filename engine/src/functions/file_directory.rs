@@ -82,13 +82,6 @@ impl Function for Directory {
             }
             FileKind::Missing => {
                 attrs.insert("directory".into(), json!("new"));
-                if !args.makedirs {
-                    if let Some(parent) = std::path::Path::new(path).parent().and_then(|p| p.to_str()) {
-                        if !parent.is_empty() && !ctx.host.file(parent).await?.exists() {
-                            return Err(Failure::new(format!("No directory to create {path} in")));
-                        }
-                    }
-                }
             }
             _ => return Err(Failure::new(format!("Specified location {path} exists and is a file"))),
         }
@@ -99,6 +92,7 @@ impl Function for Directory {
         let comment = format!("The following files will be changed:\n{}\n", listing.join("\n"));
         let mut cmd = String::new();
         if current.kind == FileKind::Missing {
+            // Without makedirs, a missing parent fails here, as in Salt.
             cmd = format!("mkdir {}-- {}", if args.makedirs { "-p " } else { "" }, quote(path));
         }
         let fix = attrs_command(path, args.user.as_deref(), args.group.as_deref(), args.mode);

@@ -78,19 +78,12 @@ impl OneOrMany {
     }
 }
 
-fn parent(path: &str) -> Option<String> {
-    let p = std::path::Path::new(path).parent()?.to_str()?;
-    (!p.is_empty()).then(|| p.to_string())
-}
-
 #[async_trait]
 impl Function for Managed {
     type Args = Args;
 
     fn paths(args: &Args) -> Vec<String> {
-        let mut paths = vec![args.name.clone()];
-        paths.extend(parent(&args.name));
-        paths
+        vec![args.name.clone()]
     }
 
     fn sources(args: &Args) -> Vec<String> {
@@ -121,12 +114,6 @@ impl Function for Managed {
                     content_changes = true;
                     let d = if args.show_changes { diff::unified(old, new) } else { "<show_changes=False>".into() };
                     changes.insert("diff".into(), Value::String(d));
-                }
-            }
-        } else if !args.makedirs {
-            if let Some(dir) = parent(path) {
-                if !ctx.host.file(&dir).await?.exists() {
-                    return Err(Failure::new("Parent directory not present"));
                 }
             }
         }

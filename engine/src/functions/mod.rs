@@ -12,7 +12,8 @@ mod file_directory;
 mod file_managed;
 mod mode;
 mod pkg_installed;
-mod service;
+pub mod salt;
+pub mod service;
 mod test_states;
 
 use std::sync::OnceLock;
@@ -23,7 +24,7 @@ use serde::de::DeserializeOwned;
 
 use crate::compile::Chunk;
 use crate::host::Host;
-use crate::plan::{Failure, Plan};
+use crate::plan::{Changes, Failure, Plan};
 use crate::yaml::{self, DeError, Node};
 
 pub use cmd::env_pairs;
@@ -59,6 +60,18 @@ pub trait Function: Send + Sync + 'static {
     }
 }
 
+/// The result, changes and comment a state comes to.
+pub type Outcome = (Option<bool>, Changes, String);
+
+/// A state that hands the run's test flag on to something that converges
+/// by itself: the orchestration steps (`salt.state` runs the target hosts'
+/// states with `test` as given). It has no plan of its own.
+#[async_trait]
+pub trait Delegate: Send + Sync + 'static {
+    type Args: DeserializeOwned + Send + Sync;
+    async fn delegate(&self, args: &Self::Args, ctx: &Ctx<'_>, test: bool) -> Outcome;
+}
+
 /// The registry's view of a function: arguments still untyped.
 #[async_trait]
 pub trait StateFn: Send + Sync {
@@ -67,6 +80,42 @@ pub trait StateFn: Send + Sync {
     fn sources(&self, chunk: &Chunk) -> Vec<String>;
     async fn plan(&self, ctx: &Ctx<'_>) -> Result<Plan, Failure>;
     async fn watch(&self, ctx: &Ctx<'_>) -> Result<Option<Plan>, Failure>;
+    /// For a `Delegate`: its outcome; `None` for planned states.
+    async fn delegate(&self, _ctx: &Ctx<'_>, _test: bool) -> Option<Outcome> {
+        None
+    }
+}
+
+struct Delegated<D>(D);
+
+#[async_trait]
+impl<D: Delegate> StateFn for Delegated<D> {
+    fn validate(&self, node: &Node) -> Result<(), DeError> {
+        yaml::from_node::<D::Args>(node).map(|_| ())
+    }
+
+    fn paths(&self, _chunk: &Chunk) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn sources(&self, _chunk: &Chunk) -> Vec<String> {
+        Vec::new()
+    }
+
+    async fn plan(&self, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
+        Err(Failure::new("this state runs only as an orchestration step"))
+    }
+
+    async fn watch(&self, _ctx: &Ctx<'_>) -> Result<Option<Plan>, Failure> {
+        Ok(None)
+    }
+
+    async fn delegate(&self, ctx: &Ctx<'_>, test: bool) -> Option<Outcome> {
+        Some(match args::<D::Args>(ctx.chunk) {
+            Ok(a) => self.0.delegate(&a, ctx, test).await,
+            Err(f) => (Some(false), f.changes, f.comment),
+        })
+    }
 }
 
 struct Typed<F>(F);
@@ -115,6 +164,8 @@ fn registry() -> &'static IndexMap<&'static str, Box<dyn StateFn>> {
         r.insert("test.succeed_with_changes", Box::new(Typed(test_states::SucceedWith)));
         r.insert("test.fail_without_changes", Box::new(Typed(test_states::FailWithout)));
         r.insert("test.fail_with_changes", Box::new(Typed(test_states::FailWith)));
+        r.insert("salt.state", Box::new(Delegated(salt::State)));
+        r.insert("salt.function", Box::new(Delegated(salt::Function)));
         r
     })
 }

@@ -13,6 +13,13 @@ pub use text::{format_host, Palette};
 
 use serde_json::{Map, Value};
 
+/// Any value as Salt's nested outputter prints it, at `indent`.
+pub fn nested_text(value: &Value, indent: usize, p: &Palette) -> String {
+    let mut out = Vec::new();
+    nested::display(value, indent, "", p, &mut out);
+    out.join("\n")
+}
+
 /// The exit code a set of host returns gives: 2 when any state failed.
 pub fn exit_code(returns: &Map<String, Value>) -> i32 {
     let failed = returns.values().any(|host| {

@@ -14,6 +14,7 @@ use crate::functions::{self, Ctx};
 use crate::host::Host;
 use crate::plan::{Changes, Plan, Step};
 use crate::report::clock;
+use crate::transport::TransportError;
 
 use requisites::Gate;
 
@@ -82,7 +83,7 @@ pub async fn run(graph: &Graph, host: &Host, opts: Options) -> Vec<StateResult> 
     out
 }
 
-type Outcome = (Option<bool>, Changes, String);
+use functions::Outcome;
 
 async fn run_one(
     graph: &Graph,
@@ -123,6 +124,9 @@ async fn run_one(
     let Some(function) = functions::lookup(&chunk.state.function()) else {
         return (Some(false), Changes::new(), format!("State function {} is not available", chunk.state.function()));
     };
+    if let Some(outcome) = function.delegate(&ctx, opts.test).await {
+        return outcome;
+    }
     let mut plan = match function.plan(&ctx).await {
         Ok(p) => p,
         Err(f) => return (Some(false), f.changes, f.comment),
@@ -165,7 +169,11 @@ async fn apply(plan: Plan, host: &Host) -> Outcome {
                 let written = host.transport.write_file(&w).await;
                 host.forget(&w.path);
                 if let Err(e) = written {
-                    return (Some(false), Changes::new(), format!("Unable to manage file: {e}"));
+                    let comment = match e {
+                        TransportError::Io { message, .. } if message == "Parent directory not present" => message,
+                        e => format!("Unable to manage file: {e}"),
+                    };
+                    return (Some(false), Changes::new(), comment);
                 }
             }
             Step::Run { exec, capture, fail } => {

@@ -176,6 +176,9 @@ fn write_atomically(w: &WriteFile) -> Result<(), TransportError> {
     if w.makedirs {
         std::fs::create_dir_all(dir).map_err(|e| io_err(&w.path, e))?;
     }
+    if !dir.is_dir() {
+        return Err(io_err(&w.path, "Parent directory not present"));
+    }
     let (uid, gid) = owner_ids(&w.path, w.user.as_deref(), w.group.as_deref())?;
     let existing = std::fs::metadata(path).ok();
     let mode = w.mode.or(existing.as_ref().map(|m| m.mode() & 0o7777)).unwrap_or(0o644);

@@ -183,6 +183,14 @@ impl High {
         };
         for item in items {
             match &item.value {
+                Value::Map(m) if folds_into_mapping(m).is_some() => {
+                    let (key, value) = folds_into_mapping(m).expect("checked");
+                    decl.args.push(Arg {
+                        key: key.scalar_string().unwrap_or_default(),
+                        key_span: key.span.clone(),
+                        value,
+                    });
+                }
                 Value::Map(m) => {
                     for (k, v) in m.iter() {
                         decl.args.push(Arg {
@@ -249,6 +257,23 @@ impl High {
         }
         Ok(())
     }
+}
+
+/// `- context:` with its keys indented no deeper than `context` itself
+/// (`- context:\n  restore_cmd: x`) is, to YAML, one item with a null
+/// `context` and a sibling `restore_cmd`. Salt renders it as the author
+/// meant, since file.managed hands unknown keywords to the template; so
+/// the siblings become the mapping of `context` (or `defaults`).
+fn folds_into_mapping(m: &crate::yaml::Map) -> Option<(Node, Node)> {
+    let (key, value) = m.entries.first()?;
+    let is_mapping_arg = matches!(key.as_str(), Some("context" | "defaults"));
+    if !is_mapping_arg || value.value != Value::Null || m.len() < 2 {
+        return None;
+    }
+    let rest = crate::yaml::Map {
+        entries: m.entries[1..].to_vec(),
+    };
+    Some((key.clone(), Node::new(Value::Map(rest), m.entries[1].0.span.clone())))
 }
 
 fn merge_arg(args: &mut Vec<Arg>, arg: Arg) {

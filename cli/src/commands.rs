@@ -1,0 +1,139 @@
+//! One function per subcommand: call the engine, print, return the exit code.
+
+use converge::job::{Engine, Mode, Request};
+use converge::report;
+use converge::Error;
+use serde_json::{json, Map, Value};
+
+use crate::args::{Cli, Command, Out, ShowFormat};
+use crate::output::{self, print_returns};
+
+pub async fn run(cli: Cli) -> i32 {
+    match dispatch(&cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprint!("{e}");
+            e.exit_code()
+        }
+    }
+}
+
+async fn dispatch(cli: &Cli) -> Result<i32, Error> {
+    let engine = Engine::load(&cli.overrides())?;
+    let request = |target: &str, mode: Mode, test: bool| Request {
+        target: target.to_string(),
+        mode,
+        test,
+        pillar: cli.pillar.clone(),
+        jobs: cli.jobs,
+    };
+    match &cli.command {
+        Command::Highstate { target, test } => apply(&engine, &request(target, Mode::Highstate, *test), cli.out).await,
+        Command::Sls { target, sls, test } => {
+            let names = sls.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            apply(&engine, &request(target, Mode::Sls(names), *test), cli.out).await
+        }
+        Command::Orchestrate { name, test } => {
+            let returns = converge::orchestrate::run(&engine, name, *test, cli.pillar.clone(), cli.jobs).await?;
+            print_returns(&returns, cli.out);
+            Ok(report::exit_code(&returns))
+        }
+        Command::Pillar { target } => pillar(&engine, target, cli).await,
+        Command::Show { target, format } => show(&engine, target, *format, cli).await,
+        Command::Run { target, command } => run_command(&engine, target, command, cli).await,
+    }
+}
+
+async fn apply(engine: &Engine, req: &Request, out: Out) -> Result<i32, Error> {
+    let returns = engine.apply(req).await?;
+    print_returns(&returns, out);
+    Ok(report::exit_code(&returns))
+}
+
+async fn pillar(engine: &Engine, target: &str, cli: &Cli) -> Result<i32, Error> {
+    let hosts = engine.prepare(target, &Mode::Sls(vec![]), cli.pillar.as_ref(), cli.jobs).await?;
+    let mut all = Map::new();
+    let mut code = 0;
+    for (h, p) in &hosts {
+        match p {
+            Ok(p) => {
+                all.insert(h.id.clone(), p.pillar.clone());
+            }
+            Err(e) => {
+                code = 2;
+                eprintln!("{}: {e}", h.id);
+            }
+        }
+    }
+    engine.disconnect().await;
+    match cli.out {
+        Out::Json => println!("{}", output::pretty(&Value::Object(all))),
+        Out::Text => print!("{}", converge::yaml::to_block(&Value::Object(all))),
+    }
+    Ok(code)
+}
+
+async fn show(engine: &Engine, target: &str, format: ShowFormat, cli: &Cli) -> Result<i32, Error> {
+    let hosts = engine.prepare(target, &Mode::Highstate, cli.pillar.as_ref(), cli.jobs).await?;
+    let mut code = 0;
+    let mut all = Map::new();
+    for (h, p) in &hosts {
+        let p = match p {
+            Ok(p) => p,
+            Err(e) => {
+                code = 2;
+                eprintln!("{}: {e}", h.id);
+                continue;
+            }
+        };
+        let g = &p.graph;
+        match (format, cli.out) {
+            (ShowFormat::Dot, _) => print!("{}", g.dot()),
+            (ShowFormat::Text, Out::Json) => {
+                let states: Vec<Value> = g
+                    .order
+                    .iter()
+                    .map(|&i| {
+                        let c = &g.chunks[i];
+                        json!({"__id__": c.state.id, "name": c.state.name, "state": c.state.module, "fun": c.state.function(),
+                               "__sls__": c.sls, "__env__": c.env, "order": c.order, "source": c.span.to_string()})
+                    })
+                    .collect();
+                all.insert(h.id.clone(), Value::Array(states));
+            }
+            (ShowFormat::Text, Out::Text) => {
+                println!("{}:", h.id);
+                for (n, &i) in g.order.iter().enumerate() {
+                    let c = &g.chunks[i];
+                    let name = if c.state.name != c.state.id { format!(" name={}", c.state.name) } else { String::new() };
+                    println!("  {:>3}. {} {}{name}  [{}]", n + 1, c.state.function(), c.state.id, c.span);
+                    for (kind, t) in &g.deps[i] {
+                        let t = &g.chunks[*t];
+                        println!("         {}: {} {}", kind.name(), t.state.function(), t.state.id);
+                    }
+                }
+            }
+        }
+    }
+    engine.disconnect().await;
+    if cli.out == Out::Json && format == ShowFormat::Text {
+        println!("{}", output::pretty(&Value::Object(all)));
+    }
+    Ok(code)
+}
+
+async fn run_command(engine: &Engine, target: &str, command: &[String], cli: &Cli) -> Result<i32, Error> {
+    let returns = converge::adhoc::run(engine, target, command, cli.jobs).await?;
+    let code = if returns.values().all(|r| r.get("retcode") == Some(&json!(0))) { 0 } else { 2 };
+    match cli.out {
+        Out::Json => println!("{}", output::pretty(&Value::Object(returns))),
+        Out::Text => {
+            let p = output::palette();
+            for (host, r) in &returns {
+                println!("{}{host}:{}", p.cyan, p.endc);
+                println!("{}", converge::report::nested_text(r, 4, &p));
+            }
+        }
+    }
+    Ok(code)
+}

@@ -1,0 +1,41 @@
+//! Printing: Salt's text layout or its JSON shape, colour only on a terminal.
+
+use std::io::IsTerminal;
+
+use converge::report::{self, Palette};
+use serde_json::{Map, Value};
+
+use crate::args::Out;
+
+pub fn palette() -> Palette {
+    let wanted = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    if wanted {
+        Palette::COLOR
+    } else {
+        Palette::PLAIN
+    }
+}
+
+/// Host returns (host → tag → record), as text or JSON, on stdout.
+pub fn print_returns(returns: &Map<String, Value>, out: Out) {
+    match out {
+        Out::Json => println!("{}", pretty(&Value::Object(returns.clone()))),
+        Out::Text => {
+            let p = palette();
+            for (host, states) in returns {
+                let states = states.as_object().cloned().unwrap_or_default();
+                let (text, _) = report::format_host(host, &states, &p);
+                println!("{text}");
+            }
+        }
+    }
+}
+
+/// JSON indented by 4, as Salt's json outputter prints it.
+pub fn pretty(v: &Value) -> String {
+    let mut buf = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
+    serde::Serialize::serialize(v, &mut ser).expect("JSON values serialize");
+    String::from_utf8(buf).expect("JSON is UTF-8")
+}

@@ -1,0 +1,53 @@
+//! Execution functions: what `salt.function` calls on hosts (`cmd.run`,
+//! `test.ping`, `service.reload`...). Each says whether it only reads, so a
+//! test run can run the read-only ones (checks) and skip the rest.
+
+mod cmd;
+mod service;
+mod test;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use crate::transport::Transport;
+
+/// The host a function runs on.
+pub struct On<'a> {
+    pub id: &'a str,
+    pub transport: &'a dyn Transport,
+}
+
+#[async_trait]
+pub trait ExecFn: Send + Sync {
+    /// True when it changes nothing (it then runs in test runs).
+    fn read_only(&self) -> bool;
+    /// The function's return; `Err` holds the return of a failed call.
+    async fn call(&self, on: &On<'_>, args: &[Value], kwargs: &Map<String, Value>) -> Result<Value, Value>;
+}
+
+fn registry() -> &'static HashMap<&'static str, Box<dyn ExecFn>> {
+    static R: OnceLock<HashMap<&'static str, Box<dyn ExecFn>>> = OnceLock::new();
+    R.get_or_init(|| {
+        let mut r: HashMap<&'static str, Box<dyn ExecFn>> = HashMap::new();
+        cmd::register(&mut r);
+        service::register(&mut r);
+        test::register(&mut r);
+        r
+    })
+}
+
+pub fn lookup(name: &str) -> Option<&'static dyn ExecFn> {
+    registry().get(name).map(|b| b.as_ref())
+}
+
+/// A string argument: position `i`, else keyword `key`.
+pub fn arg_str(args: &[Value], kwargs: &Map<String, Value>, i: usize, key: &str) -> Option<String> {
+    args.get(i).or_else(|| kwargs.get(key)).and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => Some(other.to_string()),
+    })
+}

@@ -1,0 +1,128 @@
+//! `converge orchestrate NAME`: an sls of steps (`salt.state`,
+//! `salt.function`, and any state) rendered and run on the controller, with
+//! the master's pillar; requisites, `onfail` and `failhard` as in Salt.
+//!
+//! The steps reach hosts through the engine, which keeps one connection per
+//! host for the whole orchestration.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+use crate::functions::salt::{Orchestrator, Target};
+use crate::glob;
+use crate::grains;
+use crate::host::{Host, TransportCalls};
+use crate::job::{join_all, Engine, Mode, Request};
+use crate::modules::{self, On};
+use crate::pillar::{merge, Pillar};
+use crate::render::{HostCalls, HostContext};
+use crate::report;
+use crate::roster;
+use crate::run::{self, Options};
+use crate::transport::local::Local;
+use crate::transport::Transport;
+
+/// Run orchestration `name`; the return is keyed `<controller>_master`, as
+/// Salt keys a runner's return.
+pub async fn run(engine: &Engine, name: &str, test: bool, pillar: Option<Value>, jobs: usize) -> Result<Map<String, Value>, Error> {
+    let out = run_inner(engine, name, test, pillar, jobs).await;
+    engine.disconnect().await;
+    out
+}
+
+async fn run_inner(engine: &Engine, name: &str, test: bool, pillar: Option<Value>, jobs: usize) -> Result<Map<String, Value>, Error> {
+    let local: Arc<dyn Transport> = Arc::new(Local::new(engine.config.timeout));
+    let hostname = grains::gather("master", local.as_ref())
+        .await
+        .ok()
+        .and_then(|g| g.get("host").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| "converge".into());
+    let id = format!("{hostname}_master");
+    let grains = grains::gather(&id, local.as_ref())
+        .await
+        .map_err(|e| Error::invalid(None, format!("cannot read this machine's grains: {e}")))?;
+    let calls: Arc<dyn HostCalls> = Arc::new(TransportCalls {
+        transport: Arc::clone(&local),
+        handle: tokio::runtime::Handle::current(),
+    });
+    let master_pillar = tokio::task::block_in_place(|| Pillar::new(&engine.config).compile(&id, &grains, pillar.as_ref(), Some(Arc::clone(&calls))))?;
+    let render = HostContext::new(&engine.config.saltenv, &grains, &master_pillar, Some(calls));
+    let mode = Mode::Sls(vec![name.to_string()]);
+    let graph = tokio::task::block_in_place(|| engine.compile(&id, &grains, &render, &mode))?;
+    let mut host = Host::new(&id, local, Arc::clone(&engine.tree), &engine.config.saltenv, render);
+    host.orchestrator = Some(Arc::new(Steps {
+        engine: engine.clone(),
+        pillar,
+        jobs,
+    }));
+    let results = run::run(&graph, &host, Options { test, failhard: false }).await;
+    Ok(Map::from_iter([(id, Value::Object(report::host_return(&results)))]))
+}
+
+/// The engine as orchestration steps see it.
+struct Steps {
+    engine: Engine,
+    /// The command line's `--pillar`, under each step's own `pillar:`.
+    pillar: Option<Value>,
+    jobs: usize,
+}
+
+impl Steps {
+    fn hosts(&self, tgt: &Target) -> Vec<roster::Host> {
+        self.engine
+            .roster
+            .hosts
+            .iter()
+            .filter(|h| match tgt {
+                Target::Glob(g) => g.split(',').any(|p| glob::matches(p.trim(), &h.id)),
+                Target::List(ids) => ids.contains(&h.id),
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+#[async_trait]
+impl Orchestrator for Steps {
+    async fn state(&self, tgt: &Target, mode: Mode, test: bool, pillar: Option<Value>) -> Result<Map<String, Value>, String> {
+        let hosts = self.hosts(tgt);
+        if hosts.is_empty() {
+            return Ok(Map::new());
+        }
+        let mut over = self.pillar.clone();
+        if let Some(step) = pillar {
+            let base = over.get_or_insert_with(|| Value::Object(Map::new()));
+            merge(base, step);
+        }
+        let ids: Vec<String> = hosts.iter().map(|h| h.id.clone()).collect();
+        let req = Request {
+            target: ids.join(","),
+            mode,
+            test,
+            pillar: over,
+            jobs: self.jobs,
+        };
+        self.engine.apply_connected(&req).await.map_err(|e| e.to_string())
+    }
+
+    async fn function(&self, tgt: &Target, fun: &str, args: &[Value], kwargs: &Map<String, Value>) -> Result<Vec<(String, Value, bool)>, String> {
+        let exec = modules::lookup(fun).ok_or_else(|| format!("Function {fun} is not available"))?;
+        let tasks = self.hosts(tgt).into_iter().map(|h| {
+            let (engine, args, kwargs) = (self.engine.clone(), args.to_vec(), kwargs.clone());
+            tokio::spawn(async move {
+                let ret = match engine.connect(&h).await {
+                    Ok(t) => exec.call(&On { id: &h.id, transport: t.as_ref() }, &args, &kwargs).await,
+                    Err(e) => Err(Value::String(e.to_string())),
+                };
+                match ret {
+                    Ok(v) => (h.id, v, true),
+                    Err(v) => (h.id, v, false),
+                }
+            })
+        });
+        Ok(join_all(tasks).await)
+    }
+}
