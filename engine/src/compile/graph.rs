@@ -28,6 +28,13 @@ pub struct Graph {
     pub graph: DiGraph<usize, ReqKind>,
 }
 
+impl std::fmt::Debug for Graph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let order: Vec<String> = self.order.iter().map(|&i| self.chunks[i].state.to_string()).collect();
+        f.debug_struct("Graph").field("order", &order).finish()
+    }
+}
+
 impl Graph {
     pub fn build(chunks: Vec<Chunk>) -> Result<Graph, Error> {
         let deps = resolve(&chunks)?;

@@ -245,5 +245,3 @@ fn attr_changes(args: &Args, current: &crate::transport::FileFact) -> Changes {
     changes
 }
 
-#[cfg(test)]
-mod tests;

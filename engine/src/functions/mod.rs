@@ -180,3 +180,5 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 
 #[cfg(test)]
 pub(crate) mod testing;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+//! Plan fixtures: a fake host, a chunk from YAML, and the plan a function
+//! makes for them. "Given these facts, expect this plan", no host needed.
+
+use std::sync::Arc;
+
+use crate::compile::{Checks, Chunk, StateId};
+use crate::config::Config;
+use crate::host::Host;
+use crate::plan::{Failure, Plan};
+use crate::render::HostContext;
+use crate::source::{Source, Span};
+use crate::transport::fake::Fake;
+use crate::tree::Tree;
+use crate::yaml;
+
+pub struct Fixture {
+    pub fake: Arc<Fake>,
+    pub host: Host,
+    /// The state tree's root (for `salt://` sources).
+    pub root: tempfile::TempDir,
+}
+
+/// A host backed by `fake`, with an empty state tree in a temporary root
+/// and some pillar.
+pub fn fixture(fake: Fake) -> Fixture {
+    let root = tempfile::tempdir().expect("a temporary directory");
+    let config = Config {
+        file_roots: [("base".to_string(), vec![root.path().to_path_buf()])].into_iter().collect(),
+        pillar_roots: Default::default(),
+        roster_file: "roster.yaml".into(),
+        saltenv: "base".into(),
+        timeout: 10,
+    };
+    let fake = Arc::new(fake);
+    let render = HostContext::new(
+        "base",
+        &serde_json::json!({"id": "h1", "host": "h1"}),
+        &serde_json::json!({"port": 6432, "writer": "pgdb1"}),
+        None,
+    );
+    let host = Host::new("h1", fake.clone(), Arc::new(Tree::new(config)), "base", render);
+    Fixture { fake, host, root }
+}
+
+/// A chunk of `function` (`file.managed`) with the arguments written as a
+/// YAML mapping; its ID is its `name`.
+pub fn chunk(function: &str, args: &str) -> Chunk {
+    let source = Source::new("test.sls", args);
+    let node = yaml::load(&source).expect("valid YAML").expect("a mapping");
+    let map = node.as_map().expect("a mapping");
+    let args: Vec<_> = map
+        .iter()
+        .map(|(k, v)| (k.scalar_string().unwrap_or_default(), k.span.clone(), v.clone()))
+        .collect();
+    let name = map.get("name").and_then(|n| n.scalar_string()).unwrap_or_default();
+    let (module, fun) = function.split_once('.').expect("module.function");
+    Chunk {
+        state: StateId {
+            module: module.into(),
+            id: name.clone(),
+            name,
+            fun: fun.into(),
+        },
+        sls: "test".into(),
+        env: "base".into(),
+        args,
+        requisites: vec![],
+        order: 10000.0,
+        failhard: false,
+        checks: Checks::default(),
+        span: Span::file(&source),
+        fun_span: Span::file(&source),
+        auto_order: 0,
+    }
+}
+
+/// The plan `function` makes on the fixture's host.
+pub async fn plan(fx: &Fixture, function: &str, args: &str) -> Result<Plan, Failure> {
+    let chunk = chunk(function, args);
+    let f = super::lookup(function).expect("a registered function");
+    f.validate(&chunk.args_node()).map_err(|e| Failure::new(e.message))?;
+    f.plan(&super::Ctx { host: &fx.host, chunk: &chunk }).await
+}
+
+/// The mod_watch plan `function` makes.
+pub async fn watch(fx: &Fixture, function: &str, args: &str) -> Result<Option<Plan>, Failure> {
+    let chunk = chunk(function, args);
+    let f = super::lookup(function).expect("a registered function");
+    f.watch(&super::Ctx { host: &fx.host, chunk: &chunk }).await
+}
