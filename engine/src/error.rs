@@ -146,7 +146,7 @@ impl Error {
             } => format!("invalid argument `{argument}` to {function} in state `{state}`: {message}"),
             Error::MissingRequisite {
                 state, kind, target, ..
-            } => format!("state `{state}` has a {kind} requisite naming `{target}`, which is not a state in this run"),
+            } => format!("the {kind} requisite of state `{state}` names `{target}`, which matches no state in this run"),
             Error::RequisiteCycle { states } => {
                 let names: Vec<&str> = states.iter().map(|(n, _)| n.as_str()).collect();
                 format!("Recursive requisites were found: {}", names.join(" -> "))

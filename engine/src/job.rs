@@ -185,7 +185,7 @@ impl Engine {
             Mode::Highstate => {
                 let original = self.tree.read_sls(env, "top", None)?;
                 let text = self.tree.renderer(env)?.render_sls(&original, "top", render)?;
-                let source = crate::source::Source::rendered(original.name.clone(), text, &original.text);
+                let source = crate::source::Source::rendered(&original, text);
                 let top = Top::parse(&source, id, grains)?;
                 top.entries
             }

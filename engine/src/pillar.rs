@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::render::{HostCalls, HostContext, Renderer};
 use crate::source::{Source, Span};
-use crate::tree::{find_sls, sls::relative, Top};
+use crate::tree::{find_sls, read_sls, sls::relative, Top};
 use crate::yaml::{self, Value as Y};
 
 pub struct Pillar<'a> {
@@ -41,16 +41,16 @@ impl<'a> Pillar<'a> {
     ) -> Result<Value, Error> {
         let mut pillar = Value::Object(Map::new());
         let roots = self.config.pillar_roots.get("base").cloned().unwrap_or_default();
-        let Some((path, rel)) = roots.iter().map(|r| (r.join("top.sls"), "top.sls".to_string())).find(|(p, _)| p.is_file()) else {
+        if find_sls(&roots, "top").is_none() {
             if let Some(o) = over {
                 merge(&mut pillar, o.clone());
             }
             return Ok(pillar);
-        };
+        }
         let ctx = HostContext::new("base", grains, &pillar, host.clone());
-        let original = Source::new(rel, std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?);
+        let original = read_sls(&roots, "base", "top", None)?;
         let text = self.renderer.render_sls(&original, "top", &ctx)?;
-        let top = Top::parse(&Source::rendered(original.name.clone(), text, &original.text), id, grains)?;
+        let top = Top::parse(&Source::rendered(&original, text), id, grains)?;
         let mut seen = HashSet::new();
         for (_env, name, span) in &top.entries {
             self.load(name, Some(span), grains, &host, &mut pillar, &mut seen)?;
@@ -74,15 +74,10 @@ impl<'a> Pillar<'a> {
             return Ok(());
         }
         let roots = self.config.pillar_roots.get("base").cloned().unwrap_or_default();
-        let (path, rel) = find_sls(&roots, name).ok_or_else(|| Error::MissingSls {
-            name: name.to_string(),
-            env: "base (pillar)".into(),
-            span: span.cloned(),
-        })?;
-        let original = Source::new(rel, std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?);
+        let original = read_sls(&roots, "base (pillar)", name, span)?;
         let ctx = HostContext::new("base", grains, pillar, host.clone());
         let text = self.renderer.render_sls(&original, name, &ctx)?;
-        let source = Source::rendered(original.name.clone(), text, &original.text);
+        let source = Source::rendered(&original, text);
         let Some(root) = yaml::load(&source)? else {
             return Ok(());
         };
@@ -97,7 +92,7 @@ impl<'a> Pillar<'a> {
         if let Some(inc) = map.get("include") {
             for item in inc.as_seq().unwrap_or_default() {
                 let inc_name = item.scalar_string().unwrap_or_default();
-                let inc_name = relative(&inc_name, name, &source.name, &item.span)?;
+                let inc_name = relative(&inc_name, name, &source.rel, &item.span)?;
                 self.load(&inc_name, Some(&item.span), grains, host, pillar, seen)?;
             }
         }

@@ -69,7 +69,13 @@ pub struct Roster {
 
 impl Roster {
     pub fn load(path: &Path) -> Result<Roster, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::invalid(
+                None,
+                format!("no roster at {} (give one with --roster FILE, or roster_file in converge.yaml)", path.display()),
+            ),
+            _ => Error::io(path, e),
+        })?;
         let source = Source::new(path.display().to_string(), text);
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         match yaml::load(&source)? {

@@ -11,8 +11,12 @@ use std::sync::Arc;
 /// One text that spans point into: a file as read, or a rendered template.
 #[derive(Debug)]
 pub struct Source {
-    /// The name shown to users: a path relative to its root (`postgres/init.sls`).
+    /// The name shown to users: the file's path as the user can open it
+    /// (`states/postgres/init.sls`).
     pub name: String,
+    /// The path relative to its root (`postgres/init.sls`): the template's
+    /// name for Jinja, and what `tpldir` and relative includes derive from.
+    pub rel: String,
     pub text: String,
     /// True when `text` is the output of Jinja and differs from the file.
     pub rendered: bool,
@@ -29,23 +33,38 @@ pub struct Origin {
 
 impl Source {
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Source> {
+        let name = name.into();
         Arc::new(Source {
-            name: name.into(),
+            rel: name.clone(),
+            name,
             text: text.into(),
             rendered: false,
             origin: None,
         })
     }
 
-    pub fn rendered(name: impl Into<String>, text: impl Into<String>, original: &str) -> Arc<Source> {
+    /// The file `rel` under `root`, named for users by `display_path`.
+    pub fn file(root: &std::path::Path, rel: &str, text: impl Into<String>) -> Arc<Source> {
+        Arc::new(Source {
+            name: display_path(root, rel),
+            rel: rel.to_string(),
+            text: text.into(),
+            rendered: false,
+            origin: None,
+        })
+    }
+
+    /// `original` after Jinja rendered it into `text`.
+    pub fn rendered(original: &Source, text: impl Into<String>) -> Arc<Source> {
         let text = text.into();
-        let rendered = text != original;
+        let rendered = text != original.text;
         let origin = rendered.then(|| Origin {
-            lines: align(original, &text),
-            text: original.to_string(),
+            lines: align(&original.text, &text),
+            text: original.text.clone(),
         });
         Arc::new(Source {
-            name: name.into(),
+            name: original.name.clone(),
+            rel: original.rel.clone(),
             text,
             rendered,
             origin,
@@ -56,6 +75,18 @@ impl Source {
     pub fn line(&self, line: usize) -> Option<&str> {
         self.text.lines().nth(line.checked_sub(1)?)
     }
+}
+
+/// `root/rel` as a user would type it: relative to the working directory
+/// when it lies below it, else as it is.
+pub fn display_path(root: &std::path::Path, rel: &str) -> String {
+    let path = root.join(rel);
+    let cwd = std::env::current_dir().ok();
+    let shown = match &cwd {
+        Some(cwd) if path.is_absolute() => path.strip_prefix(cwd).map(|p| p.to_path_buf()).unwrap_or(path),
+        _ => path,
+    };
+    shown.display().to_string().trim_start_matches("./").to_string()
 }
 
 /// A place in a source: 1-based line and column (in characters), and the
@@ -261,7 +292,7 @@ mod tests {
     fn rendered_lines_point_back_into_the_template() {
         let original = "{% set v = '15' %}\n{% if false %}\na:\n  cmd.run: []\n{% else %}\nb-{{ v }}:\n  file.manged:\n    - x: {{ v }}\n{% endif %}\n";
         let rendered = "\n\n\nb-15:\n  file.manged:\n    - x: 15\n\n";
-        let src = Source::rendered("init.sls", rendered, original);
+        let src = Source::rendered(&Source::new("init.sls", original), rendered);
         let span = Span::new(&src, 5, 3, 11);
         assert_eq!(span.to_string(), "init.sls:7:3");
         assert_eq!(span.frame(), "  --> init.sls:7:3\n  |\n7 |   file.manged:\n  |   ^^^^^^^^^^^\n");
@@ -273,7 +304,7 @@ mod tests {
 
     #[test]
     fn untraceable_lines_say_they_are_rendered() {
-        let src = Source::rendered("a.sls", "x: 1\nx: 2\n", "{% for i in [1, 2] %}x: {{ i }}\n{% endfor %}");
+        let src = Source::rendered(&Source::new("a.sls", "{% for i in [1, 2] %}x: {{ i }}\n{% endfor %}"), "x: 1\nx: 2\n");
         let span = Span::line_of(&src, 2);
         assert!(span.frame().contains("after Jinja rendering"), "{}", span.frame());
         assert!(span.to_string().ends_with("(rendered)"));

@@ -103,6 +103,9 @@ fn cycles_name_every_state_in_them() {
     )])
     .unwrap_err();
     let Error::RequisiteCycle { states } = &err else { panic!("{err}") };
-    let names: Vec<String> = states.iter().map(|(n, s)| format!("{n} at {s}")).collect();
+    let names: Vec<String> = states
+        .iter()
+        .map(|(n, s)| format!("{n} at {}", s.to_string().rsplit('/').next().unwrap()))
+        .collect();
     assert_eq!(names, ["a (test.nop) at main.sls:1:1", "b (test.nop) at main.sls:5:1", "c (test.nop) at main.sls:9:1"]);
 }

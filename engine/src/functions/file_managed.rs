@@ -202,7 +202,8 @@ fn desired_content(args: &Args, ctx: &Ctx<'_>) -> Result<Option<Vec<u8>>, Failur
             let mut extra = args.defaults.clone().unwrap_or_default();
             extra.extend(args.context.clone().unwrap_or_default());
             let renderer = tree.renderer(env).map_err(|e| Failure::new(e.headline()))?;
-            let source = Source::new(rel, text);
+            let root = path.to_str().and_then(|p| p.strip_suffix(&rel)).map(std::path::PathBuf::from).unwrap_or_default();
+            let source = Source::file(&root, &rel, text);
             let out = tokio::task::block_in_place(|| renderer.render_file(&source, &ctx.chunk.sls, &ctx.host.render, &extra))
                 .map_err(|e| Failure::new(format!("Unable to manage file: {}", e.to_string().trim_end())))?;
             Ok(Some(out.into_bytes()))

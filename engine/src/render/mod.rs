@@ -130,7 +130,7 @@ impl Renderer {
     /// Render an sls file (`source.name` is its path relative to its root).
     pub fn render_sls(&self, source: &Arc<Source>, sls: &str, ctx: &HostContext) -> Result<String, Error> {
         let mut vars = ctx.base();
-        vars.extend(naming_vars(&source.name, Some(sls)));
+        vars.extend(naming_vars(&source.rel, Some(sls)));
         self.render(source, vars)
     }
 
@@ -144,9 +144,9 @@ impl Renderer {
         extra: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<String, Error> {
         let mut vars = ctx.base();
-        vars.extend(naming_vars(&source.name, None));
+        vars.extend(naming_vars(&source.rel, None));
         vars.push(("sls", Value::from(sls)));
-        vars.push(("source", Value::from(format!("salt://{}", source.name))));
+        vars.push(("source", Value::from(format!("salt://{}", source.rel))));
         let mut all: Vec<(String, Value)> = vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         all.extend(extra.iter().map(|(k, v)| (k.clone(), Value::from_serialize(v))));
         self.render_pairs(source, all)
@@ -160,7 +160,7 @@ impl Renderer {
         let ctx: Value = vars.into_iter().collect();
         let tmpl = self
             .env
-            .template_from_named_str(&source.name, &source.text)
+            .template_from_named_str(&source.rel, &source.text)
             .map_err(|e| self.error(&e, source))?;
         tmpl.render(ctx).map_err(|e| self.error(&e, source))
     }
@@ -177,22 +177,30 @@ impl Renderer {
             message = format!("{message}: {c}");
             cause = c.source();
         }
-        let name = err.name().unwrap_or(&source.name).to_string();
-        let text = if name == source.name {
+        let name = err.name().unwrap_or(&source.rel).to_string();
+        let text = if name == source.rel {
             Some(Arc::clone(source))
         } else {
             self.roots
                 .iter()
-                .find_map(|r| std::fs::read_to_string(r.join(&name)).ok())
-                .map(|t| Source::new(name.clone(), t))
+                .find_map(|r| std::fs::read_to_string(r.join(&name)).ok().map(|t| Source::file(r, &name, t)))
         };
+        if err.kind() == minijinja::ErrorKind::UndefinedError {
+            // Name what is undefined: the expression the error points at.
+            if let (Some(src), Some(range)) = (&text, err.range()) {
+                if let Some(expr) = src.text.get(range) {
+                    message = format!("undefined variable `{}`", expr.trim());
+                }
+            }
+        }
+        let template = text.as_ref().map_or(name.clone(), |t| t.name.clone());
         let span = match (text, err.line()) {
             (Some(src), Some(line)) => Some(span_in(&src, line, err.range())),
             _ => None,
         };
         Error::Jinja {
             span,
-            template: name,
+            template,
             message,
         }
     }

@@ -48,13 +48,7 @@ impl Tree {
 
     /// Read an sls as a source.
     pub fn read_sls(&self, env: &str, name: &str, span: Option<&Span>) -> Result<Arc<Source>, Error> {
-        let (path, rel) = self.find_sls(env, name)?.ok_or_else(|| Error::MissingSls {
-            name: name.to_string(),
-            env: env.to_string(),
-            span: span.cloned(),
-        })?;
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        Ok(Source::new(rel, text))
+        read_sls(self.config.roots(env)?, env, name, span)
     }
 
     /// The file a `salt://path` (or a bare relative path) names, with its
@@ -74,6 +68,18 @@ impl Tree {
     pub fn load_sls(&self, env: &str, name: &str, ctx: &HostContext, span: Option<&Span>) -> Result<sls::Sls, Error> {
         sls::load(self, env, name, ctx, span)
     }
+}
+
+/// The sls `name` from `roots` as a source, or the error naming it missing.
+pub fn read_sls(roots: &[PathBuf], env: &str, name: &str, span: Option<&Span>) -> Result<Arc<Source>, Error> {
+    let (path, rel) = find_sls(roots, name).ok_or_else(|| Error::MissingSls {
+        name: name.to_string(),
+        env: env.to_string(),
+        span: span.cloned(),
+    })?;
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let root = path.to_str().and_then(|p| p.strip_suffix(&rel)).map(PathBuf::from).unwrap_or_default();
+    Ok(Source::file(&root, &rel, text))
 }
 
 /// `a.b` → `a/b.sls` or `a/b/init.sls` in the first of `roots` that has one.

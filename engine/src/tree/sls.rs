@@ -22,7 +22,7 @@ pub struct Sls {
 pub fn load(tree: &Tree, env: &str, name: &str, ctx: &HostContext, span: Option<&Span>) -> Result<Sls, Error> {
     let original = tree.read_sls(env, name, span)?;
     let text = tree.renderer(env)?.render_sls(&original, name, ctx)?;
-    let source = Source::rendered(original.name.clone(), text, &original.text);
+    let source = Source::rendered(&original, text);
     let mut sls = Sls {
         name: name.to_string(),
         env: env.to_string(),
@@ -44,7 +44,7 @@ pub fn load(tree: &Tree, env: &str, name: &str, ctx: &HostContext, span: Option<
     };
     for (key, value) in map.entries {
         match key.scalar_string().as_deref() {
-            Some("include") => sls.include = includes(&value, name, env, &source.name)?,
+            Some("include") => sls.include = includes(&value, name, env, &source.rel)?,
             Some("extend") => sls.extend = Some(value),
             _ => sls.ids.push((key, value)),
         }

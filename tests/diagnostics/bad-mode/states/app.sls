@@ -1,0 +1,4 @@
+/tmp/converge-never/app.conf:
+  file.managed:
+    - contents: x
+    - mode: rwx

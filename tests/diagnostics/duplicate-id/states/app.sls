@@ -1,0 +1,8 @@
+conf:
+  file.managed:
+    - name: /tmp/converge-never/a
+    - contents: a
+conf:
+  file.managed:
+    - name: /tmp/converge-never/b
+    - contents: b

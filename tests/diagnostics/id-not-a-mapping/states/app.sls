@@ -1,0 +1,2 @@
+conf:
+  - file.managed

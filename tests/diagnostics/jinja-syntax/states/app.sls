@@ -1,0 +1,4 @@
+{% if grains['id'] == 'local' %}
+a:
+  test.nop: []
+{% endfi %}

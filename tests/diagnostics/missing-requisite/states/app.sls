@@ -1,0 +1,5 @@
+reload:
+  cmd.run:
+    - name: echo reload
+    - onchanges:
+      - file: /etc/pgbouncer/pgbouncer.ini

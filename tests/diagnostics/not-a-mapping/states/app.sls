@@ -1,0 +1,3 @@
+{% for f in ['a', 'b'] %}
+- /tmp/converge-never/{{ f }}
+{% endfor %}

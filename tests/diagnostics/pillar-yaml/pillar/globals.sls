@@ -1,0 +1,3 @@
+postgres:
+  writer: pgdb1
+  writer: pgdb2

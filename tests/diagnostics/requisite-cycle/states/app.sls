@@ -1,0 +1,8 @@
+stop:
+  test.nop:
+    - require:
+      - test: promote
+promote:
+  test.nop:
+    - require:
+      - test: stop

@@ -1,0 +1,3 @@
+/tmp/converge-never/app.conf:
+  file.manged:
+    - contents: x
