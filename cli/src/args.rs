@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use converge::config::Overrides;
 
 #[derive(Parser, Debug)]
-#[command(name = "converge", version, about = "Declarative state convergence in Salt's language, over ssh")]
+#[command(
+    name = "converge",
+    version,
+    about = "Declarative state convergence in Salt's language, over ssh"
+)]
 pub struct Cli {
     /// Master config (default: ./converge.yaml if present).
     #[arg(long, global = true, value_name = "FILE")]
@@ -34,7 +38,12 @@ pub struct Cli {
     #[arg(short, long, global = true, default_value_t = 16, value_name = "N")]
     pub jobs: usize,
     /// tracing filter for logs on stderr (error, warn, info, debug, trace).
-    #[arg(long = "log-level", global = true, default_value = "warn", value_name = "LEVEL")]
+    #[arg(
+        long = "log-level",
+        global = true,
+        default_value = "warn",
+        value_name = "LEVEL"
+    )]
     pub log_level: String,
     #[command(subcommand)]
     pub command: Command,
@@ -112,7 +121,10 @@ impl Cli {
     pub fn init_logging(&self) {
         let filter = tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
     }
 }
 
@@ -123,12 +135,26 @@ mod tests {
     #[test]
     fn contract_command_lines_parse() {
         let c = Cli::try_parse_from(["converge", "highstate", "pgdb*", "--test"]).unwrap();
-        assert!(matches!(c.command, Command::Highstate { ref target, test: true } if target == "pgdb*"));
-        let c = Cli::try_parse_from(["converge", "--out", "json", "-j", "4", "sls", "pgdb1", "a,b"]).unwrap();
+        assert!(
+            matches!(c.command, Command::Highstate { ref target, test: true } if target == "pgdb*")
+        );
+        let c = Cli::try_parse_from([
+            "converge", "--out", "json", "-j", "4", "sls", "pgdb1", "a,b",
+        ])
+        .unwrap();
         assert_eq!((c.out, c.jobs), (Out::Json, 4));
         let c = Cli::try_parse_from(["converge", "run", "pgdb1", "--", "ls", "-l"]).unwrap();
         assert!(matches!(c.command, Command::Run { ref command, .. } if command == &["ls", "-l"]));
-        let c = Cli::try_parse_from(["converge", "show", "pgdb1", "--format", "dot", "--pillar", "{\"a\": 1}"]).unwrap();
+        let c = Cli::try_parse_from([
+            "converge",
+            "show",
+            "pgdb1",
+            "--format",
+            "dot",
+            "--pillar",
+            "{\"a\": 1}",
+        ])
+        .unwrap();
         assert_eq!(c.pillar, Some(serde_json::json!({"a": 1})));
         assert!(Cli::try_parse_from(["converge", "pillar", "x", "--pillar", "[1]"]).is_err());
     }

@@ -28,13 +28,21 @@ async fn dispatch(cli: &Cli) -> Result<i32, Error> {
         jobs: cli.jobs,
     };
     match &cli.command {
-        Command::Highstate { target, test } => apply(&engine, &request(target, Mode::Highstate, *test), cli.out).await,
+        Command::Highstate { target, test } => {
+            apply(&engine, &request(target, Mode::Highstate, *test), cli.out).await
+        }
         Command::Sls { target, sls, test } => {
-            let names = sls.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+            let names = sls
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
             apply(&engine, &request(target, Mode::Sls(names), *test), cli.out).await
         }
         Command::Orchestrate { name, test } => {
-            let returns = converge::orchestrate::run(&engine, name, *test, cli.pillar.clone(), cli.jobs).await?;
+            let returns =
+                converge::orchestrate::run(&engine, name, *test, cli.pillar.clone(), cli.jobs)
+                    .await?;
             print_returns(&returns, cli.out);
             Ok(report::exit_code(&returns))
         }
@@ -51,7 +59,9 @@ async fn apply(engine: &Engine, req: &Request, out: Out) -> Result<i32, Error> {
 }
 
 async fn pillar(engine: &Engine, target: &str, cli: &Cli) -> Result<i32, Error> {
-    let hosts = engine.prepare(target, &Mode::Sls(vec![]), cli.pillar.as_ref(), cli.jobs).await?;
+    let hosts = engine
+        .prepare(target, &Mode::Sls(vec![]), cli.pillar.as_ref(), cli.jobs)
+        .await?;
     let mut all = Map::new();
     let mut code = 0;
     for (h, p) in &hosts {
@@ -74,7 +84,9 @@ async fn pillar(engine: &Engine, target: &str, cli: &Cli) -> Result<i32, Error> 
 }
 
 async fn show(engine: &Engine, target: &str, format: ShowFormat, cli: &Cli) -> Result<i32, Error> {
-    let hosts = engine.prepare(target, &Mode::Highstate, cli.pillar.as_ref(), cli.jobs).await?;
+    let hosts = engine
+        .prepare(target, &Mode::Highstate, cli.pillar.as_ref(), cli.jobs)
+        .await?;
     let mut code = 0;
     let mut all = Map::new();
     for (h, p) in &hosts {
@@ -105,11 +117,26 @@ async fn show(engine: &Engine, target: &str, format: ShowFormat, cli: &Cli) -> R
                 println!("{}:", h.id);
                 for (n, &i) in g.order.iter().enumerate() {
                     let c = &g.chunks[i];
-                    let name = if c.state.name != c.state.id { format!(" name={}", c.state.name) } else { String::new() };
-                    println!("  {:>3}. {} {}{name}  [{}]", n + 1, c.state.function(), c.state.id, c.span);
+                    let name = if c.state.name != c.state.id {
+                        format!(" name={}", c.state.name)
+                    } else {
+                        String::new()
+                    };
+                    println!(
+                        "  {:>3}. {} {}{name}  [{}]",
+                        n + 1,
+                        c.state.function(),
+                        c.state.id,
+                        c.span
+                    );
                     for (kind, t) in &g.deps[i] {
                         let t = &g.chunks[*t];
-                        println!("         {}: {} {}", kind.name(), t.state.function(), t.state.id);
+                        println!(
+                            "         {}: {} {}",
+                            kind.name(),
+                            t.state.function(),
+                            t.state.id
+                        );
                     }
                 }
             }
@@ -122,9 +149,21 @@ async fn show(engine: &Engine, target: &str, format: ShowFormat, cli: &Cli) -> R
     Ok(code)
 }
 
-async fn run_command(engine: &Engine, target: &str, command: &[String], cli: &Cli) -> Result<i32, Error> {
+async fn run_command(
+    engine: &Engine,
+    target: &str,
+    command: &[String],
+    cli: &Cli,
+) -> Result<i32, Error> {
     let returns = converge::adhoc::run(engine, target, command, cli.jobs).await?;
-    let code = if returns.values().all(|r| r.get("retcode") == Some(&json!(0))) { 0 } else { 2 };
+    let code = if returns
+        .values()
+        .all(|r| r.get("retcode") == Some(&json!(0)))
+    {
+        0
+    } else {
+        2
+    };
     match cli.out {
         Out::Json => println!("{}", output::pretty(&Value::Object(returns))),
         Out::Text => {

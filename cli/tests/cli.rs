@@ -57,7 +57,11 @@ fn test_mode_on_a_fresh_root_reports_every_file_new_and_changes_nothing() {
     let out = t.run_with(&["highstate", "local", "--test"]);
     out.code(0)
         .stdout_has("Result: None")
-        .stdout_has("newfile:\n                  {root}/out/pgbouncer.ini".replace("{root}", &t.root().display().to_string()).as_str())
+        .stdout_has(
+            "newfile:\n                  {root}/out/pgbouncer.ini"
+                .replace("{root}", &t.root().display().to_string())
+                .as_str(),
+        )
         .stdout_has("Comment: The following files will be changed:")
         .stdout_has("Comment: onlyif condition is false")
         .stdout_has("Command \"echo reloaded >>");
@@ -71,17 +75,30 @@ fn real_run_converges_then_changes_nothing_and_pillar_edits_show_diffs() {
     first.code(0);
     assert_eq!(first.succeeded_line(), "Succeeded: 5 (changed=4)");
     assert_eq!(first.read("out/reloads").as_deref(), Some("reloaded\n"));
-    assert!(first.read("out/pgbouncer.ini").unwrap().contains("* = host=pgdb1"));
+    assert!(first
+        .read("out/pgbouncer.ini")
+        .unwrap()
+        .contains("* = host=pgdb1"));
     let mode = std::fs::metadata(t.root().join("out/pgbouncer.ini")).unwrap();
-    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777, 0o640);
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o640
+    );
 
     let second = t.run_with(&["highstate", "local"]);
     second.code(0);
     assert_eq!(second.succeeded_line(), "Succeeded: 5");
-    assert_eq!(second.read("out/reloads").as_deref(), Some("reloaded\n"), "reloaded without a change");
+    assert_eq!(
+        second.read("out/reloads").as_deref(),
+        Some("reloaded\n"),
+        "reloaded without a change"
+    );
 
     // Failover in pillar: exactly the two files that mention the writer differ.
-    let t = t.file("pillar/globals.sls", "postgres:\n  writer: local\n  query: pgdb1\nport: 6432\n");
+    let t = t.file(
+        "pillar/globals.sls",
+        "postgres:\n  writer: local\n  query: pgdb1\nport: 6432\n",
+    );
     let before = listing(t.root());
     let test = t.run_with(&["highstate", "local", "--test", "--out", "json"]);
     test.code(0);
@@ -96,7 +113,10 @@ fn real_run_converges_then_changes_nothing_and_pillar_edits_show_diffs() {
     assert!(changed.contains(&format!("{root}/out/pgbouncer.ini").as_str()));
     assert!(changed.contains(&format!("{root}/out/standby.conf").as_str()));
     assert!(changed.contains(&"reload"));
-    let ini = states.values().find(|s| s["__id__"] == format!("{root}/out/pgbouncer.ini")).unwrap();
+    let ini = states
+        .values()
+        .find(|s| s["__id__"] == format!("{root}/out/pgbouncer.ini"))
+        .unwrap();
     assert_eq!(
         ini["changes"]["diff"],
         "--- \n+++ \n@@ -1,5 +1,5 @@\n [databases]\n-* = host=pgdb1\n+app = host=/var/run/postgresql\n \n [pgbouncer]\n listen_port = 6432\n"
@@ -106,9 +126,10 @@ fn real_run_converges_then_changes_nothing_and_pillar_edits_show_diffs() {
 
 #[test]
 fn json_output_has_salts_shape() {
-    let t = Test::new()
-        .top(&["app"])
-        .file("states/app.sls", "hello:\n  cmd.run:\n    - name: echo hi\n");
+    let t = Test::new().top(&["app"]).file(
+        "states/app.sls",
+        "hello:\n  cmd.run:\n    - name: echo hi\n",
+    );
     let out = t.run_with(&["highstate", "local", "--out", "json"]);
     out.code(0);
     let v = out.json();
@@ -131,7 +152,9 @@ fn a_failing_state_exits_2_and_test_mode_fails_on_known_failures() {
         .top(&["app"])
         .file("states/app.sls", "bad:\n  cmd.run:\n    - name: exit 3\nafter:\n  test.nop:\n    - require:\n      - cmd: bad\n");
     let out = t.run_with(&["highstate", "local"]);
-    out.code(2).stdout_has("Comment: One or more requisite failed: app.bad").stdout_has("Failed:    2");
+    out.code(2)
+        .stdout_has("Comment: One or more requisite failed: app.bad")
+        .stdout_has("Failed:    2");
     // In a test run the command would run: nothing fails yet.
     t.run_with(&["highstate", "local", "--test"]).code(0);
     let t = t.file("states/app.sls", "x:\n  test.fail_without_changes: []\n");
@@ -142,24 +165,45 @@ fn a_failing_state_exits_2_and_test_mode_fails_on_known_failures() {
 fn sls_pillar_override_and_the_pillar_command() {
     let t = Test::new()
         .file("pillar/top.sls", "base:\n  '*':\n    - globals\n")
-        .file("pillar/globals.sls", "postgres:\n  writer: pgdb1\n  port: 5432\n")
-        .file("states/one.sls", "{root}/one:\n  file.managed:\n    - contents: {{ pillar['postgres']['writer'] }}\n")
-        .file("states/two.sls", "{root}/two:\n  file.managed:\n    - contents: two\n");
-    let out = t.run_with(&["sls", "local", "one,two", "--pillar", "{\"postgres\": {\"writer\": \"pgdb2\"}}"]);
+        .file(
+            "pillar/globals.sls",
+            "postgres:\n  writer: pgdb1\n  port: 5432\n",
+        )
+        .file(
+            "states/one.sls",
+            "{root}/one:\n  file.managed:\n    - contents: {{ pillar['postgres']['writer'] }}\n",
+        )
+        .file(
+            "states/two.sls",
+            "{root}/two:\n  file.managed:\n    - contents: two\n",
+        );
+    let out = t.run_with(&[
+        "sls",
+        "local",
+        "one,two",
+        "--pillar",
+        "{\"postgres\": {\"writer\": \"pgdb2\"}}",
+    ]);
     out.code(0);
     assert_eq!(out.read("one").as_deref(), Some("pgdb2\n"));
     assert_eq!(out.read("two").as_deref(), Some("two\n"));
     let p = t.run_with(&["pillar", "local", "--pillar", "{\"extra\": [1, 2]}"]);
     p.code(0);
-    assert_eq!(p.stdout, "local:\n  postgres:\n    writer: pgdb1\n    port: 5432\n  extra:\n    - 1\n    - 2\n");
-    t.run_with(&["sls", "local", "nope"]).code(1).stderr_has("No matching sls found for 'nope' in env 'base'");
+    assert_eq!(
+        p.stdout,
+        "local:\n  postgres:\n    writer: pgdb1\n    port: 5432\n  extra:\n    - 1\n    - 2\n"
+    );
+    t.run_with(&["sls", "local", "nope"])
+        .code(1)
+        .stderr_has("No matching sls found for 'nope' in env 'base'");
 }
 
 #[test]
 fn show_prints_run_order_and_dot() {
-    let t = Test::new()
-        .top(&["app"])
-        .file("states/app.sls", "b:\n  test.nop:\n    - require:\n      - test: a\na:\n  test.nop: []\n");
+    let t = Test::new().top(&["app"]).file(
+        "states/app.sls",
+        "b:\n  test.nop:\n    - require:\n      - test: a\na:\n  test.nop: []\n",
+    );
     let out = t.run_with(&["show", "local"]);
     out.code(0);
     let lines: Vec<&str> = out.stdout.lines().collect();
@@ -168,16 +212,33 @@ fn show_prints_run_order_and_dot() {
     assert!(lines[2].contains("2. test.nop b"), "{}", out.stdout);
     assert!(lines[3].contains("require: test.nop a"), "{}", out.stdout);
     let dot = t.run_with(&["show", "local", "--format", "dot"]);
-    dot.code(0).stdout_has("digraph states").stdout_has("[label=\"require\"]");
+    dot.code(0)
+        .stdout_has("digraph states")
+        .stdout_has("[label=\"require\"]");
 }
 
 #[test]
 fn run_prints_each_hosts_output_and_exit_code() {
-    let t = Test::new().file("roster.yaml", "a:\n  connection: local\nb:\n  connection: local\n");
+    let t = Test::new().file(
+        "roster.yaml",
+        "a:\n  connection: local\nb:\n  connection: local\n",
+    );
     let out = t.run_with(&["run", "*", "--", "echo", "$((6*7))"]);
     out.code(0);
-    assert_eq!(out.stdout.matches("stdout:\n        42\n").count(), 2, "{}", out.stdout);
-    let out = t.run_with(&["--out", "json", "run", "a", "--", "echo out; echo err >&2; exit 4"]);
+    assert_eq!(
+        out.stdout.matches("stdout:\n        42\n").count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    let out = t.run_with(&[
+        "--out",
+        "json",
+        "run",
+        "a",
+        "--",
+        "echo out; echo err >&2; exit 4",
+    ]);
     out.code(2);
     assert_eq!(out.json()["a"]["retcode"], 4);
     assert_eq!(out.json()["a"]["stderr"], "err");
@@ -187,21 +248,48 @@ fn run_prints_each_hosts_output_and_exit_code() {
 /// a temporary root: it renders and compiles for both hosts, in Salt's order.
 #[test]
 fn the_seed_tree_compiles_for_both_hosts_in_salts_order() {
-    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/seed-salt-tree");
-    let read = |p: &str| std::fs::read_to_string(seed.join(p)).unwrap().replace("/pg_data", "{root}/pg_data").replace("/etc/pgbouncer", "{root}/etc/pgbouncer");
+    let seed =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/seed-salt-tree");
+    let read = |p: &str| {
+        std::fs::read_to_string(seed.join(p))
+            .unwrap()
+            .replace("/pg_data", "{root}/pg_data")
+            .replace("/etc/pgbouncer", "{root}/etc/pgbouncer")
+    };
     let t = Test::new()
-        .file("roster.yaml", "pgdb1:\n  connection: local\npgdb2:\n  connection: local\n")
+        .file(
+            "roster.yaml",
+            "pgdb1:\n  connection: local\npgdb2:\n  connection: local\n",
+        )
         .file("states/top.sls", &read("top.sls"))
-        .file("states/postgres/init.sls", &read("postgres/init.sls").replace("grains['host']", "grains['id']"))
-        .file("states/postgres/pgbouncer.ini.j2", &read("postgres/pgbouncer.ini.j2").replace("grains['host']", "grains['id']"))
-        .file("states/postgres/recovery.conf.j2", &read("postgres/recovery.conf.j2").replace("grains['host']", "grains['id']"))
-        .file("states/postgres-failover/mydb.sls", &read("postgres-failover/mydb.sls"))
+        .file(
+            "states/postgres/init.sls",
+            &read("postgres/init.sls").replace("grains['host']", "grains['id']"),
+        )
+        .file(
+            "states/postgres/pgbouncer.ini.j2",
+            &read("postgres/pgbouncer.ini.j2").replace("grains['host']", "grains['id']"),
+        )
+        .file(
+            "states/postgres/recovery.conf.j2",
+            &read("postgres/recovery.conf.j2").replace("grains['host']", "grains['id']"),
+        )
+        .file(
+            "states/postgres-failover/mydb.sls",
+            &read("postgres-failover/mydb.sls"),
+        )
         .file("pillar/top.sls", &read("pillar/top.sls"))
         .file("pillar/globals.sls", &read("pillar/globals.sls"));
     let out = t.run_with(&["--out", "json", "show", "pgdb*"]);
     out.code(0);
     let v = out.json();
-    let ids = |h: &str| v[h].as_array().unwrap().iter().map(|s| s["fun"].as_str().unwrap().to_string() + " " + s["__id__"].as_str().unwrap()).collect::<Vec<_>>();
+    let ids = |h: &str| {
+        v[h].as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["fun"].as_str().unwrap().to_string() + " " + s["__id__"].as_str().unwrap())
+            .collect::<Vec<_>>()
+    };
     let root = t.root().display().to_string();
     assert_eq!(
         ids("pgdb1"),
@@ -212,13 +300,26 @@ fn the_seed_tree_compiles_for_both_hosts_in_salts_order() {
             "cmd.run kill -HUP `cat /var/run/pgbouncer/pgbouncer.pid`".into(),
         ]
     );
-    assert_eq!(ids("pgdb2")[0], format!("file.managed {root}/pg_data/9.5/recovery.conf"));
+    assert_eq!(
+        ids("pgdb2")[0],
+        format!("file.managed {root}/pg_data/9.5/recovery.conf")
+    );
     // The recovery.conf template gets restore_cmd through `context`.
     std::fs::create_dir_all(t.root().join("pg_data/9.5")).unwrap();
     let out = t.run_with(&["sls", "pgdb2", "postgres", "--test"]);
     out.stdout_has("newfile");
     let out = t.run_with(&["--out", "json", "sls", "pgdb2", "postgres"]);
-    let conf = out.read("pg_data/9.5/recovery.conf").unwrap_or_else(|| panic!("{}", out.stdout));
-    assert!(conf.contains(&format!("restore_command = 'scp pgdb1:{root}/pg_data/9.5/pg_xlog/%f \"%p\"'")), "{conf}");
-    assert!(conf.contains("primary_conninfo = 'user=postgres host=pgdb1'"), "{conf}");
+    let conf = out
+        .read("pg_data/9.5/recovery.conf")
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(
+        conf.contains(&format!(
+            "restore_command = 'scp pgdb1:{root}/pg_data/9.5/pg_xlog/%f \"%p\"'"
+        )),
+        "{conf}"
+    );
+    assert!(
+        conf.contains("primary_conninfo = 'user=postgres host=pgdb1'"),
+        "{conf}"
+    );
 }

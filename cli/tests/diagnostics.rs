@@ -26,13 +26,20 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn words(cmd: &str) -> Vec<String> {
-    cmd.split_whitespace().map(|w| w.trim_matches('\'').to_string()).collect()
+    cmd.split_whitespace()
+        .map(|w| w.trim_matches('\'').to_string())
+        .collect()
 }
 
 #[test]
 fn every_bad_tree_is_refused_with_its_place_and_changes_nothing() {
     let update = std::env::var_os("UPDATE_EXPECT").is_some();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus()).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(corpus())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     cases.sort();
     assert!(cases.len() >= 15, "the corpus is missing");
     let mut failures = Vec::new();
@@ -41,15 +48,21 @@ fn every_bad_tree_is_refused_with_its_place_and_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&case, dir.path());
         let _ = std::fs::remove_file(dir.path().join("expected"));
-        let cmd = std::fs::read_to_string(case.join("cmd")).unwrap_or_else(|_| "highstate local".into());
+        let cmd =
+            std::fs::read_to_string(case.join("cmd")).unwrap_or_else(|_| "highstate local".into());
         let before = listing(dir.path());
         let out = run_in(dir.path(), &words(&cmd), &[]);
-        let stderr = out.stderr.replace(&dir.path().display().to_string(), "{root}");
+        let stderr = out
+            .stderr
+            .replace(&dir.path().display().to_string(), "{root}");
         if listing(dir.path()) != before || std::path::Path::new("/tmp/converge-never").exists() {
             failures.push(format!("{name}: the run changed files"));
         }
         if out.code != 1 {
-            failures.push(format!("{name}: exit code {} (want 1)\n{stderr}{}", out.code, out.stdout));
+            failures.push(format!(
+                "{name}: exit code {} (want 1)\n{stderr}{}",
+                out.code, out.stdout
+            ));
         }
         if !out.stdout.is_empty() {
             failures.push(format!("{name}: printed on stdout:\n{}", out.stdout));
@@ -61,7 +74,9 @@ fn every_bad_tree_is_refused_with_its_place_and_changes_nothing() {
         }
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if stderr != expected {
-            failures.push(format!("{name}: message differs\n--- expected\n{expected}--- got\n{stderr}"));
+            failures.push(format!(
+                "{name}: message differs\n--- expected\n{expected}--- got\n{stderr}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

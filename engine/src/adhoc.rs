@@ -12,7 +12,12 @@ use crate::transport::Exec;
 
 /// Per host, in roster order: `{pid, retcode, stderr, stdout}`; an
 /// unreachable host has retcode 255 and the reason in stderr, as ssh has.
-pub async fn run(engine: &Engine, target: &str, command: &[String], jobs: usize) -> Result<Map<String, Value>, Error> {
+pub async fn run(
+    engine: &Engine,
+    target: &str,
+    command: &[String],
+    jobs: usize,
+) -> Result<Map<String, Value>, Error> {
     let hosts: Vec<_> = engine.roster.select(target)?.into_iter().cloned().collect();
     let line = command.join(" ");
     let gate = Arc::new(Semaphore::new(jobs.max(1)));

@@ -53,20 +53,30 @@ impl Config {
             p.exists().then_some(p)
         });
         let (file, base) = match &path {
-            Some(p) => (read(p)?, p.parent().map(Path::to_path_buf).unwrap_or_default()),
+            Some(p) => (
+                read(p)?,
+                p.parent().map(Path::to_path_buf).unwrap_or_default(),
+            ),
             None => (File::default(), PathBuf::new()),
         };
         let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
-        let roots = |m: Option<IndexMap<String, Vec<PathBuf>>>, default: &str| -> IndexMap<String, Vec<PathBuf>> {
+        let roots = |m: Option<IndexMap<String, Vec<PathBuf>>>,
+                     default: &str|
+         -> IndexMap<String, Vec<PathBuf>> {
             match m {
-                Some(m) => m.into_iter().map(|(env, rs)| (env, rs.into_iter().map(rel).collect())).collect(),
+                Some(m) => m
+                    .into_iter()
+                    .map(|(env, rs)| (env, rs.into_iter().map(rel).collect()))
+                    .collect(),
                 None => IndexMap::from([("base".to_string(), vec![rel(PathBuf::from(default))])]),
             }
         };
         let mut config = Config {
             file_roots: roots(file.file_roots, "states"),
             pillar_roots: roots(file.pillar_roots, "pillar"),
-            roster_file: rel(file.roster_file.unwrap_or_else(|| PathBuf::from("roster.yaml"))),
+            roster_file: rel(file
+                .roster_file
+                .unwrap_or_else(|| PathBuf::from("roster.yaml"))),
             saltenv: file.saltenv.unwrap_or_else(|| "base".into()),
             timeout: file.timeout.unwrap_or(300),
         };
@@ -89,7 +99,13 @@ impl Config {
     pub fn roots(&self, env: &str) -> Result<&[PathBuf], Error> {
         self.file_roots.get(env).map(Vec::as_slice).ok_or_else(|| {
             let known: Vec<&str> = self.file_roots.keys().map(String::as_str).collect();
-            Error::invalid(None, format!("unknown saltenv '{env}' (file_roots has: {})", known.join(", ")))
+            Error::invalid(
+                None,
+                format!(
+                    "unknown saltenv '{env}' (file_roots has: {})",
+                    known.join(", ")
+                ),
+            )
         })
     }
 }
@@ -100,5 +116,10 @@ fn read(path: &Path) -> Result<File, Error> {
     let Some(node) = yaml::load(&source)? else {
         return Ok(File::default());
     };
-    yaml::from_node(&node).map_err(|e| Error::invalid(Some(e.span), format!("invalid master config: {}", e.message)))
+    yaml::from_node(&node).map_err(|e| {
+        Error::invalid(
+            Some(e.span),
+            format!("invalid master config: {}", e.message),
+        )
+    })
 }

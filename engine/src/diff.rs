@@ -22,14 +22,20 @@ mod tests {
 
     #[test]
     fn matches_salts_diff() {
-        assert_eq!(unified(b"hello\n", b"line1\nhello3\n"), "--- \n+++ \n@@ -1 +1,2 @@\n-hello\n+line1\n+hello3\n");
+        assert_eq!(
+            unified(b"hello\n", b"line1\nhello3\n"),
+            "--- \n+++ \n@@ -1 +1,2 @@\n-hello\n+line1\n+hello3\n"
+        );
     }
 
     #[test]
     fn context_is_three_lines() {
         let old = "1\n2\n3\n4\n5\n6\n7\n8\n9\n";
         let new = "1\n2\n3\n4\nfive\n6\n7\n8\n9\n";
-        assert_eq!(unified(old.as_bytes(), new.as_bytes()), "--- \n+++ \n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n");
+        assert_eq!(
+            unified(old.as_bytes(), new.as_bytes()),
+            "--- \n+++ \n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+five\n 6\n 7\n 8\n"
+        );
     }
 
     #[test]

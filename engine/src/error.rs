@@ -177,16 +177,17 @@ impl Error {
             Error::DuplicateKey { first, span, .. } | Error::ConflictingId { first, span, .. } => {
                 vec![(span, None), (first, Some("first defined here"))]
             }
-            Error::Jinja { span, .. } | Error::MissingSls { span, .. } | Error::Invalid { span, .. } => {
-                span.iter().map(|s| (s, None)).collect()
-            }
+            Error::Jinja { span, .. }
+            | Error::MissingSls { span, .. }
+            | Error::Invalid { span, .. } => span.iter().map(|s| (s, None)).collect(),
             Error::RequisiteCycle { states } => states.iter().map(|(_, s)| (s, None)).collect(),
         }
     }
 
     fn help(&self) -> Option<String> {
         match self {
-            Error::UnknownFunction { suggestion, .. } | Error::UnknownArgument { suggestion, .. } => {
+            Error::UnknownFunction { suggestion, .. }
+            | Error::UnknownArgument { suggestion, .. } => {
                 suggestion.as_ref().map(|s| format!("did you mean `{s}`?"))
             }
             _ => None,

@@ -30,7 +30,9 @@ pub fn parse(id: &str, out: &str) -> Value {
     let mut ipv4 = Vec::new();
     let mut osrel = Map::new();
     for line in out.lines() {
-        let Some((k, v)) = line.split_once('=') else { continue };
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
         let v = v.trim().trim_matches('"').to_string();
         match k {
             "ipv4" => ipv4.push(json!(v)),
@@ -45,7 +47,13 @@ pub fn parse(id: &str, out: &str) -> Value {
             }
         }
     }
-    let get = |k: &str| osrel.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let get = |k: &str| {
+        osrel
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     let os_id = get("ID");
     let (os, family) = os_names(&os_id, &get("ID_LIKE"));
     let release = get("VERSION_ID");
@@ -53,13 +61,24 @@ pub fn parse(id: &str, out: &str) -> Value {
     g.insert("os".into(), json!(os));
     g.insert("os_family".into(), json!(family));
     g.insert("osrelease".into(), json!(release));
-    if let Some(major) = release.split('.').next().and_then(|m| m.parse::<u64>().ok()) {
+    if let Some(major) = release
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u64>().ok())
+    {
         g.insert("osmajorrelease".into(), json!(major));
     }
     g.insert("oscodename".into(), json!(get("VERSION_CODENAME")));
     g.insert("osfullname".into(), json!(get("NAME")));
-    let fqdn = g.get("fqdn").and_then(Value::as_str).unwrap_or_default().to_string();
-    let domain = fqdn.split_once('.').map(|(_, d)| d.to_string()).unwrap_or_default();
+    let fqdn = g
+        .get("fqdn")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let domain = fqdn
+        .split_once('.')
+        .map(|(_, d)| d.to_string())
+        .unwrap_or_default();
     g.insert("domain".into(), json!(domain));
     ipv4.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
     g.insert("ipv4".into(), Value::Array(ipv4));
@@ -80,7 +99,12 @@ fn os_names(id: &str, like: &str) -> (String, String) {
         "sles" => "SUSE",
         "arch" => "Arch",
         "alpine" => "Alpine",
-        other => return (capitalize(other), family_of(like).unwrap_or_else(|| capitalize(other))),
+        other => {
+            return (
+                capitalize(other),
+                family_of(like).unwrap_or_else(|| capitalize(other)),
+            )
+        }
     };
     let family = match id {
         "debian" | "ubuntu" => "Debian",
@@ -103,7 +127,9 @@ fn family_of(like: &str) -> Option<String> {
 
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -132,10 +158,22 @@ mod tests {
 
     #[test]
     fn the_probe_runs_here() {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let g = rt.block_on(gather("me", &crate::transport::local::Local::new(10))).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let g = rt
+            .block_on(gather("me", &crate::transport::local::Local::new(10)))
+            .unwrap();
         assert_eq!(g["kernel"], "Linux");
-        assert!(g["ipv4"].as_array().unwrap().iter().any(|a| a == "127.0.0.1"), "{g}");
+        assert!(
+            g["ipv4"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == "127.0.0.1"),
+            "{g}"
+        );
         assert!(!g["host"].as_str().unwrap().is_empty());
     }
 }

@@ -27,7 +27,13 @@ pub struct Host {
 }
 
 impl Host {
-    pub fn new(id: &str, transport: Arc<dyn Transport>, tree: Arc<Tree>, saltenv: &str, render: HostContext) -> Host {
+    pub fn new(
+        id: &str,
+        transport: Arc<dyn Transport>,
+        tree: Arc<Tree>,
+        saltenv: &str,
+        render: HostContext,
+    ) -> Host {
         Host {
             id: id.to_string(),
             transport,
@@ -60,7 +66,10 @@ impl Host {
         let missing: Vec<String> = {
             let cache = self.cache();
             let mut seen = std::collections::HashSet::new();
-            paths.into_iter().filter(|p| !cache.contains_key(p) && seen.insert(p.clone())).collect()
+            paths
+                .into_iter()
+                .filter(|p| !cache.contains_key(p) && seen.insert(p.clone()))
+                .collect()
         };
         if missing.is_empty() {
             return Ok(());
@@ -98,8 +107,15 @@ pub struct TransportCalls {
 }
 
 impl HostCalls for TransportCalls {
-    fn run(&self, cmd: &str, runas: Option<&str>, cwd: Option<&str>) -> Result<(i32, String), String> {
-        let exec = Exec::new(format!("{{ {cmd}\n}} 2>&1")).runas(runas).cwd(cwd);
+    fn run(
+        &self,
+        cmd: &str,
+        runas: Option<&str>,
+        cwd: Option<&str>,
+    ) -> Result<(i32, String), String> {
+        let exec = Exec::new(format!("{{ {cmd}\n}} 2>&1"))
+            .runas(runas)
+            .cwd(cwd);
         let out = tokio::task::block_in_place(|| self.handle.block_on(self.transport.exec(&exec)));
         out.map(|o| (o.code, o.stdout)).map_err(|e| e.to_string())
     }

@@ -84,7 +84,13 @@ impl Engine {
     }
 
     /// Connect to and compile every targeted host (`jobs` at a time).
-    pub async fn prepare(&self, target: &str, mode: &Mode, pillar: Option<&Value>, jobs: usize) -> Result<Hosts, Error> {
+    pub async fn prepare(
+        &self,
+        target: &str,
+        mode: &Mode,
+        pillar: Option<&Value>,
+        jobs: usize,
+    ) -> Result<Hosts, Error> {
         let hosts: Vec<roster::Host> = self.roster.select(target)?.into_iter().cloned().collect();
         let gate = Arc::new(Semaphore::new(jobs.max(1)));
         let tasks = hosts.into_iter().map(|h| {
@@ -113,7 +119,12 @@ impl Engine {
         Ok(out)
     }
 
-    async fn prepare_host(&self, h: &roster::Host, mode: &Mode, over: Option<&Value>) -> Result<Result<Prepared, TransportError>, Error> {
+    async fn prepare_host(
+        &self,
+        h: &roster::Host,
+        mode: &Mode,
+        over: Option<&Value>,
+    ) -> Result<Result<Prepared, TransportError>, Error> {
         let transport = match self.connect(h).await {
             Ok(t) => t,
             Err(e) => return Ok(Err(e)),
@@ -128,18 +139,30 @@ impl Engine {
         });
         let config = &self.config;
         let (pillar, graph, render) = tokio::task::block_in_place(|| -> Result<_, Error> {
-            let pillar = Pillar::new(config).compile(&h.id, &grains, over, Some(Arc::clone(&calls)))?;
-            let render = HostContext::new(&config.saltenv, &grains, &pillar, Some(Arc::clone(&calls)));
+            let pillar =
+                Pillar::new(config).compile(&h.id, &grains, over, Some(Arc::clone(&calls)))?;
+            let render =
+                HostContext::new(&config.saltenv, &grains, &pillar, Some(Arc::clone(&calls)));
             let graph = self.compile(&h.id, &grains, &render, mode)?;
             Ok((pillar, graph, render))
         })?;
-        let host = Host::new(&h.id, transport, Arc::clone(&self.tree), &config.saltenv, render);
+        let host = Host::new(
+            &h.id,
+            transport,
+            Arc::clone(&self.tree),
+            &config.saltenv,
+            render,
+        );
         Ok(Ok(Prepared {
             host,
             graph,
             grains,
             pillar,
         }))
+    }
+
+    pub fn roster_ids(&self) -> Vec<String> {
+        self.roster.hosts.iter().map(|h| h.id.clone()).collect()
     }
 
     /// The host's connection, opened on first use.
@@ -159,8 +182,18 @@ impl Engine {
     }
 
     /// The host's grains, gathered once per engine.
-    pub async fn grains(&self, h: &roster::Host, transport: &Arc<dyn Transport>) -> Result<Value, TransportError> {
-        if let Some(g) = self.pool.lock().await.get(&h.id).and_then(|c| c.grains.clone()) {
+    pub async fn grains(
+        &self,
+        h: &roster::Host,
+        transport: &Arc<dyn Transport>,
+    ) -> Result<Value, TransportError> {
+        if let Some(g) = self
+            .pool
+            .lock()
+            .await
+            .get(&h.id)
+            .and_then(|c| c.grains.clone())
+        {
             return Ok(g);
         }
         let g = grains::gather(&h.id, transport.as_ref()).await?;
@@ -179,12 +212,21 @@ impl Engine {
     }
 
     /// The graph of one host's states.
-    pub fn compile(&self, id: &str, grains: &Value, render: &HostContext, mode: &Mode) -> Result<Graph, Error> {
+    pub fn compile(
+        &self,
+        id: &str,
+        grains: &Value,
+        render: &HostContext,
+        mode: &Mode,
+    ) -> Result<Graph, Error> {
         let env = &self.config.saltenv;
         let entries: Vec<(String, String, Span)> = match mode {
             Mode::Highstate => {
                 let original = self.tree.read_sls(env, "top", None)?;
-                let text = self.tree.renderer(env)?.render_sls(&original, "top", render)?;
+                let text = self
+                    .tree
+                    .renderer(env)?
+                    .render_sls(&original, "top", render)?;
                 let source = crate::source::Source::rendered(&original, text);
                 let top = Top::parse(&source, id, grains)?;
                 top.entries
@@ -215,7 +257,9 @@ impl Engine {
     /// Every `salt://` source must exist before anything runs.
     fn check_sources(&self, chunks: &[compile::Chunk]) -> Result<(), Error> {
         for chunk in chunks {
-            let Some(f) = functions::lookup(&chunk.state.function()) else { continue };
+            let Some(f) = functions::lookup(&chunk.state.function()) else {
+                continue;
+            };
             for url in f.sources(chunk) {
                 if !url.starts_with("salt://") {
                     continue;
@@ -249,7 +293,9 @@ impl Engine {
 
     /// As `apply`, keeping the connections open for what comes next.
     pub async fn apply_connected(&self, req: &Request) -> Result<Map<String, Value>, Error> {
-        let hosts = self.prepare(&req.target, &req.mode, req.pillar.as_ref(), req.jobs).await?;
+        let hosts = self
+            .prepare(&req.target, &req.mode, req.pillar.as_ref(), req.jobs)
+            .await?;
         Ok(self.converge(hosts, req.test, req.jobs).await)
     }
 
@@ -262,7 +308,15 @@ impl Engine {
                 let _permit = gate.acquire().await.expect("never closed");
                 let ret = match p {
                     Ok(p) => {
-                        let results = run::run(&p.graph, &p.host, Options { test, failhard: false }).await;
+                        let results = run::run(
+                            &p.graph,
+                            &p.host,
+                            Options {
+                                test,
+                                failhard: false,
+                            },
+                        )
+                        .await;
                         report::host_return(&results)
                     }
                     Err(e) => report::unreachable_return(&h.id, &h.address, &e.to_string()),

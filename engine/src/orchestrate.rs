@@ -27,13 +27,25 @@ use crate::transport::Transport;
 
 /// Run orchestration `name`; the return is keyed `<controller>_master`, as
 /// Salt keys a runner's return.
-pub async fn run(engine: &Engine, name: &str, test: bool, pillar: Option<Value>, jobs: usize) -> Result<Map<String, Value>, Error> {
+pub async fn run(
+    engine: &Engine,
+    name: &str,
+    test: bool,
+    pillar: Option<Value>,
+    jobs: usize,
+) -> Result<Map<String, Value>, Error> {
     let out = run_inner(engine, name, test, pillar, jobs).await;
     engine.disconnect().await;
     out
 }
 
-async fn run_inner(engine: &Engine, name: &str, test: bool, pillar: Option<Value>, jobs: usize) -> Result<Map<String, Value>, Error> {
+async fn run_inner(
+    engine: &Engine,
+    name: &str,
+    test: bool,
+    pillar: Option<Value>,
+    jobs: usize,
+) -> Result<Map<String, Value>, Error> {
     let local: Arc<dyn Transport> = Arc::new(Local::new(engine.config.timeout));
     let hostname = grains::gather("master", local.as_ref())
         .await
@@ -48,18 +60,38 @@ async fn run_inner(engine: &Engine, name: &str, test: bool, pillar: Option<Value
         transport: Arc::clone(&local),
         handle: tokio::runtime::Handle::current(),
     });
-    let master_pillar = tokio::task::block_in_place(|| Pillar::new(&engine.config).compile(&id, &grains, pillar.as_ref(), Some(Arc::clone(&calls))))?;
-    let render = HostContext::new(&engine.config.saltenv, &grains, &master_pillar, Some(calls));
+    let master_pillar = tokio::task::block_in_place(|| {
+        Pillar::new(&engine.config).compile(&id, &grains, pillar.as_ref(), Some(Arc::clone(&calls)))
+    })?;
+    let render = HostContext::new(&engine.config.saltenv, &grains, &master_pillar, Some(calls))
+        .with_roster(engine.roster_ids());
     let mode = Mode::Sls(vec![name.to_string()]);
     let graph = tokio::task::block_in_place(|| engine.compile(&id, &grains, &render, &mode))?;
-    let mut host = Host::new(&id, local, Arc::clone(&engine.tree), &engine.config.saltenv, render);
+    let mut host = Host::new(
+        &id,
+        local,
+        Arc::clone(&engine.tree),
+        &engine.config.saltenv,
+        render,
+    );
     host.orchestrator = Some(Arc::new(Steps {
         engine: engine.clone(),
         pillar,
         jobs,
     }));
-    let results = run::run(&graph, &host, Options { test, failhard: false }).await;
-    Ok(Map::from_iter([(id, Value::Object(report::host_return(&results)))]))
+    let results = run::run(
+        &graph,
+        &host,
+        Options {
+            test,
+            failhard: false,
+        },
+    )
+    .await;
+    Ok(Map::from_iter([(
+        id,
+        Value::Object(report::host_return(&results)),
+    )]))
 }
 
 /// The engine as orchestration steps see it.
@@ -87,7 +119,13 @@ impl Steps {
 
 #[async_trait]
 impl Orchestrator for Steps {
-    async fn state(&self, tgt: &Target, mode: Mode, test: bool, pillar: Option<Value>) -> Result<Map<String, Value>, String> {
+    async fn state(
+        &self,
+        tgt: &Target,
+        mode: Mode,
+        test: bool,
+        pillar: Option<Value>,
+    ) -> Result<Map<String, Value>, String> {
         let hosts = self.hosts(tgt);
         if hosts.is_empty() {
             return Ok(Map::new());
@@ -105,16 +143,67 @@ impl Orchestrator for Steps {
             pillar: over,
             jobs: self.jobs,
         };
-        self.engine.apply_connected(&req).await.map_err(|e| e.to_string())
+        self.engine
+            .apply_connected(&req)
+            .await
+            .map_err(|e| e.to_string())
     }
 
-    async fn function(&self, tgt: &Target, fun: &str, args: &[Value], kwargs: &Map<String, Value>) -> Result<Vec<(String, Value, bool)>, String> {
-        let exec = modules::lookup(fun).ok_or_else(|| format!("Function {fun} is not available"))?;
+    async fn connect(&self, tgt: &Target) -> Result<Vec<(String, Arc<dyn Transport>)>, String> {
+        let hosts = self.hosts(tgt);
+        if hosts.is_empty() {
+            return Err(format!(
+                "no host in the roster matches `{}`",
+                tgt.describe()
+            ));
+        }
+        let tasks = hosts.into_iter().map(|h| {
+            let engine = self.engine.clone();
+            tokio::spawn(async move {
+                let t = engine.connect(&h).await;
+                (h.id, t)
+            })
+        });
+        join_all(tasks)
+            .await
+            .into_iter()
+            .map(|(id, t)| t.map(|t| (id.clone(), t)).map_err(|e| format!("{id}: {e}")))
+            .collect()
+    }
+
+    fn address(&self, id: &str) -> Option<String> {
+        self.engine
+            .roster
+            .hosts
+            .iter()
+            .find(|h| h.id == id)
+            .map(|h| h.address.clone())
+    }
+
+    async fn function(
+        &self,
+        tgt: &Target,
+        fun: &str,
+        args: &[Value],
+        kwargs: &Map<String, Value>,
+    ) -> Result<Vec<(String, Value, bool)>, String> {
+        let exec =
+            modules::lookup(fun).ok_or_else(|| format!("Function {fun} is not available"))?;
         let tasks = self.hosts(tgt).into_iter().map(|h| {
             let (engine, args, kwargs) = (self.engine.clone(), args.to_vec(), kwargs.clone());
             tokio::spawn(async move {
                 let ret = match engine.connect(&h).await {
-                    Ok(t) => exec.call(&On { id: &h.id, transport: t.as_ref() }, &args, &kwargs).await,
+                    Ok(t) => {
+                        exec.call(
+                            &On {
+                                id: &h.id,
+                                transport: t.as_ref(),
+                            },
+                            &args,
+                            &kwargs,
+                        )
+                        .await
+                    }
                     Err(e) => Err(Value::String(e.to_string())),
                 };
                 match ret {

@@ -40,7 +40,12 @@ impl<'a> Pillar<'a> {
         host: Option<Arc<dyn HostCalls>>,
     ) -> Result<Value, Error> {
         let mut pillar = Value::Object(Map::new());
-        let roots = self.config.pillar_roots.get("base").cloned().unwrap_or_default();
+        let roots = self
+            .config
+            .pillar_roots
+            .get("base")
+            .cloned()
+            .unwrap_or_default();
         if find_sls(&roots, "top").is_none() {
             if let Some(o) = over {
                 merge(&mut pillar, o.clone());
@@ -73,7 +78,12 @@ impl<'a> Pillar<'a> {
         if !seen.insert(name.to_string()) {
             return Ok(());
         }
-        let roots = self.config.pillar_roots.get("base").cloned().unwrap_or_default();
+        let roots = self
+            .config
+            .pillar_roots
+            .get("base")
+            .cloned()
+            .unwrap_or_default();
         let original = read_sls(&roots, "base (pillar)", name, span)?;
         let ctx = HostContext::new("base", grains, pillar, host.clone());
         let text = self.renderer.render_sls(&original, name, &ctx)?;
@@ -130,27 +140,56 @@ mod tests {
     #[test]
     fn merges_as_salt_does() {
         let mut a = json!({"postgres": {"writer": "pgdb1", "ports": [1, 2]}, "x": 1});
-        merge(&mut a, json!({"postgres": {"writer": "pgdb2", "ports": [3]}, "y": 2}));
-        assert_eq!(a, json!({"postgres": {"writer": "pgdb2", "ports": [3]}, "x": 1, "y": 2}));
+        merge(
+            &mut a,
+            json!({"postgres": {"writer": "pgdb2", "ports": [3]}, "y": 2}),
+        );
+        assert_eq!(
+            a,
+            json!({"postgres": {"writer": "pgdb2", "ports": [3]}, "x": 1, "y": 2})
+        );
     }
 
     #[test]
     fn top_files_includes_and_override() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path();
-        std::fs::write(p.join("top.sls"), "base:\n  'pgdb*':\n    - globals\n    - site\n  'other':\n    - nothing\n").unwrap();
-        std::fs::write(p.join("globals.sls"), "include:\n  - .common\npostgres:\n  writer: pgdb1\n  query: pgdb2\n").unwrap();
-        std::fs::write(p.join("common.sls"), "postgres:\n  version: 15\n  writer: overridden-by-globals\n").unwrap();
-        std::fs::write(p.join("site.sls"), "site: {{ grains['id'] }}-{{ pillar['postgres']['version'] }}\n").unwrap();
+        std::fs::write(
+            p.join("top.sls"),
+            "base:\n  'pgdb*':\n    - globals\n    - site\n  'other':\n    - nothing\n",
+        )
+        .unwrap();
+        std::fs::write(
+            p.join("globals.sls"),
+            "include:\n  - .common\npostgres:\n  writer: pgdb1\n  query: pgdb2\n",
+        )
+        .unwrap();
+        std::fs::write(
+            p.join("common.sls"),
+            "postgres:\n  version: 15\n  writer: overridden-by-globals\n",
+        )
+        .unwrap();
+        std::fs::write(
+            p.join("site.sls"),
+            "site: {{ grains['id'] }}-{{ pillar['postgres']['version'] }}\n",
+        )
+        .unwrap();
         let config = Config {
             file_roots: Default::default(),
-            pillar_roots: [("base".to_string(), vec![p.to_path_buf()])].into_iter().collect(),
+            pillar_roots: [("base".to_string(), vec![p.to_path_buf()])]
+                .into_iter()
+                .collect(),
             roster_file: "roster.yaml".into(),
             saltenv: "base".into(),
             timeout: 10,
         };
         let pillar = Pillar::new(&config)
-            .compile("pgdb1", &json!({"id": "pgdb1"}), Some(&json!({"postgres": {"query": "x"}})), None)
+            .compile(
+                "pgdb1",
+                &json!({"id": "pgdb1"}),
+                Some(&json!({"postgres": {"query": "x"}})),
+                None,
+            )
             .unwrap();
         assert_eq!(
             pillar,

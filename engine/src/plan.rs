@@ -38,7 +38,11 @@ pub enum Step {
     /// `None`, with the plan's `done` comment). With `capture`, the command's
     /// pid, retcode, stdout and stderr become the state's changes, as
     /// Salt's `cmd.run` reports them.
-    Run { exec: Exec, capture: bool, fail: Option<String> },
+    Run {
+        exec: Exec,
+        capture: bool,
+        fail: Option<String>,
+    },
     /// Anything a plain command cannot express (polling, a check after an
     /// action). Returns changes to merge.
     Custom(Box<dyn CustomStep>),
@@ -54,6 +58,45 @@ pub trait CustomStep: Send + Sync {
     async fn apply(&self, host: &dyn Transport) -> Result<Changes, Failure>;
 }
 
+/// A custom step made of one future: the usual way to act on hosts other
+/// than the one running the state (an orchestration step's targets).
+struct Once {
+    describe: String,
+    future: std::sync::Mutex<
+        Option<
+            std::pin::Pin<Box<dyn std::future::Future<Output = Result<Changes, Failure>> + Send>>,
+        >,
+    >,
+}
+
+#[async_trait]
+impl CustomStep for Once {
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    async fn apply(&self, _host: &dyn Transport) -> Result<Changes, Failure> {
+        let future = self.future.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match future {
+            Some(f) => f.await,
+            None => Err(Failure::new(format!("{} ran twice", self.describe))),
+        }
+    }
+}
+
+impl Step {
+    /// A step that awaits `future` when the plan is applied (never in a test run).
+    pub fn future(
+        describe: impl Into<String>,
+        future: impl std::future::Future<Output = Result<Changes, Failure>> + Send + 'static,
+    ) -> Step {
+        Step::Custom(Box::new(Once {
+            describe: describe.into(),
+            future: std::sync::Mutex::new(Some(Box::pin(future))),
+        }))
+    }
+}
+
 impl Plan {
     /// Nothing to do; `comment` says why.
     pub fn noop(comment: impl Into<String>) -> Plan {
@@ -67,7 +110,12 @@ impl Plan {
     }
 
     /// A change: `comment` for a test run, `done` once applied.
-    pub fn change(changes: Changes, comment: impl Into<String>, done: impl Into<String>, steps: Vec<Step>) -> Plan {
+    pub fn change(
+        changes: Changes,
+        comment: impl Into<String>,
+        done: impl Into<String>,
+        steps: Vec<Step>,
+    ) -> Plan {
         Plan {
             changes,
             comment: comment.into(),

@@ -103,10 +103,15 @@ impl Roster {
                 None | Some(serde_json::Value::Bool(true)) => HostKeyCheck::Strict,
                 Some(serde_json::Value::Bool(false)) => HostKeyCheck::Off,
                 Some(serde_json::Value::String(s)) if s == "accept-new" => HostKeyCheck::AcceptNew,
-                Some(serde_json::Value::String(s)) if s == "yes" || s == "strict" => HostKeyCheck::Strict,
+                Some(serde_json::Value::String(s)) if s == "yes" || s == "strict" => {
+                    HostKeyCheck::Strict
+                }
                 Some(serde_json::Value::String(s)) if s == "no" || s == "off" => HostKeyCheck::Off,
                 Some(other) => {
-                    let span = value.as_map().and_then(|m| m.entry("host_key_check")).map(|(k, _)| k.span.clone());
+                    let span = value
+                        .as_map()
+                        .and_then(|m| m.entry("host_key_check"))
+                        .map(|(k, _)| k.span.clone());
                     return Err(Error::invalid(
                         span,
                         format!("roster entry `{id}`: host_key_check is true, false or accept-new, not {other}"),
@@ -139,7 +144,9 @@ impl Roster {
             .filter(|h| target.split(',').any(|t| glob::matches(t.trim(), &h.id)))
             .collect();
         if hosts.is_empty() {
-            return Err(Error::NoTargets { target: target.to_string() });
+            return Err(Error::NoTargets {
+                target: target.to_string(),
+            });
         }
         Ok(hosts)
     }
@@ -150,7 +157,9 @@ mod tests {
     use super::*;
 
     fn roster(text: &str) -> Result<Roster, Error> {
-        let node = yaml::load(&Source::new("roster.yaml", text)).unwrap().unwrap();
+        let node = yaml::load(&Source::new("roster.yaml", text))
+            .unwrap()
+            .unwrap();
         Roster::from_node(&node, Path::new("/repo"))
     }
 
@@ -161,7 +170,10 @@ mod tests {
         )
         .unwrap();
         let h = &r.hosts[0];
-        assert_eq!((h.id.as_str(), h.address.as_str(), h.user.as_str(), h.port), ("pgdb1", "10.0.0.11", "root", 22));
+        assert_eq!(
+            (h.id.as_str(), h.address.as_str(), h.user.as_str(), h.port),
+            ("pgdb1", "10.0.0.11", "root", 22)
+        );
         assert_eq!(h.key.as_deref(), Some(Path::new("/repo/lab/id")));
         assert_eq!(h.host_key_check, HostKeyCheck::Strict);
         assert_eq!(r.hosts[1].host_key_check, HostKeyCheck::AcceptNew);
@@ -173,7 +185,13 @@ mod tests {
     #[test]
     fn targets_are_globs_and_must_match() {
         let r = roster("pgdb1: {}\npgdb2: {}\nweb1: {}\n").unwrap();
-        let ids = |t| r.select(t).unwrap().iter().map(|h| h.id.clone()).collect::<Vec<_>>();
+        let ids = |t| {
+            r.select(t)
+                .unwrap()
+                .iter()
+                .map(|h| h.id.clone())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids("pgdb*"), ["pgdb1", "pgdb2"]);
         assert_eq!(ids("web1"), ["web1"]);
         assert!(matches!(r.select("nope*"), Err(Error::NoTargets { .. })));

@@ -83,10 +83,17 @@ pub fn display_path(root: &std::path::Path, rel: &str) -> String {
     let path = root.join(rel);
     let cwd = std::env::current_dir().ok();
     let shown = match &cwd {
-        Some(cwd) if path.is_absolute() => path.strip_prefix(cwd).map(|p| p.to_path_buf()).unwrap_or(path),
+        Some(cwd) if path.is_absolute() => path
+            .strip_prefix(cwd)
+            .map(|p| p.to_path_buf())
+            .unwrap_or(path),
         _ => path,
     };
-    shown.display().to_string().trim_start_matches("./").to_string()
+    shown
+        .display()
+        .to_string()
+        .trim_start_matches("./")
+        .to_string()
 }
 
 /// A place in a source: 1-based line and column (in characters), and the
@@ -130,7 +137,11 @@ impl Span {
         };
         let orig_line = (*origin.lines.get(self.line - 1)?)?;
         let orig_text = origin.text.lines().nth(orig_line - 1)?;
-        let token: String = text.chars().skip(self.col - 1).take(self.len.max(1)).collect();
+        let token: String = text
+            .chars()
+            .skip(self.col - 1)
+            .take(self.len.max(1))
+            .collect();
         if token.trim().is_empty() {
             return None;
         }
@@ -151,9 +162,16 @@ impl Span {
         }
         // The construct came out of an expression: point at the expression.
         let start = orig_text.find("{{")?;
-        let end = orig_text[start..].find("}}").map_or(orig_text.len(), |e| start + e + 2);
+        let end = orig_text[start..]
+            .find("}}")
+            .map_or(orig_text.len(), |e| start + e + 2);
         let col = orig_text[..start].chars().count() + 1;
-        Some((orig_line, col, orig_text[start..end].chars().count(), orig_text.to_string()))
+        Some((
+            orig_line,
+            col,
+            orig_text[start..end].chars().count(),
+            orig_text.to_string(),
+        ))
     }
 
     /// The framed excerpt: location, the offending line and a caret under the
@@ -176,9 +194,14 @@ impl Span {
             .collect();
         let avail = text.chars().count().saturating_sub(col.saturating_sub(1));
         let carets = "^".repeat(len.min(avail.max(1)).max(1));
-        out.push_str(&format!("{pad} |\n{line} | {text}\n{pad} | {prefix}{carets}\n"));
+        out.push_str(&format!(
+            "{pad} |\n{line} | {text}\n{pad} | {prefix}{carets}\n"
+        ));
         if note {
-            out.push_str(&format!("{pad} = note: line {} of {} after Jinja rendering\n", self.line, self.source.name));
+            out.push_str(&format!(
+                "{pad} = note: line {} of {} after Jinja rendering\n",
+                self.line, self.source.name
+            ));
         }
         out
     }
@@ -199,7 +222,8 @@ fn align(original: &str, rendered: &str) -> Vec<Option<usize>> {
             }
             let found = (next..patterns.len().min(next + 500)).find(|&j| {
                 let parts = &patterns[j];
-                !parts.iter().all(|p| p.trim().is_empty()) && matches_parts(parts, line, original.lines().nth(j).unwrap_or(""))
+                !parts.iter().all(|p| p.trim().is_empty())
+                    && matches_parts(parts, line, original.lines().nth(j).unwrap_or(""))
             })?;
             next = found + 1;
             Some(found + 1)
@@ -211,7 +235,10 @@ fn align(original: &str, rendered: &str) -> Vec<Option<usize>> {
 fn literal_parts(line: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let mut rest = line;
-    while let Some(start) = rest.find(['{']).filter(|&i| matches!(rest.as_bytes().get(i + 1), Some(b'{' | b'%' | b'#'))) {
+    while let Some(start) = rest
+        .find(['{'])
+        .filter(|&i| matches!(rest.as_bytes().get(i + 1), Some(b'{' | b'%' | b'#')))
+    {
         parts.push(&rest[..start]);
         let close = match rest.as_bytes()[start + 1] {
             b'{' => "}}",
@@ -256,7 +283,11 @@ impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.written() {
             Some((line, col, _, _)) => write!(f, "{}:{line}:{col}", self.source.name),
-            None => write!(f, "{}:{}:{} (rendered)", self.source.name, self.line, self.col),
+            None => write!(
+                f,
+                "{}:{}:{} (rendered)",
+                self.source.name, self.line, self.col
+            ),
         }
     }
 }
@@ -295,18 +326,34 @@ mod tests {
         let src = Source::rendered(&Source::new("init.sls", original), rendered);
         let span = Span::new(&src, 5, 3, 11);
         assert_eq!(span.to_string(), "init.sls:7:3");
-        assert_eq!(span.frame(), "  --> init.sls:7:3\n  |\n7 |   file.manged:\n  |   ^^^^^^^^^^^\n");
+        assert_eq!(
+            span.frame(),
+            "  --> init.sls:7:3\n  |\n7 |   file.manged:\n  |   ^^^^^^^^^^^\n"
+        );
         // A value made by an expression: the expression is what is shown.
         let value = Span::new(&src, 6, 10, 2);
         assert_eq!(value.to_string(), "init.sls:8:10");
-        assert!(value.frame().ends_with("8 |     - x: {{ v }}\n  |          ^^^^^^^\n"), "{}", value.frame());
+        assert!(
+            value
+                .frame()
+                .ends_with("8 |     - x: {{ v }}\n  |          ^^^^^^^\n"),
+            "{}",
+            value.frame()
+        );
     }
 
     #[test]
     fn untraceable_lines_say_they_are_rendered() {
-        let src = Source::rendered(&Source::new("a.sls", "{% for i in [1, 2] %}x: {{ i }}\n{% endfor %}"), "x: 1\nx: 2\n");
+        let src = Source::rendered(
+            &Source::new("a.sls", "{% for i in [1, 2] %}x: {{ i }}\n{% endfor %}"),
+            "x: 1\nx: 2\n",
+        );
         let span = Span::line_of(&src, 2);
-        assert!(span.frame().contains("after Jinja rendering"), "{}", span.frame());
+        assert!(
+            span.frame().contains("after Jinja rendering"),
+            "{}",
+            span.frame()
+        );
         assert!(span.to_string().ends_with("(rendered)"));
     }
 }

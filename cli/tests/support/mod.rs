@@ -40,7 +40,11 @@ impl Test {
     pub fn file(self, path: &str, text: &str) -> Test {
         let p = self.dir.path().join(path);
         std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(&p, text.replace("{root}", &self.dir.path().display().to_string())).expect("write");
+        std::fs::write(
+            &p,
+            text.replace("{root}", &self.dir.path().display().to_string()),
+        )
+        .expect("write");
         self
     }
 
@@ -94,28 +98,46 @@ pub fn run_in(dir: &Path, args: &[String], env: &[(String, String)]) -> Output {
 
 impl Output {
     pub fn code(&self, code: i32) -> &Output {
-        assert_eq!(self.code, code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     pub fn stdout_has(&self, text: &str) -> &Output {
-        assert!(self.stdout.contains(text), "stdout lacks {text:?}:\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert!(
+            self.stdout.contains(text),
+            "stdout lacks {text:?}:\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
 
     pub fn stderr_has(&self, text: &str) -> &Output {
-        assert!(self.stderr.contains(text), "stderr lacks {text:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(text),
+            "stderr lacks {text:?}:\n{}",
+            self.stderr
+        );
         self
     }
 
     /// The JSON printed with `--out json`.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
     }
 
     /// The Summary's "Succeeded" line for `host`, e.g. `Succeeded: 3 (changed=2)`.
     pub fn succeeded_line(&self) -> String {
-        self.stdout.lines().find(|l| l.starts_with("Succeeded:")).unwrap_or_default().to_string()
+        self.stdout
+            .lines()
+            .find(|l| l.starts_with("Succeeded:"))
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Content of a file under the repo.
@@ -127,7 +149,9 @@ impl Output {
 /// Every file under `dir`, relative, sorted (to prove a run wrote nothing).
 pub fn listing(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let p = e.path();
             out.push(p.strip_prefix(base).unwrap().display().to_string());

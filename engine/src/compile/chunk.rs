@@ -18,7 +18,10 @@ pub struct StateId {
 impl StateId {
     /// Salt's tag for this state, as JSON output keys it.
     pub fn tag(&self) -> String {
-        format!("{}_|-{}_|-{}_|-{}", self.module, self.id, self.name, self.fun)
+        format!(
+            "{}_|-{}_|-{}_|-{}",
+            self.module, self.id, self.name, self.fun
+        )
     }
 
     /// `file.managed`.
@@ -64,7 +67,10 @@ impl Chunk {
     }
 
     pub fn arg(&self, key: &str) -> Option<&Node> {
-        self.args.iter().find(|(k, _, _)| k == key).map(|(_, _, v)| v)
+        self.args
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, _, v)| v)
     }
 
     /// `sls.ID`, as Salt names a state in requisite comments.
@@ -83,7 +89,13 @@ pub enum ReqKind {
 }
 
 impl ReqKind {
-    pub const ALL: [ReqKind; 5] = [ReqKind::Require, ReqKind::Watch, ReqKind::Onchanges, ReqKind::Onfail, ReqKind::Prereq];
+    pub const ALL: [ReqKind; 5] = [
+        ReqKind::Require,
+        ReqKind::Watch,
+        ReqKind::Onchanges,
+        ReqKind::Onfail,
+        ReqKind::Prereq,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -100,15 +112,24 @@ impl ReqKind {
 /// any state by ID-or-name (a bare `- ID`), or every state of an sls.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
-    State { module: Option<String>, pattern: String },
+    State {
+        module: Option<String>,
+        pattern: String,
+    },
     Sls(String),
 }
 
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Target::State { module: Some(m), pattern } => write!(f, "{m}: {pattern}"),
-            Target::State { module: None, pattern } => f.write_str(pattern),
+            Target::State {
+                module: Some(m),
+                pattern,
+            } => write!(f, "{m}: {pattern}"),
+            Target::State {
+                module: None,
+                pattern,
+            } => f.write_str(pattern),
             Target::Sls(s) => write!(f, "sls: {s}"),
         }
     }

@@ -30,7 +30,11 @@ pub struct Graph {
 
 impl std::fmt::Debug for Graph {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let order: Vec<String> = self.order.iter().map(|&i| self.chunks[i].state.to_string()).collect();
+        let order: Vec<String> = self
+            .order
+            .iter()
+            .map(|&i| self.chunks[i].state.to_string())
+            .collect();
         f.debug_struct("Graph").field("order", &order).finish()
     }
 }
@@ -42,7 +46,11 @@ impl Graph {
         let nodes: Vec<NodeIndex> = (0..chunks.len()).map(|i| graph.add_node(i)).collect();
         for (c, list) in deps.iter().enumerate() {
             for &(kind, t) in list {
-                let (before, after) = if kind == ReqKind::Prereq { (c, t) } else { (t, c) };
+                let (before, after) = if kind == ReqKind::Prereq {
+                    (c, t)
+                } else {
+                    (t, c)
+                };
                 graph.update_edge(nodes[before], nodes[after], kind);
             }
         }
@@ -63,7 +71,12 @@ impl Graph {
             let c = &self.chunks[i];
             out.push_str(&format!(
                 "  n{i} [label={}];\n",
-                quote_dot(&format!("{}\n{}\n{}", c.state.id, c.state.function(), c.sls))
+                quote_dot(&format!(
+                    "{}\n{}\n{}",
+                    c.state.id,
+                    c.state.function(),
+                    c.sls
+                ))
             ));
         }
         for e in self.graph.edge_indices() {
@@ -81,7 +94,12 @@ impl Graph {
 }
 
 fn quote_dot(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    )
 }
 
 fn matches(target: &Target, c: &Chunk) -> bool {
@@ -99,17 +117,27 @@ fn resolve(chunks: &[Chunk]) -> Result<Vec<Vec<(ReqKind, usize)>>, Error> {
     let mut deps: Vec<Vec<(ReqKind, usize)>> = vec![Vec::new(); chunks.len()];
     for (c, chunk) in chunks.iter().enumerate() {
         for req in &chunk.requisites {
-            let targets: Vec<usize> = (0..chunks.len()).filter(|&t| matches(&req.target, &chunks[t])).collect();
+            let targets: Vec<usize> = (0..chunks.len())
+                .filter(|&t| matches(&req.target, &chunks[t]))
+                .collect();
             if targets.is_empty() {
                 return Err(Error::MissingRequisite {
                     span: req.span.clone(),
                     state: chunk.state.id.clone(),
-                    kind: if req.reverse { format!("{}_in", req.kind.name()) } else { req.kind.name().into() },
+                    kind: if req.reverse {
+                        format!("{}_in", req.kind.name())
+                    } else {
+                        req.kind.name().into()
+                    },
                     target: req.target.to_string(),
                 });
             }
             for t in targets {
-                let (owner, entry) = if req.reverse { (t, (req.kind, c)) } else { (c, (req.kind, t)) };
+                let (owner, entry) = if req.reverse {
+                    (t, (req.kind, c))
+                } else {
+                    (c, (req.kind, t))
+                };
                 if !deps[owner].contains(&entry) {
                     deps[owner].push(entry);
                 }
@@ -149,7 +177,10 @@ impl PartialOrd for Key {
 
 impl Ord for Key {
     fn cmp(&self, other: &Key) -> Ordering {
-        self.0.total_cmp(&other.0).then_with(|| self.1.cmp(&other.1)).then(self.2.cmp(&other.2))
+        self.0
+            .total_cmp(&other.0)
+            .then_with(|| self.1.cmp(&other.1))
+            .then(self.2.cmp(&other.2))
     }
 }
 
@@ -157,7 +188,11 @@ fn run_order(graph: &DiGraph<usize, ReqKind>, chunks: &[Chunk]) -> Vec<usize> {
     let n = chunks.len();
     let own = |i: usize| {
         let s = &chunks[i].state;
-        Key(chunks[i].order, format!("{}{}{}", s.module, s.name, s.fun), i)
+        Key(
+            chunks[i].order,
+            format!("{}{}{}", s.module, s.name, s.fun),
+            i,
+        )
     };
     // A state's effective key: the smallest of its own and of every state
     // after it, computed from the last states back.
@@ -175,7 +210,11 @@ fn run_order(graph: &DiGraph<usize, ReqKind>, chunks: &[Chunk]) -> Vec<usize> {
         eff[i] = Some(best);
     }
     let mut indegree: Vec<usize> = (0..n)
-        .map(|i| graph.neighbors_directed(NodeIndex::new(i), Direction::Incoming).count())
+        .map(|i| {
+            graph
+                .neighbors_directed(NodeIndex::new(i), Direction::Incoming)
+                .count()
+        })
         .collect();
     let mut ready: BinaryHeap<Reverse<Key>> = (0..n)
         .filter(|&i| indegree[i] == 0)

@@ -15,11 +15,21 @@ use crate::tree::{Arg, Decl, High, IdBlock};
 use crate::yaml::{Node, Value};
 
 /// Arguments that belong to the state system, not to the function.
-const GLOBAL_ARGS: &[&str] = &["name", "names", "order", "failhard", "onlyif", "unless", "creates"];
+const GLOBAL_ARGS: &[&str] = &[
+    "name", "names", "order", "failhard", "onlyif", "unless", "creates",
+];
 
 /// Requisites Salt has that converge does not, refused by name.
 const UNSUPPORTED: &[&str] = &[
-    "use", "use_in", "listen", "listen_in", "require_any", "watch_any", "onchanges_any", "onfail_any", "onfail_all",
+    "use",
+    "use_in",
+    "listen",
+    "listen_in",
+    "require_any",
+    "watch_any",
+    "onchanges_any",
+    "onfail_any",
+    "onfail_all",
     "prereq_any",
 ];
 
@@ -39,7 +49,10 @@ fn decl_chunks(block: &IdBlock, decl: &Decl) -> Result<Vec<Chunk>, Error> {
     let (fun, fun_span) = decl.fun.clone().ok_or_else(|| {
         Error::invalid(
             Some(decl.span.clone()),
-            format!("state `{}` names the module `{}` but no function (e.g. `{}.managed`)", block.id, decl.module, decl.module),
+            format!(
+                "state `{}` names the module `{}` but no function (e.g. `{}.managed`)",
+                block.id, decl.module, decl.module
+            ),
         )
     })?;
     let function = format!("{}.{fun}", decl.module);
@@ -89,7 +102,9 @@ fn decl_chunks(block: &IdBlock, decl: &Decl) -> Result<Vec<Chunk>, Error> {
         Some(names) => expand_names(&base, names)?,
     };
     for chunk in &expanded {
-        state_fn.validate(&chunk.args_node()).map_err(|e| argument_error(chunk, e))?;
+        state_fn
+            .validate(&chunk.args_node())
+            .map_err(|e| argument_error(chunk, e))?;
     }
     Ok(expanded)
 }
@@ -125,7 +140,12 @@ fn argument_error(chunk: &Chunk, e: crate::yaml::DeError) -> Error {
 }
 
 /// Sort an argument into the chunk: a global, a requisite, or the function's.
-fn apply_arg(chunk: &mut Chunk, arg: &Arg, order: &mut Option<f64>, names: &mut Option<Node>) -> Result<(), Error> {
+fn apply_arg(
+    chunk: &mut Chunk,
+    arg: &Arg,
+    order: &mut Option<f64>,
+    names: &mut Option<Node>,
+) -> Result<(), Error> {
     let bad = |msg: &str| Error::InvalidArgument {
         span: arg.key_span.clone(),
         state: chunk.state.id.clone(),
@@ -135,7 +155,9 @@ fn apply_arg(chunk: &mut Chunk, arg: &Arg, order: &mut Option<f64>, names: &mut 
     };
     if let Some(kind) = requisite_kind(&arg.key) {
         let (kind, reverse) = kind;
-        chunk.requisites.extend(requisites(&arg.value, kind, reverse).map_err(|m| bad(&m))?);
+        chunk
+            .requisites
+            .extend(requisites(&arg.value, kind, reverse).map_err(|m| bad(&m))?);
         return Ok(());
     }
     if UNSUPPORTED.contains(&arg.key.as_str()) {
@@ -143,8 +165,13 @@ fn apply_arg(chunk: &mut Chunk, arg: &Arg, order: &mut Option<f64>, names: &mut 
     }
     match arg.key.as_str() {
         "name" => {
-            chunk.state.name = arg.value.scalar_string().ok_or_else(|| bad("expected a string"))?;
-            chunk.args.push((arg.key.clone(), arg.key_span.clone(), arg.value.clone()));
+            chunk.state.name = arg
+                .value
+                .scalar_string()
+                .ok_or_else(|| bad("expected a string"))?;
+            chunk
+                .args
+                .push((arg.key.clone(), arg.key_span.clone(), arg.value.clone()));
         }
         "names" => *names = Some(arg.value.clone()),
         "order" => {
@@ -162,7 +189,9 @@ fn apply_arg(chunk: &mut Chunk, arg: &Arg, order: &mut Option<f64>, names: &mut 
         "onlyif" => chunk.checks.onlyif = strings(&arg.value).map_err(|m| bad(&m))?,
         "unless" => chunk.checks.unless = strings(&arg.value).map_err(|m| bad(&m))?,
         "creates" => chunk.checks.creates = strings(&arg.value).map_err(|m| bad(&m))?,
-        _ => chunk.args.push((arg.key.clone(), arg.key_span.clone(), arg.value.clone())),
+        _ => chunk
+            .args
+            .push((arg.key.clone(), arg.key_span.clone(), arg.value.clone())),
     }
     Ok(())
 }
@@ -172,7 +201,10 @@ fn requisite_kind(key: &str) -> Option<(ReqKind, bool)> {
         Some(b) => (b, true),
         None => (key, false),
     };
-    ReqKind::ALL.into_iter().find(|k| k.name() == base).map(|k| (k, reverse))
+    ReqKind::ALL
+        .into_iter()
+        .find(|k| k.name() == base)
+        .map(|k| (k, reverse))
 }
 
 /// `- file: /etc/x`, `- sls: web`, `- some_id`, in a list (or one alone).
@@ -180,7 +212,12 @@ fn requisites(node: &Node, kind: ReqKind, reverse: bool) -> Result<Vec<Requisite
     let items: Vec<&Node> = match &node.value {
         Value::Seq(items) => items.iter().collect(),
         Value::Map(_) | Value::Str(_) => vec![node],
-        _ => return Err(format!("expected a list of requisites, found {}", node.kind())),
+        _ => {
+            return Err(format!(
+                "expected a list of requisites, found {}",
+                node.kind()
+            ))
+        }
     };
     let mut out = Vec::new();
     for item in items {
@@ -193,7 +230,9 @@ fn requisites(node: &Node, kind: ReqKind, reverse: bool) -> Result<Vec<Requisite
                         _ => vec![v],
                     };
                     for p in patterns {
-                        let pattern = p.scalar_string().ok_or("a requisite target must be a string")?;
+                        let pattern = p
+                            .scalar_string()
+                            .ok_or("a requisite target must be a string")?;
                         let target = if module == "sls" {
                             Target::Sls(pattern)
                         } else {
@@ -212,11 +251,16 @@ fn requisites(node: &Node, kind: ReqKind, reverse: bool) -> Result<Vec<Requisite
                 }
             }
             _ => {
-                let pattern = item.scalar_string().ok_or("a requisite must be `- <module>: <ID or name>` or `- <ID>`")?;
+                let pattern = item
+                    .scalar_string()
+                    .ok_or("a requisite must be `- <module>: <ID or name>` or `- <ID>`")?;
                 out.push(Requisite {
                     kind,
                     reverse,
-                    target: Target::State { module: None, pattern },
+                    target: Target::State {
+                        module: None,
+                        pattern,
+                    },
                     span: item.span.clone(),
                 });
             }
@@ -229,7 +273,10 @@ fn strings(node: &Node) -> Result<Vec<String>, String> {
     match &node.value {
         Value::Seq(items) => items
             .iter()
-            .map(|i| i.scalar_string().ok_or_else(|| "expected a command or a list of commands".to_string()))
+            .map(|i| {
+                i.scalar_string()
+                    .ok_or_else(|| "expected a command or a list of commands".to_string())
+            })
             .collect(),
         _ => node
             .scalar_string()
@@ -270,7 +317,14 @@ fn expand_names(base: &Chunk, names: Node) -> Result<Vec<Chunk>, Error> {
         };
         chunk.state.name = name.clone();
         chunk.args.retain(|(k, _, _)| k != "name");
-        chunk.args.insert(0, ("name".into(), item.span.clone(), Node::new(Value::Str(name), item.span.clone())));
+        chunk.args.insert(
+            0,
+            (
+                "name".into(),
+                item.span.clone(),
+                Node::new(Value::Str(name), item.span.clone()),
+            ),
+        );
         if let Some(extra) = extra {
             let args: Vec<Arg> = match &extra.value {
                 Value::Seq(list) => list
@@ -315,7 +369,10 @@ fn order(chunks: &mut [Chunk]) {
         .iter()
         .map(|c| c.order)
         .filter(|o| o.is_finite() && *o > 0.0)
-        .fold(1.0_f64, |cap, o| if o > cap - 1.0 { o + 100.0 } else { cap });
+        .fold(
+            1.0_f64,
+            |cap, o| if o > cap - 1.0 { o + 100.0 } else { cap },
+        );
     for chunk in chunks.iter_mut() {
         if chunk.order == f64::INFINITY {
             chunk.order = cap + 1_000_000.0;

@@ -20,7 +20,9 @@ fn compile_tree(files: &[(&str, &str)]) -> Result<Graph, Error> {
         std::fs::write(p, text).unwrap();
     }
     let config = Config {
-        file_roots: [("base".to_string(), vec![dir.path().to_path_buf()])].into_iter().collect(),
+        file_roots: [("base".to_string(), vec![dir.path().to_path_buf()])]
+            .into_iter()
+            .collect(),
         pillar_roots: Default::default(),
         roster_file: "roster.yaml".into(),
         saltenv: "base".into(),
@@ -29,12 +31,19 @@ fn compile_tree(files: &[(&str, &str)]) -> Result<Graph, Error> {
     let tree = Arc::new(Tree::new(config));
     let render = HostContext::new("base", &json!({"id": "h"}), &json!({}), None);
     let cli = Source::new("cli", "main");
-    let high = High::build(&tree, &render, &[("base".into(), "main".into(), Span::file(&cli))])?;
+    let high = High::build(
+        &tree,
+        &render,
+        &[("base".into(), "main".into(), Span::file(&cli))],
+    )?;
     Graph::build(compile(&high)?)
 }
 
 fn order(g: &Graph) -> Vec<String> {
-    g.order.iter().map(|&i| g.chunks[i].state.name.clone()).collect()
+    g.order
+        .iter()
+        .map(|&i| g.chunks[i].state.name.clone())
+        .collect()
 }
 
 /// The same tree run through Salt 3008 gave this order (`__run_num__`).
@@ -42,7 +51,10 @@ fn order(g: &Graph) -> Vec<String> {
 fn run_order_is_salts() {
     let main = "include:\n  - inc\na:\n  test.nop: []\nb:\n  test.nop:\n    - require:\n      - test: d\nc:\n  test.nop:\n    - order: 1\nd:\n  test.nop: []\ne:\n  test.nop:\n    - order: last\nf:\n  test.nop:\n    - require_in:\n      - test: a\ng:\n  test.nop:\n    - names:\n      - zz\n      - aa\nh:\n  test.nop:\n    - order: -1\n";
     let g = compile_tree(&[("main.sls", main), ("inc.sls", "incl:\n  test.nop: []\n")]).unwrap();
-    assert_eq!(order(&g), ["c", "incl", "f", "a", "d", "b", "zz", "aa", "h", "e"]);
+    assert_eq!(
+        order(&g),
+        ["c", "incl", "f", "a", "d", "b", "zz", "aa", "h", "e"]
+    );
 }
 
 #[test]
@@ -67,7 +79,10 @@ fn extend_appends_requisites_and_replaces_arguments() {
     .unwrap();
     let site = g.chunks.iter().position(|c| c.state.id == "site").unwrap();
     assert_eq!(g.chunks[site].arg("mode").unwrap().to_json(), json!(600));
-    let deps: Vec<&str> = g.deps[site].iter().map(|(_, t)| g.chunks[*t].state.id.as_str()).collect();
+    let deps: Vec<&str> = g.deps[site]
+        .iter()
+        .map(|(_, t)| g.chunks[*t].state.id.as_str())
+        .collect();
     assert_eq!(deps, ["one", "two"]);
 }
 
@@ -80,7 +95,10 @@ fn requisites_by_name_by_glob_and_by_sls() {
     .unwrap();
     let deps = |id: &str| {
         let i = g.chunks.iter().position(|c| c.state.id == id).unwrap();
-        g.deps[i].iter().map(|(k, t)| format!("{}:{}", k.name(), g.chunks[*t].state.id)).collect::<Vec<_>>()
+        g.deps[i]
+            .iter()
+            .map(|(k, t)| format!("{}:{}", k.name(), g.chunks[*t].state.id))
+            .collect::<Vec<_>>()
     };
     assert_eq!(deps("use-name"), ["require:conf"]);
     assert_eq!(deps("use-glob"), ["watch:lib-1", "watch:lib-2"]);
@@ -89,10 +107,22 @@ fn requisites_by_name_by_glob_and_by_sls() {
 
 #[test]
 fn one_id_may_hold_two_modules_but_not_one_twice() {
-    let g = compile_tree(&[("main.sls", "/srv/app:\n  file.directory: []\n  cmd.run:\n    - name: echo hi\n")]).unwrap();
+    let g = compile_tree(&[(
+        "main.sls",
+        "/srv/app:\n  file.directory: []\n  cmd.run:\n    - name: echo hi\n",
+    )])
+    .unwrap();
     assert_eq!(g.chunks.len(), 2);
-    let err = compile_tree(&[("main.sls", "/srv/app:\n  file.directory: []\n  file.absent: []\n")]).unwrap_err();
-    assert!(err.to_string().contains("declares the state module `file` twice"), "{err}");
+    let err = compile_tree(&[(
+        "main.sls",
+        "/srv/app:\n  file.directory: []\n  file.absent: []\n",
+    )])
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("declares the state module `file` twice"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -102,10 +132,19 @@ fn cycles_name_every_state_in_them() {
         "a:\n  test.nop:\n    - require:\n      - test: b\nb:\n  test.nop:\n    - require:\n      - test: c\nc:\n  test.nop:\n    - watch:\n      - test: a\nfree:\n  test.nop: []\n",
     )])
     .unwrap_err();
-    let Error::RequisiteCycle { states } = &err else { panic!("{err}") };
+    let Error::RequisiteCycle { states } = &err else {
+        panic!("{err}")
+    };
     let names: Vec<String> = states
         .iter()
         .map(|(n, s)| format!("{n} at {}", s.to_string().rsplit('/').next().unwrap()))
         .collect();
-    assert_eq!(names, ["a (test.nop) at main.sls:1:1", "b (test.nop) at main.sls:5:1", "c (test.nop) at main.sls:9:1"]);
+    assert_eq!(
+        names,
+        [
+            "a (test.nop) at main.sls:1:1",
+            "b (test.nop) at main.sls:5:1",
+            "c (test.nop) at main.sls:9:1"
+        ]
+    );
 }

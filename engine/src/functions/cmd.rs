@@ -64,7 +64,9 @@ pub fn env_pairs(env: Option<&Value>) -> Result<Vec<(String, String)>, Failure> 
             }
             Ok(out)
         }
-        Some(_) => Err(Failure::new("env: expected a mapping or a list of `NAME: value` items")),
+        Some(_) => Err(Failure::new(
+            "env: expected a mapping or a list of `NAME: value` items",
+        )),
     }
 }
 

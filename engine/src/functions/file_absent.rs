@@ -28,7 +28,9 @@ impl Function for Absent {
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let path = &args.name;
         if !path.starts_with('/') {
-            return Err(Failure::new(format!("Specified file {path} is not an absolute path")));
+            return Err(Failure::new(format!(
+                "Specified file {path} is not an absolute path"
+            )));
         }
         if path.trim_end_matches('/').is_empty() {
             return Err(Failure::new("Refusing to make \"/\" absent"));

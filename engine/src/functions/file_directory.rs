@@ -27,10 +27,19 @@ pub struct Args {
 }
 
 /// The command that sets owner, group and mode on `path` (those asked).
-pub fn attrs_command(path: &str, user: Option<&str>, group: Option<&str>, mode: Option<Mode>) -> String {
+pub fn attrs_command(
+    path: &str,
+    user: Option<&str>,
+    group: Option<&str>,
+    mode: Option<Mode>,
+) -> String {
     let mut cmds = Vec::new();
     match (user, group) {
-        (Some(u), Some(g)) => cmds.push(format!("chown -- {} {}", quote(&format!("{u}:{g}")), quote(path))),
+        (Some(u), Some(g)) => cmds.push(format!(
+            "chown -- {} {}",
+            quote(&format!("{u}:{g}")),
+            quote(path)
+        )),
         (Some(u), None) => cmds.push(format!("chown -- {} {}", quote(u), quote(path))),
         (None, Some(g)) => cmds.push(format!("chgrp -- {} {}", quote(g), quote(path))),
         (None, None) => {}
@@ -42,7 +51,13 @@ pub fn attrs_command(path: &str, user: Option<&str>, group: Option<&str>, mode: 
 }
 
 /// A step that fixes the attributes listed in `changes`.
-pub fn attrs_step(path: &str, changes: &Changes, user: Option<&str>, group: Option<&str>, mode: Option<Mode>) -> Step {
+pub fn attrs_step(
+    path: &str,
+    changes: &Changes,
+    user: Option<&str>,
+    group: Option<&str>,
+    mode: Option<Mode>,
+) -> Step {
     let user = user.filter(|_| changes.contains_key("user"));
     let group = group.filter(|_| changes.contains_key("group"));
     let mode = mode.filter(|_| changes.contains_key("mode"));
@@ -77,27 +92,44 @@ impl Function for Directory {
                     attrs.insert("mode".into(), json!(m.to_string()));
                 }
                 if attrs.is_empty() {
-                    return Ok(Plan::noop(format!("The directory {path} is in the correct state")));
+                    return Ok(Plan::noop(format!(
+                        "The directory {path} is in the correct state"
+                    )));
                 }
             }
             FileKind::Missing => {
                 attrs.insert("directory".into(), json!("new"));
             }
-            _ => return Err(Failure::new(format!("Specified location {path} exists and is a file"))),
+            _ => {
+                return Err(Failure::new(format!(
+                    "Specified location {path} exists and is a file"
+                )))
+            }
         }
         let listing: Vec<String> = attrs
             .iter()
             .map(|(k, v)| format!("{path}: {k} - {}", v.as_str().unwrap_or_default()))
             .collect();
-        let comment = format!("The following files will be changed:\n{}\n", listing.join("\n"));
+        let comment = format!(
+            "The following files will be changed:\n{}\n",
+            listing.join("\n")
+        );
         let mut cmd = String::new();
         if current.kind == FileKind::Missing {
             // Without makedirs, a missing parent fails here, as in Salt.
-            cmd = format!("mkdir {}-- {}", if args.makedirs { "-p " } else { "" }, quote(path));
+            cmd = format!(
+                "mkdir {}-- {}",
+                if args.makedirs { "-p " } else { "" },
+                quote(path)
+            );
         }
         let fix = attrs_command(path, args.user.as_deref(), args.group.as_deref(), args.mode);
         if !fix.is_empty() {
-            cmd = if cmd.is_empty() { fix } else { format!("{cmd} && {fix}") };
+            cmd = if cmd.is_empty() {
+                fix
+            } else {
+                format!("{cmd} && {fix}")
+            };
         }
         let step = Step::Run {
             exec: Exec::new(cmd),
@@ -105,6 +137,11 @@ impl Function for Directory {
             fail: Some(format!("Failed to create or update directory {path}")),
         };
         let changes = Changes::from_iter([(path.clone(), Value::Object(attrs))]);
-        Ok(Plan::change(changes, comment, format!("Directory {path} updated"), vec![step]))
+        Ok(Plan::change(
+            changes,
+            comment,
+            format!("Directory {path} updated"),
+            vec![step],
+        ))
     }
 }

@@ -88,20 +88,29 @@ impl Function for Managed {
 
     fn sources(args: &Args) -> Vec<String> {
         // With a list, Salt takes the first that exists: only the first is required.
-        args.source.as_ref().map(|s| s.list().into_iter().take(1).collect()).unwrap_or_default()
+        args.source
+            .as_ref()
+            .map(|s| s.list().into_iter().take(1).collect())
+            .unwrap_or_default()
     }
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let path = &args.name;
         if !path.starts_with('/') {
-            return Err(Failure::new(format!("Specified file {path} is not an absolute path")));
+            return Err(Failure::new(format!(
+                "Specified file {path} is not an absolute path"
+            )));
         }
         let current = ctx.host.file(path).await?;
         if current.kind == FileKind::Directory {
-            return Err(Failure::new(format!("Specified target {path} is a directory")));
+            return Err(Failure::new(format!(
+                "Specified target {path} is a directory"
+            )));
         }
         if !current.exists() && !args.create {
-            return Ok(Plan::noop(format!("File {path} is not present and is not set for creation")));
+            return Ok(Plan::noop(format!(
+                "File {path} is not present and is not set for creation"
+            )));
         }
         let wanted = desired_content(args, ctx)?;
 
@@ -112,7 +121,11 @@ impl Function for Managed {
             if let Some(new) = &wanted {
                 if args.replace && old != new.as_slice() {
                     content_changes = true;
-                    let d = if args.show_changes { diff::unified(old, new) } else { "<show_changes=False>".into() };
+                    let d = if args.show_changes {
+                        diff::unified(old, new)
+                    } else {
+                        "<show_changes=False>".into()
+                    };
                     changes.insert("diff".into(), Value::String(d));
                 }
             }
@@ -155,7 +168,13 @@ impl Function for Managed {
         let step = if content_changes {
             write(wanted.unwrap_or_default())
         } else {
-            super::file_directory::attrs_step(path, &attrs, args.user.as_deref(), args.group.as_deref(), args.mode)
+            super::file_directory::attrs_step(
+                path,
+                &attrs,
+                args.user.as_deref(),
+                args.group.as_deref(),
+                args.mode,
+            )
         };
         Ok(Plan::change(changes, test_comment, done, vec![step]))
     }
@@ -164,7 +183,9 @@ impl Function for Managed {
 /// The content the file should have, or `None` when only attributes are managed.
 fn desired_content(args: &Args, ctx: &Ctx<'_>) -> Result<Option<Vec<u8>>, Failure> {
     if args.source.is_some() && args.contents.is_some() {
-        return Err(Failure::new("'source' cannot be used in combination with 'contents'"));
+        return Err(Failure::new(
+            "'source' cannot be used in combination with 'contents'",
+        ));
     }
     if let Some(contents) = &args.contents {
         let mut text = match contents {
@@ -185,30 +206,51 @@ fn desired_content(args: &Args, ctx: &Ctx<'_>) -> Result<Option<Vec<u8>>, Failur
     let env = &ctx.chunk.env;
     let mut found = None;
     for url in source.list() {
-        if let Some(hit) = tree.resolve_url(env, &url).map_err(|e| Failure::new(e.headline()))? {
+        if let Some(hit) = tree
+            .resolve_url(env, &url)
+            .map_err(|e| Failure::new(e.headline()))?
+        {
             found = Some(hit);
             break;
         }
     }
     let (path, rel) = found.ok_or_else(|| {
-        Failure::new(format!("Source file {} not found in saltenv '{env}'", source.list().join(", ")))
+        Failure::new(format!(
+            "Source file {} not found in saltenv '{env}'",
+            source.list().join(", ")
+        ))
     })?;
-    let bytes = std::fs::read(&path).map_err(|e| Failure::new(format!("Unable to read {}: {e}", path.display())))?;
+    let bytes = std::fs::read(&path)
+        .map_err(|e| Failure::new(format!("Unable to read {}: {e}", path.display())))?;
     match args.template.as_deref() {
         None => Ok(Some(bytes)),
         Some("jinja") => {
-            let text = String::from_utf8(bytes)
-                .map_err(|_| Failure::new(format!("Unable to manage file: {rel} is not UTF-8 text")))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Failure::new(format!("Unable to manage file: {rel} is not UTF-8 text"))
+            })?;
             let mut extra = args.defaults.clone().unwrap_or_default();
             extra.extend(args.context.clone().unwrap_or_default());
             let renderer = tree.renderer(env).map_err(|e| Failure::new(e.headline()))?;
-            let root = path.to_str().and_then(|p| p.strip_suffix(&rel)).map(std::path::PathBuf::from).unwrap_or_default();
+            let root = path
+                .to_str()
+                .and_then(|p| p.strip_suffix(&rel))
+                .map(std::path::PathBuf::from)
+                .unwrap_or_default();
             let source = Source::file(&root, &rel, text);
-            let out = tokio::task::block_in_place(|| renderer.render_file(&source, &ctx.chunk.sls, &ctx.host.render, &extra))
-                .map_err(|e| Failure::new(format!("Unable to manage file: {}", e.to_string().trim_end())))?;
+            let out = tokio::task::block_in_place(|| {
+                renderer.render_file(&source, &ctx.chunk.sls, &ctx.host.render, &extra)
+            })
+            .map_err(|e| {
+                Failure::new(format!(
+                    "Unable to manage file: {}",
+                    e.to_string().trim_end()
+                ))
+            })?;
             Ok(Some(out.into_bytes()))
         }
-        Some(other) => Err(Failure::new(format!("Unsupported template engine `{other}` (converge renders jinja)"))),
+        Some(other) => Err(Failure::new(format!(
+            "Unsupported template engine `{other}` (converge renders jinja)"
+        ))),
     }
 }
 
@@ -245,4 +287,3 @@ fn attr_changes(args: &Args, current: &crate::transport::FileFact) -> Changes {
     }
     changes
 }
-

@@ -11,12 +11,15 @@ mod file_absent;
 mod file_directory;
 mod file_managed;
 mod mode;
+mod pgbouncer;
 mod pkg_installed;
+mod postgres_server;
+mod postgres_switchover;
 pub mod salt;
 pub mod service;
 mod test_states;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use indexmap::IndexMap;
@@ -25,6 +28,7 @@ use serde::de::DeserializeOwned;
 use crate::compile::Chunk;
 use crate::host::Host;
 use crate::plan::{Changes, Failure, Plan};
+use crate::transport::Transport;
 use crate::yaml::{self, DeError, Node};
 
 pub use cmd::env_pairs;
@@ -34,6 +38,42 @@ pub use mode::Mode;
 pub struct Ctx<'a> {
     pub host: &'a Host,
     pub chunk: &'a Chunk,
+}
+
+impl Ctx<'_> {
+    /// The hosts a step acts on: those `tgt` names, through the
+    /// orchestrator (a step of an orchestration), or this host itself.
+    pub async fn targets(
+        &self,
+        tgt: Option<&str>,
+    ) -> Result<Vec<(String, Arc<dyn Transport>)>, Failure> {
+        match (tgt, &self.host.orchestrator) {
+            (None, _) => Ok(vec![(
+                self.host.id.clone(),
+                Arc::clone(&self.host.transport),
+            )]),
+            (Some(t), Some(orch)) => orch
+                .connect(&salt::Target::Glob(t.to_string()))
+                .await
+                .map_err(Failure::new),
+            (Some(t), None) if t == self.host.id => Ok(vec![(
+                self.host.id.clone(),
+                Arc::clone(&self.host.transport),
+            )]),
+            (Some(t), None) => Err(Failure::new(format!(
+                "`tgt: {t}` is for orchestrations; on a host, leave it out"
+            ))),
+        }
+    }
+
+    /// The names a host may go by in a conninfo: its roster id and address.
+    pub fn aliases(&self, id: &str) -> Vec<String> {
+        let mut names = vec![id.to_string()];
+        if let Some(addr) = self.host.orchestrator.as_ref().and_then(|o| o.address(id)) {
+            names.push(addr);
+        }
+        names
+    }
 }
 
 /// A state function with typed arguments.
@@ -103,7 +143,9 @@ impl<D: Delegate> StateFn for Delegated<D> {
     }
 
     async fn plan(&self, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        Err(Failure::new("this state runs only as an orchestration step"))
+        Err(Failure::new(
+            "this state runs only as an orchestration step",
+        ))
     }
 
     async fn watch(&self, _ctx: &Ctx<'_>) -> Result<Option<Plan>, Failure> {
@@ -121,7 +163,8 @@ impl<D: Delegate> StateFn for Delegated<D> {
 struct Typed<F>(F);
 
 fn args<A: DeserializeOwned>(chunk: &Chunk) -> Result<A, Failure> {
-    yaml::from_node(&chunk.args_node()).map_err(|e| Failure::new(format!("invalid arguments: {}: {}", e.path, e.message)))
+    yaml::from_node(&chunk.args_node())
+        .map_err(|e| Failure::new(format!("invalid arguments: {}: {}", e.path, e.message)))
 }
 
 #[async_trait]
@@ -131,11 +174,15 @@ impl<F: Function> StateFn for Typed<F> {
     }
 
     fn paths(&self, chunk: &Chunk) -> Vec<String> {
-        args::<F::Args>(chunk).map(|a| F::paths(&a)).unwrap_or_default()
+        args::<F::Args>(chunk)
+            .map(|a| F::paths(&a))
+            .unwrap_or_default()
     }
 
     fn sources(&self, chunk: &Chunk) -> Vec<String> {
-        args::<F::Args>(chunk).map(|a| F::sources(&a)).unwrap_or_default()
+        args::<F::Args>(chunk)
+            .map(|a| F::sources(&a))
+            .unwrap_or_default()
     }
 
     async fn plan(&self, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
@@ -160,10 +207,49 @@ fn registry() -> &'static IndexMap<&'static str, Box<dyn StateFn>> {
         r.insert("service.dead", Box::new(Typed(service::Dead)));
         r.insert("pkg.installed", Box::new(Typed(pkg_installed::Installed)));
         r.insert("test.nop", Box::new(Typed(test_states::Nop)));
-        r.insert("test.succeed_without_changes", Box::new(Typed(test_states::SucceedWithout)));
-        r.insert("test.succeed_with_changes", Box::new(Typed(test_states::SucceedWith)));
-        r.insert("test.fail_without_changes", Box::new(Typed(test_states::FailWithout)));
-        r.insert("test.fail_with_changes", Box::new(Typed(test_states::FailWith)));
+        r.insert(
+            "test.succeed_without_changes",
+            Box::new(Typed(test_states::SucceedWithout)),
+        );
+        r.insert(
+            "test.succeed_with_changes",
+            Box::new(Typed(test_states::SucceedWith)),
+        );
+        r.insert(
+            "test.fail_without_changes",
+            Box::new(Typed(test_states::FailWithout)),
+        );
+        r.insert(
+            "test.fail_with_changes",
+            Box::new(Typed(test_states::FailWith)),
+        );
+        r.insert(
+            "postgres.running",
+            Box::new(Typed(postgres_server::Running)),
+        );
+        r.insert(
+            "postgres.stopped",
+            Box::new(Typed(postgres_server::Stopped)),
+        );
+        r.insert(
+            "postgres.switchover_ready",
+            Box::new(Typed(postgres_switchover::SwitchoverReady)),
+        );
+        r.insert(
+            "postgres.caught_up",
+            Box::new(Typed(postgres_switchover::CaughtUp)),
+        );
+        r.insert(
+            "postgres.streaming",
+            Box::new(Typed(postgres_switchover::Streaming)),
+        );
+        r.insert(
+            "postgres.status",
+            Box::new(Typed(postgres_switchover::Report)),
+        );
+        r.insert("pgbouncer.paused", Box::new(Typed(pgbouncer::Paused)));
+        r.insert("pgbouncer.resumed", Box::new(Typed(pgbouncer::Resumed)));
+        r.insert("pgbouncer.reloaded", Box::new(Typed(pgbouncer::Reloaded)));
         r.insert("salt.state", Box::new(Delegated(salt::State)));
         r.insert("salt.function", Box::new(Delegated(salt::Function)));
         r

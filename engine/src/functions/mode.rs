@@ -23,7 +23,10 @@ impl Mode {
         if t.is_empty() || t.len() > 5 {
             return None;
         }
-        u32::from_str_radix(t, 8).ok().filter(|m| *m <= 0o7777).map(Mode)
+        u32::from_str_radix(t, 8)
+            .ok()
+            .filter(|m| *m <= 0o7777)
+            .map(Mode)
     }
 }
 
@@ -37,7 +40,8 @@ impl<'de> Deserialize<'de> for Mode {
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Mode, E> {
                 // The digits as written: 644 means 0644.
-                Mode::parse(&v.to_string()).ok_or_else(|| E::custom(format!("{v} is not an octal file mode")))
+                Mode::parse(&v.to_string())
+                    .ok_or_else(|| E::custom(format!("{v} is not an octal file mode")))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Mode, E> {
                 if v < 0 {
@@ -60,7 +64,9 @@ pub fn name_or_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(serde_json::Value::String(s)) => Ok(Some(s)),
         Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(other) => Err(de::Error::custom(format!("expected a name or a number, found {other}"))),
+        Some(other) => Err(de::Error::custom(format!(
+            "expected a name or a number, found {other}"
+        ))),
     }
 }
 
@@ -70,7 +76,11 @@ mod tests {
 
     #[test]
     fn modes_read_as_salt_reads_them() {
-        let m = |j: serde_json::Value| serde_json::from_value::<Mode>(j).map(|m| m.to_string()).ok();
+        let m = |j: serde_json::Value| {
+            serde_json::from_value::<Mode>(j)
+                .map(|m| m.to_string())
+                .ok()
+        };
         assert_eq!(m(serde_json::json!(644)).as_deref(), Some("0644"));
         assert_eq!(m(serde_json::json!("0640")).as_deref(), Some("0640"));
         assert_eq!(m(serde_json::json!("750")).as_deref(), Some("0750"));

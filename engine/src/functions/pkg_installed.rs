@@ -34,7 +34,10 @@ fn wanted(args: &Args) -> Result<Vec<(String, Option<String>)>, Failure> {
         other => Some(other.to_string()),
     };
     let Some(pkgs) = &args.pkgs else {
-        return Ok(vec![(args.name.clone(), args.version.as_ref().and_then(version))]);
+        return Ok(vec![(
+            args.name.clone(),
+            args.version.as_ref().and_then(version),
+        )]);
     };
     let mut out = Vec::new();
     for p in pkgs {
@@ -60,7 +63,9 @@ pub fn parse_installed(out: &str) -> Map<String, Value> {
         .filter_map(|l| {
             let mut parts = l.split('\t');
             let (name, status, version) = (parts.next()?, parts.next()?, parts.next()?);
-            status.starts_with("ii").then(|| (name.to_string(), json!(version)))
+            status
+                .starts_with("ii")
+                .then(|| (name.to_string(), json!(version)))
         })
         .collect()
 }
@@ -96,7 +101,10 @@ impl CustomStep for Install {
         if !out.success() {
             return Err(Failure::new(format!(
                 "Error occurred installing package(s): {}",
-                out.stderr_trimmed().lines().last().unwrap_or("apt-get failed")
+                out.stderr_trimmed()
+                    .lines()
+                    .last()
+                    .unwrap_or("apt-get failed")
             )));
         }
         let after = parse_installed(&host.exec(&Exec::new(query(&self.names))).await?.stdout);
@@ -140,13 +148,22 @@ impl Function for Installed {
             .iter()
             .map(|(n, v)| {
                 let old = before.get(n).cloned().unwrap_or(json!(""));
-                (n.clone(), json!({"old": old, "new": v.clone().unwrap_or_else(|| "latest".into())}))
+                (
+                    n.clone(),
+                    json!({"old": old, "new": v.clone().unwrap_or_else(|| "latest".into())}),
+                )
             })
             .collect();
         let mut plan = Plan::change(
             changes,
-            format!("The following packages would be installed/updated: {}", list.join(", ")),
-            format!("The following packages were installed/updated: {}", list.join(", ")),
+            format!(
+                "The following packages would be installed/updated: {}",
+                list.join(", ")
+            ),
+            format!(
+                "The following packages were installed/updated: {}",
+                list.join(", ")
+            ),
             vec![Step::Custom(Box::new(Install {
                 specs,
                 names: list,

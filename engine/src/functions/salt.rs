@@ -3,6 +3,8 @@
 //! controller and reach the hosts through the orchestrator (the engine and
 //! its one connection per host).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -11,17 +13,37 @@ use serde_json::{json, Map, Value};
 use super::{Ctx, Delegate, Outcome};
 use crate::job::Mode;
 use crate::plan::Changes;
+use crate::transport::Transport;
 
 /// What orchestration steps may ask of the engine.
 #[async_trait]
 pub trait Orchestrator: Send + Sync {
     /// Converge the hosts `tgt` names; their returns (host → tag → record).
     /// `Err` when the input is wrong (a render or compile error).
-    async fn state(&self, tgt: &Target, mode: Mode, test: bool, pillar: Option<Value>) -> Result<Map<String, Value>, String>;
+    async fn state(
+        &self,
+        tgt: &Target,
+        mode: Mode,
+        test: bool,
+        pillar: Option<Value>,
+    ) -> Result<Map<String, Value>, String>;
 
     /// Call execution function `fun` on the hosts `tgt` names: per host, its
     /// return and whether it succeeded.
-    async fn function(&self, tgt: &Target, fun: &str, args: &[Value], kwargs: &Map<String, Value>) -> Result<Vec<(String, Value, bool)>, String>;
+    async fn function(
+        &self,
+        tgt: &Target,
+        fun: &str,
+        args: &[Value],
+        kwargs: &Map<String, Value>,
+    ) -> Result<Vec<(String, Value, bool)>, String>;
+
+    /// The connections to the hosts `tgt` names, in roster order. `Err`
+    /// when none matches or one cannot be reached (naming it).
+    async fn connect(&self, tgt: &Target) -> Result<Vec<(String, Arc<dyn Transport>)>, String>;
+
+    /// The roster address of host `id`.
+    fn address(&self, id: &str) -> Option<String>;
 }
 
 /// A target expression: a glob (Salt's default) or a list of ids.
@@ -32,7 +54,7 @@ pub enum Target {
 }
 
 impl Target {
-    fn new(tgt: &Value, tgt_type: &str) -> Result<Target, String> {
+    pub fn new(tgt: &Value, tgt_type: &str) -> Result<Target, String> {
         let text = |v: &Value| match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
@@ -40,9 +62,15 @@ impl Target {
         match (tgt_type, tgt) {
             ("glob", Value::String(s)) => Ok(Target::Glob(s.clone())),
             ("list", Value::Array(items)) => Ok(Target::List(items.iter().map(text).collect())),
-            ("list", Value::String(s)) => Ok(Target::List(s.split(',').map(|x| x.trim().to_string()).collect())),
-            ("glob", other) => Err(format!("tgt must be a string for tgt_type glob, not {other}")),
-            (other, _) => Err(format!("unsupported tgt_type `{other}` (glob and list are supported)")),
+            ("list", Value::String(s)) => Ok(Target::List(
+                s.split(',').map(|x| x.trim().to_string()).collect(),
+            )),
+            ("glob", other) => Err(format!(
+                "tgt must be a string for tgt_type glob, not {other}"
+            )),
+            (other, _) => Err(format!(
+                "unsupported tgt_type `{other}` (glob and list are supported)"
+            )),
         }
     }
 
@@ -122,7 +150,11 @@ pub struct Function;
 fn minions(v: &Option<Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => s.split(',').map(|x| x.trim().to_string()).collect(),
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -133,15 +165,19 @@ fn failed(comment: impl Into<String>) -> Outcome {
 
 /// Whether a host's state return holds a failure.
 fn host_failed(states: &Value) -> bool {
-    states
-        .as_object()
-        .is_none_or(|m| m.values().any(|s| s.get("result") == Some(&Value::Bool(false))))
+    states.as_object().is_none_or(|m| {
+        m.values()
+            .any(|s| s.get("result") == Some(&Value::Bool(false)))
+    })
 }
 
 fn host_changed(states: &Value) -> bool {
     states.as_object().is_some_and(|m| {
-        m.values()
-            .any(|s| s.get("changes").and_then(Value::as_object).is_some_and(|c| !c.is_empty()))
+        m.values().any(|s| {
+            s.get("changes")
+                .and_then(Value::as_object)
+                .is_some_and(|c| !c.is_empty())
+        })
     })
 }
 
@@ -159,7 +195,11 @@ impl Delegate for State {
         };
         let mode = match (&args.sls, args.highstate) {
             (Some(sls), _) => Mode::Sls(match sls {
-                Value::Array(a) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
                 Value::String(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
                 other => return failed(format!("sls must be a name or a list, not {other}")),
             }),
@@ -167,12 +207,19 @@ impl Delegate for State {
             (None, false) => return failed("No highstate or sls specified, no execution made"),
         };
         let test = test || args.test;
-        let returns = match orch.state(&target, mode, test, args.pillar.clone().map(Value::Object)).await {
+        let returns = match orch
+            .state(&target, mode, test, args.pillar.clone().map(Value::Object))
+            .await
+        {
             Ok(r) => r,
             Err(e) => return failed(e),
         };
         if returns.is_empty() {
-            let result = if args.expect_minions == Some(false) { Some(true) } else { Some(false) };
+            let result = if args.expect_minions == Some(false) {
+                Some(true)
+            } else {
+                Some(false)
+            };
             return (result, Changes::new(), "No minions responded".into());
         }
         let allowed = minions(&args.fail_minions);
@@ -194,10 +241,17 @@ impl Delegate for State {
         let out = if changes.is_empty() {
             Changes::new()
         } else {
-            Changes::from_iter([("out".to_string(), json!("highstate")), ("ret".to_string(), Value::Object(changes))])
+            Changes::from_iter([
+                ("out".to_string(), json!("highstate")),
+                ("ret".to_string(), Value::Object(changes)),
+            ])
         };
         if fail.len() > args.allow_fail {
-            return (Some(false), out, format!("Run failed on minions: {}", fail.join(", ")));
+            return (
+                Some(false),
+                out,
+                format!("Run failed on minions: {}", fail.join(", ")),
+            );
         }
         let mut comment = "States ran successfully.".to_string();
         if !updating.is_empty() {
@@ -206,7 +260,11 @@ impl Delegate for State {
         if !unchanged.is_empty() {
             comment.push_str(&format!(" No changes made to {}.", unchanged.join(", ")));
         }
-        let result = if test && !out.is_empty() { None } else { Some(true) };
+        let result = if test && !out.is_empty() {
+            None
+        } else {
+            Some(true)
+        };
         (result, out, comment)
     }
 }
@@ -228,7 +286,14 @@ impl Delegate for Function {
             return failed(format!("Function {fun} is not available"));
         };
         if test && !exec.read_only() {
-            return (None, Changes::new(), format!("Function {fun} would be executed on target {}", target.describe()));
+            return (
+                None,
+                Changes::new(),
+                format!(
+                    "Function {fun} would be executed on target {}",
+                    target.describe()
+                ),
+            );
         }
         let rets = match orch.function(&target, fun, &args.arg, &args.kwarg).await {
             Ok(r) => r,
@@ -238,14 +303,24 @@ impl Delegate for Function {
             return failed("No minions responded");
         }
         let allowed = minions(&args.fail_minions);
-        let fail: Vec<&str> = rets.iter().filter(|(h, _, ok)| !ok && !allowed.contains(h)).map(|(h, _, _)| h.as_str()).collect();
+        let fail: Vec<&str> = rets
+            .iter()
+            .filter(|(h, _, ok)| !ok && !allowed.contains(h))
+            .map(|(h, _, _)| h.as_str())
+            .collect();
         let ran: Vec<&str> = rets.iter().map(|(h, _, _)| h.as_str()).collect();
-        let ret: Map<String, Value> = rets.iter().map(|(h, v, _)| (h.clone(), v.clone())).collect();
+        let ret: Map<String, Value> = rets
+            .iter()
+            .map(|(h, v, _)| (h.clone(), v.clone()))
+            .collect();
         let changes = Changes::from_iter([("ret".to_string(), Value::Object(ret))]);
         let head = if fail.is_empty() {
             "Function ran successfully.".to_string()
         } else {
-            format!("Running function {fun} failed on minions: {}", fail.join(", "))
+            format!(
+                "Running function {fun} failed on minions: {}",
+                fail.join(", ")
+            )
         };
         let comment = format!("{head} Function {fun} ran on {}.", ran.join(", "));
         (Some(fail.is_empty()), changes, comment)

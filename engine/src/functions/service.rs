@@ -68,10 +68,16 @@ pub fn probe_command(name: &str) -> String {
 pub fn parse_status(out: &str) -> Result<Status, Failure> {
     let lines: Vec<&str> = out.lines().map(str::trim).collect();
     let [init, present, running, enabled] = lines.as_slice() else {
-        return Err(Failure::new(format!("unexpected answer from the service probe: {out:?}")));
+        return Err(Failure::new(format!(
+            "unexpected answer from the service probe: {out:?}"
+        )));
     };
     Ok(Status {
-        init: if *init == "systemd" { Init::Systemd } else { Init::SysV },
+        init: if *init == "systemd" {
+            Init::Systemd
+        } else {
+            Init::SysV
+        },
         present: *present == "present",
         running: *running == "running",
         enabled: *enabled == "enabled",
@@ -83,7 +89,9 @@ pub fn action_command(init: Init, name: &str, action: &str) -> String {
     let n = quote(name);
     match (init, action) {
         (Init::Systemd, a) => format!("systemctl {a} -- {n}"),
-        (Init::SysV, "enable") => format!("update-rc.d {n} defaults >/dev/null && update-rc.d {n} enable"),
+        (Init::SysV, "enable") => {
+            format!("update-rc.d {n} defaults >/dev/null && update-rc.d {n} enable")
+        }
         (Init::SysV, "disable") => format!("update-rc.d {n} disable"),
         (Init::SysV, a) => format!("service {n} {a}"),
     }
@@ -101,7 +109,9 @@ async fn status(ctx: &Ctx<'_>, name: &str) -> Result<Status, Failure> {
     let out = ctx.host.exec(&Exec::new(probe_command(name))).await?;
     let status = parse_status(&out.stdout)?;
     if !status.present {
-        return Err(Failure::new(format!("The named service {name} is not available")));
+        return Err(Failure::new(format!(
+            "The named service {name} is not available"
+        )));
     }
     Ok(status)
 }
@@ -123,11 +133,18 @@ fn start_steps(init: Init, args: &Args) -> Vec<Step> {
         None => status_command(init, name),
     };
     vec![
-        run(init, args, "start", format!("Service {name} failed to start")),
+        run(
+            init,
+            args,
+            "start",
+            format!("Service {name} failed to start"),
+        ),
         Step::Run {
             exec: Exec::new(check),
             capture: false,
-            fail: Some(format!("Service {name} failed to start: it is not running after `start`")),
+            fail: Some(format!(
+                "Service {name} failed to start: it is not running after `start`"
+            )),
         },
     ]
 }
@@ -150,13 +167,21 @@ impl Function for Running {
         }
         if let Some(e) = enable {
             let action = if e { "enable" } else { "disable" };
-            steps.push(run(st.init, args, action, format!("Failed to {action} service {name}")));
+            steps.push(run(
+                st.init,
+                args,
+                action,
+                format!("Failed to {action} service {name}"),
+            ));
         }
         if steps.is_empty() {
             return Ok(Plan::noop(format!("The service {name} is already running")));
         }
         let (comment, done) = match (st.running, enable) {
-            (false, None) => (format!("Service {name} is set to start"), format!("Started service {name}")),
+            (false, None) => (
+                format!("Service {name} is set to start"),
+                format!("Started service {name}"),
+            ),
             (false, Some(true)) => (
                 format!("Service {name} is set to start"),
                 format!("Service {name} has been enabled, and is running"),
@@ -181,22 +206,42 @@ impl Function for Running {
         let name = &args.name;
         let st = status(ctx, name).await?;
         let plan = if !st.running {
-            Plan::change(changed(name), "Service is set to be started", "Service started", start_steps(st.init, args))
+            Plan::change(
+                changed(name),
+                "Service is set to be started",
+                "Service started",
+                start_steps(st.init, args),
+            )
         } else if args.reload {
             Plan::change(
                 changed(name),
                 "Service is set to be reloaded",
                 "Service reloaded",
-                vec![run(st.init, args, "reload", format!("Failed to reload service {name}"))],
+                vec![run(
+                    st.init,
+                    args,
+                    "reload",
+                    format!("Failed to reload service {name}"),
+                )],
             )
         } else {
-            let mut steps = vec![run(st.init, args, "restart", format!("Failed to restart service {name}"))];
+            let mut steps = vec![run(
+                st.init,
+                args,
+                "restart",
+                format!("Failed to restart service {name}"),
+            )];
             steps.push(Step::Run {
                 exec: Exec::new(status_command(st.init, name)),
                 capture: false,
                 fail: Some(format!("Service {name} is not running after restart")),
             });
-            Plan::change(changed(name), "Service is set to be restarted", "Service restarted", steps)
+            Plan::change(
+                changed(name),
+                "Service is set to be restarted",
+                "Service restarted",
+                steps,
+            )
         };
         Ok(Some(plan))
     }
@@ -211,25 +256,44 @@ impl Function for Dead {
         let st = status(ctx, name).await?;
         let mut steps = Vec::new();
         if st.running {
-            steps.push(run(st.init, args, "stop", format!("Service {name} failed to die")));
+            steps.push(run(
+                st.init,
+                args,
+                "stop",
+                format!("Service {name} failed to die"),
+            ));
             steps.push(Step::Run {
                 exec: Exec::new(format!("! {}", status_command(st.init, name))),
                 capture: false,
-                fail: Some(format!("Service {name} failed to die: it still runs after `stop`")),
+                fail: Some(format!(
+                    "Service {name} failed to die: it still runs after `stop`"
+                )),
             });
         }
         let disable = args.enable.filter(|e| *e != st.enabled);
         if let Some(e) = disable {
             let action = if e { "enable" } else { "disable" };
-            steps.push(run(st.init, args, action, format!("Failed to {action} service {name}")));
+            steps.push(run(
+                st.init,
+                args,
+                action,
+                format!("Failed to {action} service {name}"),
+            ));
         }
         if steps.is_empty() {
             return Ok(Plan::noop(format!("The service {name} is already dead")));
         }
         let (comment, done) = if st.running {
-            (format!("Service {name} is set to be killed"), format!("Service {name} was killed"))
+            (
+                format!("Service {name} is set to be killed"),
+                format!("Service {name} was killed"),
+            )
         } else {
-            let word = if disable == Some(true) { "enabled" } else { "disabled" };
+            let word = if disable == Some(true) {
+                "enabled"
+            } else {
+                "disabled"
+            };
             (
                 format!("Service {name} set to be {word}"),
                 format!("Service {name} has been {word}, and is dead"),
@@ -260,8 +324,14 @@ mod tests {
 
     #[test]
     fn commands_per_init_system() {
-        assert_eq!(action_command(Init::Systemd, "pgbouncer", "reload"), "systemctl reload -- pgbouncer");
-        assert_eq!(action_command(Init::SysV, "pgbouncer", "reload"), "service pgbouncer reload");
+        assert_eq!(
+            action_command(Init::Systemd, "pgbouncer", "reload"),
+            "systemctl reload -- pgbouncer"
+        );
+        assert_eq!(
+            action_command(Init::SysV, "pgbouncer", "reload"),
+            "service pgbouncer reload"
+        );
         assert_eq!(
             action_command(Init::SysV, "x y", "enable"),
             "update-rc.d 'x y' defaults >/dev/null && update-rc.d 'x y' enable"

@@ -34,7 +34,9 @@ fn pretend() -> Changes {
 impl Function for Nop {
     type Args = Args;
     async fn plan(&self, args: &Args, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        Ok(Plan::noop(args.comment.clone().unwrap_or_else(|| "Success!".into())))
+        Ok(Plan::noop(
+            args.comment.clone().unwrap_or_else(|| "Success!".into()),
+        ))
     }
 }
 
@@ -42,7 +44,9 @@ impl Function for Nop {
 impl Function for SucceedWithout {
     type Args = Args;
     async fn plan(&self, args: &Args, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        Ok(Plan::noop(args.comment.clone().unwrap_or_else(|| "Success!".into())))
+        Ok(Plan::noop(
+            args.comment.clone().unwrap_or_else(|| "Success!".into()),
+        ))
     }
 }
 
@@ -51,7 +55,12 @@ impl Function for SucceedWith {
     type Args = Args;
     async fn plan(&self, args: &Args, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let done = args.comment.clone().unwrap_or_else(|| "Success!".into());
-        Ok(Plan::change(pretend(), "If we weren't testing, this would be successful with changes", done, vec![]))
+        Ok(Plan::change(
+            pretend(),
+            "If we weren't testing, this would be successful with changes",
+            done,
+            vec![],
+        ))
     }
 }
 

@@ -25,7 +25,9 @@ pub struct Fixture {
 pub fn fixture(fake: Fake) -> Fixture {
     let root = tempfile::tempdir().expect("a temporary directory");
     let config = Config {
-        file_roots: [("base".to_string(), vec![root.path().to_path_buf()])].into_iter().collect(),
+        file_roots: [("base".to_string(), vec![root.path().to_path_buf()])]
+            .into_iter()
+            .collect(),
         pillar_roots: Default::default(),
         roster_file: "roster.yaml".into(),
         saltenv: "base".into(),
@@ -38,7 +40,13 @@ pub fn fixture(fake: Fake) -> Fixture {
         &serde_json::json!({"port": 6432, "writer": "pgdb1"}),
         None,
     );
-    let host = Host::new("h1", fake.clone(), Arc::new(Tree::new(config)), "base", render);
+    let host = Host::new(
+        "h1",
+        fake.clone(),
+        Arc::new(Tree::new(config)),
+        "base",
+        render,
+    );
     Fixture { fake, host, root }
 }
 
@@ -50,9 +58,18 @@ pub fn chunk(function: &str, args: &str) -> Chunk {
     let map = node.as_map().expect("a mapping");
     let args: Vec<_> = map
         .iter()
-        .map(|(k, v)| (k.scalar_string().unwrap_or_default(), k.span.clone(), v.clone()))
+        .map(|(k, v)| {
+            (
+                k.scalar_string().unwrap_or_default(),
+                k.span.clone(),
+                v.clone(),
+            )
+        })
         .collect();
-    let name = map.get("name").and_then(|n| n.scalar_string()).unwrap_or_default();
+    let name = map
+        .get("name")
+        .and_then(|n| n.scalar_string())
+        .unwrap_or_default();
     let (module, fun) = function.split_once('.').expect("module.function");
     Chunk {
         state: StateId {
@@ -78,13 +95,22 @@ pub fn chunk(function: &str, args: &str) -> Chunk {
 pub async fn plan(fx: &Fixture, function: &str, args: &str) -> Result<Plan, Failure> {
     let chunk = chunk(function, args);
     let f = super::lookup(function).expect("a registered function");
-    f.validate(&chunk.args_node()).map_err(|e| Failure::new(e.message))?;
-    f.plan(&super::Ctx { host: &fx.host, chunk: &chunk }).await
+    f.validate(&chunk.args_node())
+        .map_err(|e| Failure::new(e.message))?;
+    f.plan(&super::Ctx {
+        host: &fx.host,
+        chunk: &chunk,
+    })
+    .await
 }
 
 /// The mod_watch plan `function` makes.
 pub async fn watch(fx: &Fixture, function: &str, args: &str) -> Result<Option<Plan>, Failure> {
     let chunk = chunk(function, args);
     let f = super::lookup(function).expect("a registered function");
-    f.watch(&super::Ctx { host: &fx.host, chunk: &chunk }).await
+    f.watch(&super::Ctx {
+        host: &fx.host,
+        chunk: &chunk,
+    })
+    .await
 }

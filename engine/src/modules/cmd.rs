@@ -25,7 +25,12 @@ enum Shape {
 pub fn register(r: &mut HashMap<&'static str, Box<dyn ExecFn>>) {
     r.insert("cmd.run", Box::new(Cmd { shape: Shape::Run }));
     r.insert("cmd.run_all", Box::new(Cmd { shape: Shape::All }));
-    r.insert("cmd.retcode", Box::new(Cmd { shape: Shape::Retcode }));
+    r.insert(
+        "cmd.retcode",
+        Box::new(Cmd {
+            shape: Shape::Retcode,
+        }),
+    );
 }
 
 #[async_trait]
@@ -34,8 +39,14 @@ impl ExecFn for Cmd {
         false
     }
 
-    async fn call(&self, on: &On<'_>, args: &[Value], kwargs: &Map<String, Value>) -> Result<Value, Value> {
-        let cmd = arg_str(args, kwargs, 0, "cmd").ok_or_else(|| json!("cmd.run needs a command"))?;
+    async fn call(
+        &self,
+        on: &On<'_>,
+        args: &[Value],
+        kwargs: &Map<String, Value>,
+    ) -> Result<Value, Value> {
+        let cmd =
+            arg_str(args, kwargs, 0, "cmd").ok_or_else(|| json!("cmd.run needs a command"))?;
         let mut exec = Exec::new(match self.shape {
             Shape::Run => format!("{{ {cmd}\n}} 2>&1"),
             _ => cmd,
@@ -47,10 +58,16 @@ impl ExecFn for Cmd {
         }
         exec.env = crate::functions::env_pairs(kwargs.get("env")).map_err(|f| json!(f.comment))?;
         exec.timeout = kwargs.get("timeout").and_then(Value::as_u64);
-        let out = on.transport.exec(&exec).await.map_err(|e| json!(e.to_string()))?;
+        let out = on
+            .transport
+            .exec(&exec)
+            .await
+            .map_err(|e| json!(e.to_string()))?;
         let ret = match self.shape {
             Shape::Run => json!(out.stdout_trimmed()),
-            Shape::All => json!({"pid": out.pid.unwrap_or(0), "retcode": out.code, "stderr": out.stderr_trimmed(), "stdout": out.stdout_trimmed()}),
+            Shape::All => {
+                json!({"pid": out.pid.unwrap_or(0), "retcode": out.code, "stderr": out.stderr_trimmed(), "stdout": out.stdout_trimmed()})
+            }
             Shape::Retcode => json!(out.code),
         };
         if out.success() {

@@ -25,7 +25,12 @@ pub trait ExecFn: Send + Sync {
     /// True when it changes nothing (it then runs in test runs).
     fn read_only(&self) -> bool;
     /// The function's return; `Err` holds the return of a failed call.
-    async fn call(&self, on: &On<'_>, args: &[Value], kwargs: &Map<String, Value>) -> Result<Value, Value>;
+    async fn call(
+        &self,
+        on: &On<'_>,
+        args: &[Value],
+        kwargs: &Map<String, Value>,
+    ) -> Result<Value, Value>;
 }
 
 fn registry() -> &'static HashMap<&'static str, Box<dyn ExecFn>> {
@@ -45,9 +50,11 @@ pub fn lookup(name: &str) -> Option<&'static dyn ExecFn> {
 
 /// A string argument: position `i`, else keyword `key`.
 pub fn arg_str(args: &[Value], kwargs: &Map<String, Value>, i: usize, key: &str) -> Option<String> {
-    args.get(i).or_else(|| kwargs.get(key)).and_then(|v| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Null => None,
-        other => Some(other.to_string()),
-    })
+    args.get(i)
+        .or_else(|| kwargs.get(key))
+        .and_then(|v| match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Null => None,
+            other => Some(other.to_string()),
+        })
 }

@@ -31,9 +31,19 @@ impl ExecFn for Service {
         self.action == "status"
     }
 
-    async fn call(&self, on: &On<'_>, args: &[Value], kwargs: &Map<String, Value>) -> Result<Value, Value> {
-        let name = arg_str(args, kwargs, 0, "name").ok_or_else(|| json!("a service name is needed"))?;
-        let probe = on.transport.exec(&Exec::new(probe_command(&name))).await.map_err(|e| json!(e.to_string()))?;
+    async fn call(
+        &self,
+        on: &On<'_>,
+        args: &[Value],
+        kwargs: &Map<String, Value>,
+    ) -> Result<Value, Value> {
+        let name =
+            arg_str(args, kwargs, 0, "name").ok_or_else(|| json!("a service name is needed"))?;
+        let probe = on
+            .transport
+            .exec(&Exec::new(probe_command(&name)))
+            .await
+            .map_err(|e| json!(e.to_string()))?;
         let st = parse_status(&probe.stdout).map_err(|f| json!(f.comment))?;
         if !st.present {
             return Err(json!(format!("The named service {name} is not available")));
@@ -55,7 +65,11 @@ impl ExecFn for Service {
             .exec(&Exec::new(status_command(st.init, &name)))
             .await
             .is_ok_and(|o| o.success());
-        let ok = if self.action == "stop" { !running } else { running };
+        let ok = if self.action == "stop" {
+            !running
+        } else {
+            running
+        };
         if ok {
             Ok(json!(true))
         } else {

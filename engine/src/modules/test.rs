@@ -24,7 +24,12 @@ impl ExecFn for Ping {
     }
 
     /// True when a command round-trips on the host.
-    async fn call(&self, on: &On<'_>, _args: &[Value], _kwargs: &Map<String, Value>) -> Result<Value, Value> {
+    async fn call(
+        &self,
+        on: &On<'_>,
+        _args: &[Value],
+        _kwargs: &Map<String, Value>,
+    ) -> Result<Value, Value> {
         match on.transport.exec(&Exec::new("true")).await {
             Ok(o) if o.success() => Ok(json!(true)),
             Ok(_) => Err(json!(false)),
@@ -39,7 +44,12 @@ impl ExecFn for Fixed {
         true
     }
 
-    async fn call(&self, _on: &On<'_>, _args: &[Value], _kwargs: &Map<String, Value>) -> Result<Value, Value> {
+    async fn call(
+        &self,
+        _on: &On<'_>,
+        _args: &[Value],
+        _kwargs: &Map<String, Value>,
+    ) -> Result<Value, Value> {
         if self.0 {
             Ok(json!(true))
         } else {

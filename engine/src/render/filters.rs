@@ -13,10 +13,18 @@ use crate::source::Source;
 use crate::yaml;
 
 pub fn register(env: &mut Environment<'static>) {
-    env.add_filter("yaml", |v: Value| -> Result<Value, Error> { Ok(Value::from_safe_string(flow_yaml(&to_json(&v)?))) });
-    env.add_filter("yaml_encode", |v: Value| -> Result<Value, Error> { Ok(Value::from_safe_string(flow_yaml(&to_json(&v)?))) });
-    env.add_filter("yaml_dquote", |v: String| Value::from_safe_string(double_quoted(&v)));
-    env.add_filter("yaml_squote", |v: String| Value::from_safe_string(single_quoted(&v)));
+    env.add_filter("yaml", |v: Value| -> Result<Value, Error> {
+        Ok(Value::from_safe_string(flow_yaml(&to_json(&v)?)))
+    });
+    env.add_filter("yaml_encode", |v: Value| -> Result<Value, Error> {
+        Ok(Value::from_safe_string(flow_yaml(&to_json(&v)?)))
+    });
+    env.add_filter("yaml_dquote", |v: String| {
+        Value::from_safe_string(double_quoted(&v))
+    });
+    env.add_filter("yaml_squote", |v: String| {
+        Value::from_safe_string(single_quoted(&v))
+    });
     env.add_filter("json", |v: Value, kwargs: Kwargs| -> Result<Value, Error> {
         let sort: Option<bool> = kwargs.get("sort_keys")?;
         kwargs.assert_all_used()?;
@@ -28,12 +36,13 @@ pub fn register(env: &mut Environment<'static>) {
     });
     env.add_filter("load_yaml", |text: String| -> Result<Value, Error> {
         let source: Arc<Source> = Source::new("<load_yaml>", text);
-        let node = yaml::load(&source).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.headline()))?;
+        let node = yaml::load(&source)
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.headline()))?;
         Ok(node.map_or(Value::from(()), |n| Value::from_serialize(n.to_json())))
     });
     env.add_filter("load_json", |text: String| -> Result<Value, Error> {
-        let data: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+        let data: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
         Ok(Value::from_serialize(data))
     });
     env.add_filter("to_bool", |v: Value| -> bool {
@@ -51,9 +60,13 @@ pub fn register(env: &mut Environment<'static>) {
         }
         out
     });
-    env.add_filter("traverse", |v: Value, path: String, default: Option<Value>| -> Value {
-        super::lookup::traverse(&v, &path, ":").unwrap_or_else(|| default.unwrap_or(Value::from(())))
-    });
+    env.add_filter(
+        "traverse",
+        |v: Value, path: String, default: Option<Value>| -> Value {
+            super::lookup::traverse(&v, &path, ":")
+                .unwrap_or_else(|| default.unwrap_or(Value::from(())))
+        },
+    );
 }
 
 fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
@@ -67,7 +80,9 @@ fn sorted(v: serde_json::Value) -> serde_json::Value {
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             serde_json::Value::Object(entries.into_iter().collect())
         }
-        serde_json::Value::Array(items) => serde_json::Value::Array(items.into_iter().map(sorted).collect()),
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
         other => other,
     }
 }
@@ -76,7 +91,10 @@ fn sorted(v: serde_json::Value) -> serde_json::Value {
 pub fn python_json(v: &serde_json::Value) -> String {
     use serde_json::Value as J;
     match v {
-        J::Array(items) => format!("[{}]", items.iter().map(python_json).collect::<Vec<_>>().join(", ")),
+        J::Array(items) => format!(
+            "[{}]",
+            items.iter().map(python_json).collect::<Vec<_>>().join(", ")
+        ),
         J::Object(map) => format!(
             "{{{}}}",
             map.iter()
@@ -97,7 +115,10 @@ pub fn flow_yaml(v: &serde_json::Value) -> String {
         J::Bool(b) => b.to_string(),
         J::Number(n) => n.to_string(),
         J::String(s) => flow_scalar(s),
-        J::Array(items) => format!("[{}]", items.iter().map(flow_yaml).collect::<Vec<_>>().join(", ")),
+        J::Array(items) => format!(
+            "[{}]",
+            items.iter().map(flow_yaml).collect::<Vec<_>>().join(", ")
+        ),
         J::Object(map) => format!(
             "{{{}}}",
             map.iter()
@@ -156,8 +177,14 @@ mod tests {
 
     #[test]
     fn yaml_is_pyyaml_flow_style() {
-        assert_eq!(flow_yaml(&json!({"a": 1, "b": ["x", "yes", "0644"]})), "{a: 1, b: [x, 'yes', '0644']}");
-        assert_eq!(flow_yaml(&json!("host=pgdb1 port=5432")), "host=pgdb1 port=5432");
+        assert_eq!(
+            flow_yaml(&json!({"a": 1, "b": ["x", "yes", "0644"]})),
+            "{a: 1, b: [x, 'yes', '0644']}"
+        );
+        assert_eq!(
+            flow_yaml(&json!("host=pgdb1 port=5432")),
+            "host=pgdb1 port=5432"
+        );
         assert_eq!(flow_yaml(&json!("a: b")), "'a: b'");
         assert_eq!(flow_yaml(&json!("it's")), "it's");
         assert_eq!(flow_yaml(&json!("'q'")), "'''q'''");
@@ -167,6 +194,9 @@ mod tests {
 
     #[test]
     fn json_is_python_json_dumps() {
-        assert_eq!(python_json(&json!({"a": [1, 2], "b": "x"})), "{\"a\": [1, 2], \"b\": \"x\"}");
+        assert_eq!(
+            python_json(&json!({"a": [1, 2], "b": "x"})),
+            "{\"a\": [1, 2], \"b\": \"x\"}"
+        );
     }
 }

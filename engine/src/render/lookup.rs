@@ -31,7 +31,12 @@ impl Object for Lookup {
         }
     }
 
-    fn call_method(self: &Arc<Self>, _state: &State<'_, '_>, method: &str, args: &[Value]) -> Result<Value, Error> {
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
         match method {
             "get" => {
                 let (key, default): (&str, Option<Value>) = from_args(args)?;
@@ -79,8 +84,14 @@ mod tests {
     #[test]
     fn traverses_maps_and_lists() {
         let d = data();
-        assert_eq!(traverse(&d, "postgres:writer", ":"), Some(Value::from("pgdb1")));
-        assert_eq!(traverse(&d, "postgres:ports:1", ":"), Some(Value::from(6432)));
+        assert_eq!(
+            traverse(&d, "postgres:writer", ":"),
+            Some(Value::from("pgdb1"))
+        );
+        assert_eq!(
+            traverse(&d, "postgres:ports:1", ":"),
+            Some(Value::from(6432))
+        );
         assert_eq!(traverse(&d, "postgres:missing", ":"), None);
         assert_eq!(traverse(&d, "postgres:writer:x", ":"), None);
     }

@@ -36,16 +36,30 @@ pub struct HostContext {
     pub grains: Value,
     pub pillar: Value,
     pub host: Option<Arc<dyn HostCalls>>,
+    /// The roster's host ids, for `salt['roster.ids']()`.
+    pub roster: Arc<Vec<String>>,
 }
 
 impl HostContext {
-    pub fn new(saltenv: &str, grains: &serde_json::Value, pillar: &serde_json::Value, host: Option<Arc<dyn HostCalls>>) -> HostContext {
+    pub fn new(
+        saltenv: &str,
+        grains: &serde_json::Value,
+        pillar: &serde_json::Value,
+        host: Option<Arc<dyn HostCalls>>,
+    ) -> HostContext {
         HostContext {
             saltenv: saltenv.to_string(),
             grains: Value::from_serialize(grains),
             pillar: Value::from_serialize(pillar),
             host,
+            roster: Arc::default(),
         }
+    }
+
+    /// With the roster's host ids (for `salt['roster.ids']()`).
+    pub fn with_roster(mut self, ids: Vec<String>) -> HostContext {
+        self.roster = Arc::new(ids);
+        self
     }
 
     fn base(&self) -> Vec<(&'static str, Value)> {
@@ -60,6 +74,7 @@ impl HostContext {
                     pillar: self.pillar.clone(),
                     grains: self.grains.clone(),
                     host: self.host.clone(),
+                    roster: Arc::clone(&self.roster),
                 }),
             ),
         ]
@@ -72,7 +87,14 @@ fn naming_vars(path: &str, sls: Option<&str>) -> Vec<(&'static str, Value)> {
     let dir = path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
     let mut vars = vec![
         ("tplfile", Value::from(path)),
-        ("tpldir", Value::from(if dir.is_empty() { ".".into() } else { dir.clone() })),
+        (
+            "tpldir",
+            Value::from(if dir.is_empty() {
+                ".".into()
+            } else {
+                dir.clone()
+            }),
+        ),
         ("tpldot", Value::from(dir.replace('/', "."))),
     ];
     if let Some(sls) = sls {
@@ -98,7 +120,10 @@ impl Renderer {
         minijinja_contrib::add_to_environment(&mut env);
         filters::register(&mut env);
         env.add_function("raise", |msg: String| -> Result<Value, minijinja::Error> {
-            Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg))
+            Err(minijinja::Error::new(
+                minijinja::ErrorKind::InvalidOperation,
+                msg,
+            ))
         });
         env.set_path_join_callback(|name, parent| {
             if name.starts_with("./") || name.starts_with("../") {
@@ -128,7 +153,12 @@ impl Renderer {
     }
 
     /// Render an sls file (`source.name` is its path relative to its root).
-    pub fn render_sls(&self, source: &Arc<Source>, sls: &str, ctx: &HostContext) -> Result<String, Error> {
+    pub fn render_sls(
+        &self,
+        source: &Arc<Source>,
+        sls: &str,
+        ctx: &HostContext,
+    ) -> Result<String, Error> {
         let mut vars = ctx.base();
         vars.extend(naming_vars(&source.rel, Some(sls)));
         self.render(source, vars)
@@ -147,16 +177,32 @@ impl Renderer {
         vars.extend(naming_vars(&source.rel, None));
         vars.push(("sls", Value::from(sls)));
         vars.push(("source", Value::from(format!("salt://{}", source.rel))));
-        let mut all: Vec<(String, Value)> = vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        all.extend(extra.iter().map(|(k, v)| (k.clone(), Value::from_serialize(v))));
+        let mut all: Vec<(String, Value)> =
+            vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        all.extend(
+            extra
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::from_serialize(v))),
+        );
         self.render_pairs(source, all)
     }
 
-    fn render(&self, source: &Arc<Source>, vars: Vec<(&'static str, Value)>) -> Result<String, Error> {
-        self.render_pairs(source, vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    fn render(
+        &self,
+        source: &Arc<Source>,
+        vars: Vec<(&'static str, Value)>,
+    ) -> Result<String, Error> {
+        self.render_pairs(
+            source,
+            vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        )
     }
 
-    fn render_pairs(&self, source: &Arc<Source>, vars: Vec<(String, Value)>) -> Result<String, Error> {
+    fn render_pairs(
+        &self,
+        source: &Arc<Source>,
+        vars: Vec<(String, Value)>,
+    ) -> Result<String, Error> {
         let ctx: Value = vars.into_iter().collect();
         let tmpl = self
             .env
@@ -167,23 +213,35 @@ impl Renderer {
 
     /// A minijinja error as ours, pointing into the template where it
     /// happened (the rendered file itself or one it includes).
-    fn error(&self, err: &minijinja::Error, source: &Arc<Source>) -> Error {
-        let mut message = err.kind().to_string();
-        if let Some(detail) = err.detail() {
-            message = format!("{message}: {detail}");
+    fn error(&self, outer: &minijinja::Error, source: &Arc<Source>) -> Error {
+        // An error inside an included or imported template arrives wrapped
+        // ("could not render include"): report the innermost one, where it
+        // happened.
+        let mut err = outer;
+        while let Some(inner) =
+            std::error::Error::source(err).and_then(|c| c.downcast_ref::<minijinja::Error>())
+        {
+            if inner.line().is_none() {
+                break;
+            }
+            err = inner;
         }
-        let mut cause = std::error::Error::source(err);
-        while let Some(c) = cause {
-            message = format!("{message}: {c}");
-            cause = c.source();
-        }
+        let mut message = match err.detail() {
+            Some(detail) if err.kind() == minijinja::ErrorKind::InvalidOperation => {
+                detail.to_string()
+            }
+            Some(detail) => format!("{}: {detail}", err.kind()),
+            None => err.kind().to_string(),
+        };
         let name = err.name().unwrap_or(&source.rel).to_string();
         let text = if name == source.rel {
             Some(Arc::clone(source))
         } else {
-            self.roots
-                .iter()
-                .find_map(|r| std::fs::read_to_string(r.join(&name)).ok().map(|t| Source::file(r, &name, t)))
+            self.roots.iter().find_map(|r| {
+                std::fs::read_to_string(r.join(&name))
+                    .ok()
+                    .map(|t| Source::file(r, &name, t))
+            })
         };
         if err.kind() == minijinja::ErrorKind::UndefinedError {
             // Name what is undefined: the expression the error points at.
@@ -192,6 +250,9 @@ impl Renderer {
                     message = format!("undefined variable `{}`", expr.trim());
                 }
             }
+        }
+        if !std::ptr::eq(err, outer) {
+            message = format!("{message} (while rendering {})", source.name);
         }
         let template = text.as_ref().map_or(name.clone(), |t| t.name.clone());
         let span = match (text, err.line()) {
@@ -209,7 +270,12 @@ impl Renderer {
 /// A span for `line`, narrowed to `range` (byte offsets in the source) when
 /// that range lies on the line.
 fn span_in(src: &Arc<Source>, line: usize, range: Option<std::ops::Range<usize>>) -> Span {
-    let line_start: usize = src.text.split_inclusive('\n').take(line - 1).map(str::len).sum();
+    let line_start: usize = src
+        .text
+        .split_inclusive('\n')
+        .take(line - 1)
+        .map(str::len)
+        .sum();
     let line_text = src.line(line).unwrap_or("");
     match range {
         Some(r) if r.start >= line_start && r.start <= line_start + line_text.len() => {

@@ -16,7 +16,12 @@ use super::lookup::traverse;
 pub trait HostCalls: Send + Sync {
     /// Run `cmd` with the host's shell; stdout and stderr merged, as Salt's
     /// `cmd.run` returns them. The exit code comes first.
-    fn run(&self, cmd: &str, runas: Option<&str>, cwd: Option<&str>) -> Result<(i32, String), String>;
+    fn run(
+        &self,
+        cmd: &str,
+        runas: Option<&str>,
+        cwd: Option<&str>,
+    ) -> Result<(i32, String), String>;
 }
 
 /// Functions offered under `salt[...]`.
@@ -29,12 +34,14 @@ pub const FUNCTIONS: &[&str] = &[
     "cmd.retcode",
     "test.true",
     "test.false",
+    "roster.ids",
 ];
 
 pub struct Salt {
     pub pillar: Value,
     pub grains: Value,
     pub host: Option<Arc<dyn HostCalls>>,
+    pub roster: Arc<Vec<String>>,
 }
 
 impl fmt::Debug for Salt {
@@ -55,15 +62,21 @@ impl Object for Salt {
         }
         let me = Arc::clone(self);
         let name = name.to_string();
-        Some(Value::from_function(move |args: Rest<Value>, kwargs: Kwargs| me.invoke(&name, &args, kwargs)))
+        Some(Value::from_function(
+            move |args: Rest<Value>, kwargs: Kwargs| me.invoke(&name, &args, kwargs),
+        ))
     }
 }
 
 fn lookup_in(data: &Value, args: &[Value], kwargs: &Kwargs) -> Result<Value, Error> {
-    let key = args.first().and_then(Value::as_str).ok_or_else(|| {
-        Error::new(ErrorKind::MissingArgument, "a key is needed")
-    })?;
-    let default = args.get(1).cloned().or(kwargs.get::<Option<Value>>("default")?);
+    let key = args
+        .first()
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::new(ErrorKind::MissingArgument, "a key is needed"))?;
+    let default = args
+        .get(1)
+        .cloned()
+        .or(kwargs.get::<Option<Value>>("default")?);
     let delimiter: Option<String> = kwargs.get("delimiter")?;
     let found = traverse(data, key, delimiter.as_deref().unwrap_or(":"));
     Ok(found.unwrap_or_else(|| default.unwrap_or(Value::from(""))))
@@ -76,11 +89,13 @@ impl Salt {
             "grains.get" => lookup_in(&self.grains, args, &kwargs),
             "config.get" => {
                 let key = args.first().and_then(Value::as_str).unwrap_or_default();
-                let found = traverse(&self.pillar, key, ":").or_else(|| traverse(&self.grains, key, ":"));
+                let found =
+                    traverse(&self.pillar, key, ":").or_else(|| traverse(&self.grains, key, ":"));
                 Ok(found.unwrap_or_else(|| args.get(1).cloned().unwrap_or(Value::from(""))))
             }
             "cmd.run" | "cmd.run_stdout" | "cmd.retcode" => self.run(name, args, &kwargs),
             "test.true" => Ok(Value::from(true)),
+            "roster.ids" => Ok(Value::from(self.roster.as_ref().clone())),
             "test.false" => Ok(Value::from(false)),
             _ => Err(Error::from(ErrorKind::UnknownFunction)),
         };
@@ -94,12 +109,18 @@ impl Salt {
 
     fn run(&self, name: &str, args: &[Value], kwargs: &Kwargs) -> Result<Value, Error> {
         let cmd = args.first().and_then(Value::as_str).ok_or_else(|| {
-            Error::new(ErrorKind::MissingArgument, format!("{name} needs a command"))
+            Error::new(
+                ErrorKind::MissingArgument,
+                format!("{name} needs a command"),
+            )
         })?;
         let runas: Option<String> = kwargs.get("runas")?;
         let cwd: Option<String> = kwargs.get("cwd")?;
         let host = self.host.as_ref().ok_or_else(|| {
-            Error::new(ErrorKind::InvalidOperation, format!("{name} cannot run here: no host to run it on"))
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("{name} cannot run here: no host to run it on"),
+            )
         })?;
         let (code, out) = host
             .run(cmd, runas.as_deref(), cwd.as_deref())

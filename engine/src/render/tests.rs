@@ -17,7 +17,10 @@ fn render(text: &str) -> Result<String, Error> {
 
 #[test]
 fn salt_settings_keep_newline_and_whitespace() {
-    assert_eq!(render("a\n{% if true %}\nb\n{% endif %}\n").unwrap(), "a\n\nb\n\n");
+    assert_eq!(
+        render("a\n{% if true %}\nb\n{% endif %}\n").unwrap(),
+        "a\n\nb\n\n"
+    );
 }
 
 #[test]
@@ -47,13 +50,23 @@ fn host_in_list_as_the_seed_writes_it() {
 #[test]
 fn serializer_filters() {
     assert_eq!(render("{{ pillar.dbs | yaml }}").unwrap(), "[a, b]");
-    assert_eq!(render("{{ pillar.postgres | json }}").unwrap(), "{\"writer\": \"pgdb1\", \"query\": \"pgdb2\"}");
+    assert_eq!(
+        render("{{ pillar.postgres | json }}").unwrap(),
+        "{\"writer\": \"pgdb1\", \"query\": \"pgdb2\"}"
+    );
 }
 
 #[test]
 fn undefined_variables_are_errors_with_a_place() {
     let err = render("a: 1\nb: {{ nope }}\n").unwrap_err();
-    let Error::Jinja { span: Some(span), template, message } = err else { panic!() };
+    let Error::Jinja {
+        span: Some(span),
+        template,
+        message,
+    } = err
+    else {
+        panic!()
+    };
     assert_eq!(template, "web/init.sls");
     assert_eq!(span.to_string(), "web/init.sls:2:7");
     assert!(message.contains("undefined"), "{message}");
@@ -62,7 +75,12 @@ fn undefined_variables_are_errors_with_a_place() {
 #[test]
 fn syntax_errors_have_a_place() {
     let err = render("a: 1\n{% if %}\n").unwrap_err();
-    let Error::Jinja { span: Some(span), .. } = err else { panic!() };
+    let Error::Jinja {
+        span: Some(span), ..
+    } = err
+    else {
+        panic!()
+    };
     assert_eq!(span.line, 2);
 }
 
@@ -71,7 +89,11 @@ fn includes_resolve_in_the_roots_and_relative() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("web")).unwrap();
     std::fs::write(dir.path().join("web/map.jinja"), "{% set port = 6432 %}").unwrap();
-    std::fs::write(dir.path().join("top.jinja"), "{% macro hi() %}hi{% endmacro %}").unwrap();
+    std::fs::write(
+        dir.path().join("top.jinja"),
+        "{% macro hi() %}hi{% endmacro %}",
+    )
+    .unwrap();
     let r = Renderer::new(vec![dir.path().to_path_buf()]);
     let src = Source::new(
         "web/init.sls",
@@ -84,8 +106,14 @@ fn includes_resolve_in_the_roots_and_relative() {
 fn file_templates_see_context_over_defaults() {
     let r = Renderer::new(vec![]);
     let extra = json!({"restore_cmd": "scp x"}).as_object().unwrap().clone();
-    let src = Source::new("postgres/recovery.conf.j2", "restore_command = '{{ restore_cmd }}'\n");
-    assert_eq!(r.render_file(&src, "postgres", &ctx(), &extra).unwrap(), "restore_command = 'scp x'\n");
+    let src = Source::new(
+        "postgres/recovery.conf.j2",
+        "restore_command = '{{ restore_cmd }}'\n",
+    );
+    assert_eq!(
+        r.render_file(&src, "postgres", &ctx(), &extra).unwrap(),
+        "restore_command = 'scp x'\n"
+    );
 }
 
 #[test]

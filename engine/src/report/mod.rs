@@ -23,8 +23,11 @@ pub fn nested_text(value: &Value, indent: usize, p: &Palette) -> String {
 /// The exit code a set of host returns gives: 2 when any state failed.
 pub fn exit_code(returns: &Map<String, Value>) -> i32 {
     let failed = returns.values().any(|host| {
-        host.as_object()
-            .is_some_and(|states| states.values().any(|s| s.get("result") == Some(&Value::Bool(false))))
+        host.as_object().is_some_and(|states| {
+            states
+                .values()
+                .any(|s| s.get("result") == Some(&Value::Bool(false)))
+        })
     });
     if failed {
         2

@@ -9,11 +9,25 @@ pub fn display(value: &Value, indent: usize, prefix: &str, p: &Palette, out: &mu
     let pad = " ".repeat(indent);
     match value {
         Value::Null => out.push(format!("{pad}{}{prefix}None{}", p.light_yellow, p.endc)),
-        Value::Bool(b) => out.push(format!("{pad}{}{prefix}{}{}", p.light_yellow, if *b { "True" } else { "False" }, p.endc)),
-        Value::Number(n) => out.push(format!("{pad}{}{prefix}{}{}", p.light_yellow, python_number(n), p.endc)),
+        Value::Bool(b) => out.push(format!(
+            "{pad}{}{prefix}{}{}",
+            p.light_yellow,
+            if *b { "True" } else { "False" },
+            p.endc
+        )),
+        Value::Number(n) => out.push(format!(
+            "{pad}{}{prefix}{}{}",
+            p.light_yellow,
+            python_number(n),
+            p.endc
+        )),
         Value::String(s) => {
             for (i, line) in s.lines().enumerate() {
-                let pre = if i == 0 { prefix.to_string() } else { " ".repeat(prefix.len()) };
+                let pre = if i == 0 {
+                    prefix.to_string()
+                } else {
+                    " ".repeat(prefix.len())
+                };
                 out.push(format!("{pad}{}{pre}{line}{}", p.green, p.endc));
             }
         }

@@ -4,23 +4,83 @@ use super::*;
 use serde_json::json;
 
 fn salt_run() -> Map<String, Value> {
-    let rec = |id: &str, name: &str, result: Value, comment: &str, start: &str, dur: f64, changes: Value, n: u64| {
+    let rec = |id: &str,
+               name: &str,
+               result: Value,
+               comment: &str,
+               start: &str,
+               dur: f64,
+               changes: Value,
+               n: u64| {
         json!({"__id__": id, "__sls__": "demo", "name": name, "result": result, "changes": changes,
                "comment": comment, "duration": dur, "start_time": start, "__run_num__": n})
     };
     Map::from_iter([
-        ("file_|-/tmp/saltlab/out/app.conf_|-/tmp/saltlab/out/app.conf_|-managed".to_string(),
-         rec("/tmp/saltlab/out/app.conf", "/tmp/saltlab/out/app.conf", json!(true), "File /tmp/saltlab/out/app.conf updated",
-             "21:00:50.832474", 6.487, json!({"diff": "New file", "mode": "0640"}), 0)),
-        ("cmd_|-hello_|-echo hi_|-run".to_string(),
-         rec("hello", "echo hi", json!(true), "Command \"echo hi\" run", "21:00:50.840572", 5.125,
-             json!({"pid": 701, "retcode": 0, "stderr": "", "stdout": "hi"}), 1)),
-        ("cmd_|-skipme_|-echo no_|-run".to_string(),
-         rec("skipme", "echo no", json!(true), "onlyif condition is false", "21:00:50.845863", 1025.26, json!({}), 2)),
-        ("test_|-needsfail_|-needsfail_|-fail_without_changes".to_string(),
-         rec("needsfail", "needsfail", json!(false), "Failure!", "21:00:51.871289", 0.441, json!({}), 3)),
-        ("test_|-after_|-after_|-nop".to_string(),
-         rec("after", "after", json!(false), "One or more requisite failed: demo.needsfail", "21:00:51.871822", 0.003, json!({}), 4)),
+        (
+            "file_|-/tmp/saltlab/out/app.conf_|-/tmp/saltlab/out/app.conf_|-managed".to_string(),
+            rec(
+                "/tmp/saltlab/out/app.conf",
+                "/tmp/saltlab/out/app.conf",
+                json!(true),
+                "File /tmp/saltlab/out/app.conf updated",
+                "21:00:50.832474",
+                6.487,
+                json!({"diff": "New file", "mode": "0640"}),
+                0,
+            ),
+        ),
+        (
+            "cmd_|-hello_|-echo hi_|-run".to_string(),
+            rec(
+                "hello",
+                "echo hi",
+                json!(true),
+                "Command \"echo hi\" run",
+                "21:00:50.840572",
+                5.125,
+                json!({"pid": 701, "retcode": 0, "stderr": "", "stdout": "hi"}),
+                1,
+            ),
+        ),
+        (
+            "cmd_|-skipme_|-echo no_|-run".to_string(),
+            rec(
+                "skipme",
+                "echo no",
+                json!(true),
+                "onlyif condition is false",
+                "21:00:50.845863",
+                1025.26,
+                json!({}),
+                2,
+            ),
+        ),
+        (
+            "test_|-needsfail_|-needsfail_|-fail_without_changes".to_string(),
+            rec(
+                "needsfail",
+                "needsfail",
+                json!(false),
+                "Failure!",
+                "21:00:51.871289",
+                0.441,
+                json!({}),
+                3,
+            ),
+        ),
+        (
+            "test_|-after_|-after_|-nop".to_string(),
+            rec(
+                "after",
+                "after",
+                json!(false),
+                "One or more requisite failed: demo.needsfail",
+                "21:00:51.871822",
+                0.003,
+                json!({}),
+                4,
+            ),
+        ),
     ])
 }
 
@@ -111,7 +171,13 @@ fn test_runs_count_would_change_as_unchanged() {
 #[test]
 fn nested_lists_and_maps() {
     let mut out = Vec::new();
-    nested::display(&json!({"k": ["a", {"b": 1}], "t": true, "f": 1.0}), 4, "", &Palette::PLAIN, &mut out);
+    nested::display(
+        &json!({"k": ["a", {"b": 1}], "t": true, "f": 1.0}),
+        4,
+        "",
+        &Palette::PLAIN,
+        &mut out,
+    );
     assert_eq!(out.join("\n"), "    ----------\n    f:\n        1.0\n    k:\n        - a\n        |_\n          ----------\n          b:\n              1\n    t:\n        True");
 }
 

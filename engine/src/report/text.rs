@@ -70,7 +70,10 @@ pub fn format_host(host: &str, states: &Map<String, Value>, p: &Palette) -> (Str
         }
         let duration = r.get("duration").and_then(Value::as_f64).unwrap_or(0.0);
         total_ms += duration;
-        let changes = r.get("changes").cloned().unwrap_or(Value::Object(Map::new()));
+        let changes = r
+            .get("changes")
+            .cloned()
+            .unwrap_or(Value::Object(Map::new()));
         let (changed, ctext) = format_changes(&changes, p);
         if changed {
             nchanges += 1;
@@ -90,7 +93,9 @@ pub fn format_host(host: &str, states: &Map<String, Value>, p: &Palette) -> (Str
             }
         }
         let comment = r.get("comment").and_then(Value::as_str).unwrap_or_default();
-        let comment = comment.trim().replace('\n', &format!("\n{}", " ".repeat(14)));
+        let comment = comment
+            .trim()
+            .replace('\n', &format!("\n{}", " ".repeat(14)));
         let e = p.endc;
         lines.push(format!("{tcolor}----------{e}"));
         lines.push(format!("    {tcolor}      ID: {id}{e}"));
@@ -100,14 +105,24 @@ pub fn format_host(host: &str, states: &Map<String, Value>, p: &Palette) -> (Str
         }
         lines.push(format!("    {tcolor}  Result: {}{e}", result_text(result)));
         lines.push(format!("    {tcolor} Comment: {comment}{e}"));
-        let started = r.get("start_time").and_then(Value::as_str).unwrap_or_default();
+        let started = r
+            .get("start_time")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         lines.push(format!("    {tcolor} Started: {started}{e}"));
-        lines.push(format!("    {tcolor}Duration: {} ms{e}", python_float(duration)));
+        lines.push(format!(
+            "    {tcolor}Duration: {} ms{e}",
+            python_float(duration)
+        ));
         lines.push(format!("{tcolor}     Changes:   {ctext}{e}"));
     }
 
     let counts = [ok, failed, none];
-    let count_max = counts.iter().map(|c| c.to_string().len()).max().unwrap_or(1);
+    let count_max = counts
+        .iter()
+        .map(|c| c.to_string().len())
+        .max()
+        .unwrap_or(1);
     let width = "Succeeded".len() + count_max + 2;
     let rule = "-".repeat(width);
     let e = p.endc;
@@ -120,12 +135,38 @@ pub fn format_host(host: &str, states: &Map<String, Value>, p: &Palette) -> (Str
     if nchanges > 0 {
         stats.push(format!("{}changed={nchanges}{e}", p.green));
     }
-    let stats = if stats.is_empty() { String::new() } else { format!(" ({})", stats.join(", ")) };
-    lines.push(format!("{}{}{e}{stats}", p.green, count("Succeeded", ok + none)));
-    lines.push(format!("{}{}{e}", if failed > 0 { p.red } else { p.cyan }, count("Failed", failed)));
-    lines.push(format!("{}{rule}\nTotal states run: {:>w$}{e}", p.cyan, ok + failed + none, w = width - 7));
-    let (total, unit) = if total_ms > 999.0 { (total_ms / 1000.0, "s") } else { (total_ms, "ms") };
-    lines.push(format!("{}Total run time: {:>w$} {unit}{e}", p.cyan, format!("{total:.3}"), w = width - 5));
+    let stats = if stats.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", stats.join(", "))
+    };
+    lines.push(format!(
+        "{}{}{e}{stats}",
+        p.green,
+        count("Succeeded", ok + none)
+    ));
+    lines.push(format!(
+        "{}{}{e}",
+        if failed > 0 { p.red } else { p.cyan },
+        count("Failed", failed)
+    ));
+    lines.push(format!(
+        "{}{rule}\nTotal states run: {:>w$}{e}",
+        p.cyan,
+        ok + failed + none,
+        w = width - 7
+    ));
+    let (total, unit) = if total_ms > 999.0 {
+        (total_ms / 1000.0, "s")
+    } else {
+        (total_ms, "ms")
+    };
+    lines.push(format!(
+        "{}Total run time: {:>w$} {unit}{e}",
+        p.cyan,
+        format!("{total:.3}"),
+        w = width - 5
+    ));
     lines.insert(0, format!("{hcolor}{host}:{e}"));
     (lines.join("\n"), nchanges > 0)
 }
@@ -139,7 +180,9 @@ fn format_changes(changes: &Value, p: &Palette) -> (bool, String) {
     if map.is_empty() {
         return (false, String::new());
     }
-    if let (Some(Value::Object(ret)), Some("highstate")) = (map.get("ret"), map.get("out").and_then(Value::as_str)) {
+    if let (Some(Value::Object(ret)), Some("highstate")) =
+        (map.get("ret"), map.get("out").and_then(Value::as_str))
+    {
         let mut text = String::new();
         let mut changed = false;
         for (host, data) in ret {
@@ -158,4 +201,3 @@ fn format_changes(changes: &Value, p: &Palette) -> (bool, String) {
     nested::display(changes, 14, "", p, &mut out);
     (true, format!("\n{}", out.join("\n")))
 }
-

@@ -48,7 +48,9 @@ pub async fn skip(ctx: &Ctx<'_>) -> Option<String> {
 
 async fn succeeds(ctx: &Ctx<'_>, cmd: &str) -> bool {
     let arg = |k: &str| ctx.chunk.arg(k).and_then(|n| n.scalar_string());
-    let mut exec = Exec::new(cmd).runas(arg("runas").as_deref()).cwd(arg("cwd").as_deref());
+    let mut exec = Exec::new(cmd)
+        .runas(arg("runas").as_deref())
+        .cwd(arg("cwd").as_deref());
     if let Some(shell) = arg("shell") {
         exec.shell = shell;
     }

@@ -62,7 +62,8 @@ pub async fn run(graph: &Graph, host: &Host, opts: Options) -> Vec<StateResult> 
         let started = Instant::now();
         let start_time = clock::now();
         let chunk = &graph.chunks[idx];
-        let (result, changes, comment) = run_one(graph, host, idx, &results, &prereq_of, opts).await;
+        let (result, changes, comment) =
+            run_one(graph, host, idx, &results, &prereq_of, opts).await;
         let r = StateResult {
             state: chunk.state.clone(),
             sls: chunk.sls.clone(),
@@ -103,11 +104,18 @@ async fn run_one(
         return (Some(true), Changes::new(), comment);
     }
     // prereq: run only if a state this one is a prerequisite of would change.
-    let prereqs: Vec<usize> = graph.deps[idx].iter().filter(|(k, _)| *k == ReqKind::Prereq).map(|(_, t)| *t).collect();
+    let prereqs: Vec<usize> = graph.deps[idx]
+        .iter()
+        .filter(|(k, _)| *k == ReqKind::Prereq)
+        .map(|(_, t)| *t)
+        .collect();
     if !prereqs.is_empty() {
         let mut any = false;
         for t in prereqs {
-            let target = Ctx { host, chunk: &graph.chunks[t] };
+            let target = Ctx {
+                host,
+                chunk: &graph.chunks[t],
+            };
             if checks::skip(&target).await.is_some() {
                 continue;
             }
@@ -122,7 +130,11 @@ async fn run_one(
         }
     }
     let Some(function) = functions::lookup(&chunk.state.function()) else {
-        return (Some(false), Changes::new(), format!("State function {} is not available", chunk.state.function()));
+        return (
+            Some(false),
+            Changes::new(),
+            format!("State function {} is not available", chunk.state.function()),
+        );
     };
     if let Some(outcome) = function.delegate(&ctx, opts.test).await {
         return outcome;
@@ -170,13 +182,21 @@ async fn apply(plan: Plan, host: &Host) -> Outcome {
                 host.forget(&w.path);
                 if let Err(e) = written {
                     let comment = match e {
-                        TransportError::Io { message, .. } if message == "Parent directory not present" => message,
+                        TransportError::Io { message, .. }
+                            if message == "Parent directory not present" =>
+                        {
+                            message
+                        }
                         e => format!("Unable to manage file: {e}"),
                     };
                     return (Some(false), Changes::new(), comment);
                 }
             }
-            Step::Run { exec, capture, fail } => {
+            Step::Run {
+                exec,
+                capture,
+                fail,
+            } => {
                 let out = host.exec(&exec).await;
                 host.forget_all();
                 let out = match out {

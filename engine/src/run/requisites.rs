@@ -11,7 +11,12 @@ pub enum Gate {
     Go { watch_fired: bool },
 }
 
-pub fn gate(graph: &Graph, idx: usize, results: &[Option<StateResult>], prereq_of: &[Vec<usize>]) -> Gate {
+pub fn gate(
+    graph: &Graph,
+    idx: usize,
+    results: &[Option<StateResult>],
+    prereq_of: &[Vec<usize>],
+) -> Gate {
     let mut failed: Vec<usize> = Vec::new();
     let (mut onchanges, mut onchanges_met) = (false, false);
     let (mut onfail, mut onfail_met) = (false, false);
@@ -63,13 +68,22 @@ pub fn gate(graph: &Graph, idx: usize, results: &[Option<StateResult>], prereq_o
                 unique.push(n);
             }
         }
-        return Gate::Skip(false, format!("One or more requisite failed: {}", unique.join(", ")));
+        return Gate::Skip(
+            false,
+            format!("One or more requisite failed: {}", unique.join(", ")),
+        );
     }
     if onfail && !onfail_met && !onchanges_met {
-        return Gate::Skip(true, "State was not run because onfail req did not change".into());
+        return Gate::Skip(
+            true,
+            "State was not run because onfail req did not change".into(),
+        );
     }
     if onchanges && !onchanges_met {
-        return Gate::Skip(true, "State was not run because none of the onchanges reqs changed".into());
+        return Gate::Skip(
+            true,
+            "State was not run because none of the onchanges reqs changed".into(),
+        );
     }
     Gate::Go { watch_fired }
 }

@@ -100,7 +100,10 @@ impl Fake {
 
     pub fn content(&self, path: &str) -> Option<String> {
         let files = self.files.lock().unwrap();
-        files.get(path).and_then(|f| f.content.as_ref()).map(|c| String::from_utf8_lossy(c).into_owned())
+        files
+            .get(path)
+            .and_then(|f| f.content.as_ref())
+            .map(|c| String::from_utf8_lossy(c).into_owned())
     }
 }
 
@@ -124,7 +127,12 @@ impl Transport for Fake {
         let files = self.files.lock().unwrap();
         Ok(paths
             .iter()
-            .map(|p| files.get(p).cloned().unwrap_or_else(|| FileFact::missing(p)))
+            .map(|p| {
+                files
+                    .get(p)
+                    .cloned()
+                    .unwrap_or_else(|| FileFact::missing(p))
+            })
             .collect())
     }
 
@@ -136,8 +144,16 @@ impl Transport for Fake {
             path: write.path.clone(),
             kind: FileKind::File,
             mode: write.mode.or(old.as_ref().map(|o| o.mode)).unwrap_or(0o644),
-            user: write.user.clone().or(old.as_ref().map(|o| o.user.clone())).unwrap_or("root".into()),
-            group: write.group.clone().or(old.as_ref().map(|o| o.group.clone())).unwrap_or("root".into()),
+            user: write
+                .user
+                .clone()
+                .or(old.as_ref().map(|o| o.user.clone()))
+                .unwrap_or("root".into()),
+            group: write
+                .group
+                .clone()
+                .or(old.as_ref().map(|o| o.group.clone()))
+                .unwrap_or("root".into()),
             size: write.content.len() as u64,
             content: Some(write.content.clone()),
         };

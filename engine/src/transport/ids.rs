@@ -45,12 +45,24 @@ pub fn id_of(name: &str, group: bool) -> Option<u32> {
         if group {
             let mut grp: libc::group = std::mem::zeroed();
             let mut out: *mut libc::group = std::ptr::null_mut();
-            libc::getgrnam_r(cname.as_ptr(), &mut grp, buf.as_mut_ptr().cast(), buf.len(), &mut out);
+            libc::getgrnam_r(
+                cname.as_ptr(),
+                &mut grp,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut out,
+            );
             (!out.is_null()).then_some(grp.gr_gid)
         } else {
             let mut pwd: libc::passwd = std::mem::zeroed();
             let mut out: *mut libc::passwd = std::ptr::null_mut();
-            libc::getpwnam_r(cname.as_ptr(), &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut out);
+            libc::getpwnam_r(
+                cname.as_ptr(),
+                &mut pwd,
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                &mut out,
+            );
             (!out.is_null()).then_some(pwd.pw_uid)
         }
     }
@@ -63,7 +75,13 @@ pub fn home_of(name: &str) -> Option<String> {
     unsafe {
         let mut pwd: libc::passwd = std::mem::zeroed();
         let mut out: *mut libc::passwd = std::ptr::null_mut();
-        libc::getpwnam_r(cname.as_ptr(), &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut out);
+        libc::getpwnam_r(
+            cname.as_ptr(),
+            &mut pwd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            &mut out,
+        );
         (!out.is_null()).then(|| CStr::from_ptr(pwd.pw_dir).to_string_lossy().into_owned())
     }
 }

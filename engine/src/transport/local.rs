@@ -31,7 +31,10 @@ impl Local {
 impl Transport for Local {
     async fn exec(&self, exec: &Exec) -> Result<Output, TransportError> {
         let mut cmd = match &exec.runas {
-            Some(user) if Path::new("/usr/sbin/runuser").exists() || Path::new("/sbin/runuser").exists() => {
+            Some(user)
+                if Path::new("/usr/sbin/runuser").exists()
+                    || Path::new("/sbin/runuser").exists() =>
+            {
                 let mut c = tokio::process::Command::new("runuser");
                 c.args(["-u", user, "--", &exec.shell, "-c", &exec.cmd]);
                 c
@@ -57,7 +60,11 @@ impl Transport for Local {
             }
         }
         cmd.envs(exec.env.iter().map(|(k, v)| (k, v)))
-            .stdin(if exec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+            .stdin(if exec.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
@@ -76,12 +83,18 @@ impl Transport for Local {
         let seconds = exec.timeout.unwrap_or(self.timeout);
         match tokio::time::timeout(Duration::from_secs(seconds), child.wait_with_output()).await {
             Ok(Ok(out)) => Ok(Output {
-                code: out.status.code().unwrap_or_else(|| 128 + signal_of(&out.status)),
+                code: out
+                    .status
+                    .code()
+                    .unwrap_or_else(|| 128 + signal_of(&out.status)),
                 stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
                 stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
                 pid,
             }),
-            Ok(Err(e)) => Err(TransportError::Broken(format!("waiting for `{}`: {e}", exec.cmd))),
+            Ok(Err(e)) => Err(TransportError::Broken(format!(
+                "waiting for `{}`: {e}",
+                exec.cmd
+            ))),
             Err(_) => {
                 if let Some(pid) = pid {
                     // The command's own process group: it and everything it started.
@@ -157,13 +170,23 @@ pub(crate) fn read_one(path: &str) -> Result<FileFact, TransportError> {
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Resolve `user`/`group` names to ids, or say which one does not exist.
-pub(crate) fn owner_ids(write_path: &str, user: Option<&str>, group: Option<&str>) -> Result<(Option<u32>, Option<u32>), TransportError> {
+pub(crate) fn owner_ids(
+    write_path: &str,
+    user: Option<&str>,
+    group: Option<&str>,
+) -> Result<(Option<u32>, Option<u32>), TransportError> {
     let uid = match user {
-        Some(u) => Some(ids::id_of(u, false).ok_or_else(|| io_err(write_path, format!("User {u} is not available")))?),
+        Some(u) => Some(
+            ids::id_of(u, false)
+                .ok_or_else(|| io_err(write_path, format!("User {u} is not available")))?,
+        ),
         None => None,
     };
     let gid = match group {
-        Some(g) => Some(ids::id_of(g, true).ok_or_else(|| io_err(write_path, format!("Group {g} is not available")))?),
+        Some(g) => Some(
+            ids::id_of(g, true)
+                .ok_or_else(|| io_err(write_path, format!("Group {g} is not available")))?,
+        ),
         None => None,
     };
     Ok((uid, gid))
@@ -171,8 +194,13 @@ pub(crate) fn owner_ids(write_path: &str, user: Option<&str>, group: Option<&str
 
 fn write_atomically(w: &WriteFile) -> Result<(), TransportError> {
     let path = Path::new(&w.path);
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| io_err(&w.path, "not a file path"))?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| io_err(&w.path, "not a file path"))?;
     if w.makedirs {
         std::fs::create_dir_all(dir).map_err(|e| io_err(&w.path, e))?;
     }
@@ -181,7 +209,10 @@ fn write_atomically(w: &WriteFile) -> Result<(), TransportError> {
     }
     let (uid, gid) = owner_ids(&w.path, w.user.as_deref(), w.group.as_deref())?;
     let existing = std::fs::metadata(path).ok();
-    let mode = w.mode.or(existing.as_ref().map(|m| m.mode() & 0o7777)).unwrap_or(0o644);
+    let mode = w
+        .mode
+        .or(existing.as_ref().map(|m| m.mode() & 0o7777))
+        .unwrap_or(0o644);
     let tmp = dir.join(format!(
         ".{}.converge-{}-{}",
         name.to_string_lossy(),
@@ -189,7 +220,11 @@ fn write_atomically(w: &WriteFile) -> Result<(), TransportError> {
         TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
         f.write_all(&w.content)?;
         // Ownership as asked, else that of the file being replaced.
         let keep = existing.as_ref().map(|m| (m.uid(), m.gid()));
@@ -212,7 +247,10 @@ mod tests {
     use super::*;
 
     fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
     }
 
     #[test]
@@ -247,14 +285,18 @@ mod tests {
             makedirs: true,
         };
         rt().block_on(local.write_file(&w)).unwrap();
-        let facts = rt().block_on(local.read_files(&[path.clone(), format!("{path}.missing")])).unwrap();
+        let facts = rt()
+            .block_on(local.read_files(&[path.clone(), format!("{path}.missing")]))
+            .unwrap();
         assert_eq!(facts[0].kind, FileKind::File);
         assert_eq!(facts[0].mode, 0o640);
         assert_eq!(facts[0].user, "root");
         assert_eq!(facts[0].content.as_deref(), Some(&b"x = 'y'\n"[..]));
         assert_eq!(facts[1].kind, FileKind::Missing);
         // Nothing but the file itself is left in the directory.
-        let entries: Vec<_> = std::fs::read_dir(dir.path().join("sub dir")).unwrap().collect();
+        let entries: Vec<_> = std::fs::read_dir(dir.path().join("sub dir"))
+            .unwrap()
+            .collect();
         assert_eq!(entries.len(), 1);
     }
 
@@ -271,7 +313,11 @@ mod tests {
             makedirs: false,
         };
         let err = rt().block_on(Local::new(10).write_file(&w)).unwrap_err();
-        assert!(err.to_string().contains("User no-such-user-here is not available"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("User no-such-user-here is not available"),
+            "{err}"
+        );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

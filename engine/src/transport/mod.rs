@@ -58,7 +58,9 @@ impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TransportError::Connect(m) => write!(f, "Unable to connect: {m}"),
-            TransportError::Timeout { what, seconds } => write!(f, "{what} timed out after {seconds} s"),
+            TransportError::Timeout { what, seconds } => {
+                write!(f, "{what} timed out after {seconds} s")
+            }
             TransportError::Broken(m) => write!(f, "Connection lost: {m}"),
             TransportError::Io { path, message } => write!(f, "{path}: {message}"),
         }
@@ -68,7 +70,10 @@ impl fmt::Display for TransportError {
 impl std::error::Error for TransportError {}
 
 /// The transport for a roster entry: `local`, or one ssh connection.
-pub async fn connect(host: &crate::roster::Host, timeout: u64) -> Result<Arc<dyn Transport>, TransportError> {
+pub async fn connect(
+    host: &crate::roster::Host,
+    timeout: u64,
+) -> Result<Arc<dyn Transport>, TransportError> {
     match host.connection {
         crate::roster::Connection::Local => Ok(Arc::new(local::Local::new(timeout))),
         crate::roster::Connection::Ssh => Err(TransportError::Connect(format!(

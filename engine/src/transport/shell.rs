@@ -7,7 +7,10 @@ use super::Exec;
 
 /// `s` as one word for a POSIX shell: single quotes, with `'` written as `'\''`.
 pub fn quote(s: &str) -> String {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-+:=@%,".contains(&b)) {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:=@%,".contains(&b))
+    {
         return s.to_string();
     }
     format!("'{}'", s.replace('\'', r"'\''"))
@@ -44,7 +47,9 @@ pub fn wrap(exec: &Exec) -> String {
 /// A user name for `~user` expansion: only plain names expand, so anything
 /// else is refused by the shell rather than interpreted.
 fn home_user(user: &str) -> String {
-    user.chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect()
+    user.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c))
+        .collect()
 }
 
 #[cfg(test)]
@@ -69,6 +74,9 @@ mod tests {
     fn wrap_with_cwd_and_env() {
         let mut e = Exec::new("echo $A").cwd(Some("/tmp/x y"));
         e.env.push(("A".into(), "1 2".into()));
-        assert_eq!(wrap(&e), "cd -- '/tmp/x y' || exit 1; exec env 'A=1 2' /bin/bash -c 'echo $A'");
+        assert_eq!(
+            wrap(&e),
+            "cd -- '/tmp/x y' || exit 1; exec env 'A=1 2' /bin/bash -c 'echo $A'"
+        );
     }
 }

@@ -52,14 +52,30 @@ pub struct Arg {
 
 /// Requisite arguments, which `extend` appends to instead of replacing.
 const LIST_ARGS: &[&str] = &[
-    "require", "watch", "onchanges", "onfail", "prereq", "use", "listen", "require_in", "watch_in",
-    "onchanges_in", "onfail_in", "prereq_in", "use_in", "listen_in",
+    "require",
+    "watch",
+    "onchanges",
+    "onfail",
+    "prereq",
+    "use",
+    "listen",
+    "require_in",
+    "watch_in",
+    "onchanges_in",
+    "onfail_in",
+    "prereq_in",
+    "use_in",
+    "listen_in",
 ];
 
 impl High {
     /// The high data for the sls files `entries` ((env, sls, where named)),
     /// loading each one's includes first and each sls once.
-    pub fn build(tree: &Tree, ctx: &HostContext, entries: &[(String, String, Span)]) -> Result<High, Error> {
+    pub fn build(
+        tree: &Tree,
+        ctx: &HostContext,
+        entries: &[(String, String, Span)],
+    ) -> Result<High, Error> {
         let mut high = High::default();
         let mut seen = HashSet::new();
         let mut extends = Vec::new();
@@ -126,7 +142,13 @@ impl High {
             Value::Map(map) => map
                 .iter()
                 .filter(|(k, _)| !matches!(k.as_str(), Some("__sls__" | "__env__")))
-                .map(|(k, v)| (k.scalar_string().unwrap_or_default(), k.span.clone(), Some(v)))
+                .map(|(k, v)| {
+                    (
+                        k.scalar_string().unwrap_or_default(),
+                        k.span.clone(),
+                        Some(v),
+                    )
+                })
                 .collect(),
             _ => {
                 return Err(Error::Expected {
@@ -200,7 +222,9 @@ impl High {
                         });
                     }
                 }
-                Value::Str(f) if decl.fun.is_none() => decl.fun = Some((f.clone(), item.span.clone())),
+                Value::Str(f) if decl.fun.is_none() => {
+                    decl.fun = Some((f.clone(), item.span.clone()))
+                }
                 _ => {
                     let what = if decl.fun.is_some() {
                         "`- key: value` (the function is already named)"
@@ -235,7 +259,9 @@ impl High {
             if !self.blocks.contains_key(&id) {
                 return Err(Error::invalid(
                     Some(key.span.clone()),
-                    format!("Cannot extend ID '{id}' in sls '{sls}': it is not part of the high state"),
+                    format!(
+                        "Cannot extend ID '{id}' in sls '{sls}': it is not part of the high state"
+                    ),
                 ));
             }
             let order = self.next_order;
@@ -251,7 +277,10 @@ impl High {
                             merge_arg(&mut decl.args, arg);
                         }
                     }
-                    None => block.decls.push(Decl { auto_order: order, ..ext }),
+                    None => block.decls.push(Decl {
+                        auto_order: order,
+                        ..ext
+                    }),
                 }
             }
         }
@@ -273,7 +302,10 @@ fn folds_into_mapping(m: &crate::yaml::Map) -> Option<(Node, Node)> {
     let rest = crate::yaml::Map {
         entries: m.entries[1..].to_vec(),
     };
-    Some((key.clone(), Node::new(Value::Map(rest), m.entries[1].0.span.clone())))
+    Some((
+        key.clone(),
+        Node::new(Value::Map(rest), m.entries[1].0.span.clone()),
+    ))
 }
 
 fn merge_arg(args: &mut Vec<Arg>, arg: Arg) {

@@ -47,7 +47,12 @@ impl Tree {
     }
 
     /// Read an sls as a source.
-    pub fn read_sls(&self, env: &str, name: &str, span: Option<&Span>) -> Result<Arc<Source>, Error> {
+    pub fn read_sls(
+        &self,
+        env: &str,
+        name: &str,
+        span: Option<&Span>,
+    ) -> Result<Arc<Source>, Error> {
         read_sls(self.config.roots(env)?, env, name, span)
     }
 
@@ -65,20 +70,35 @@ impl Tree {
     }
 
     /// Render the sls `name` of `env` for one host, and parse it.
-    pub fn load_sls(&self, env: &str, name: &str, ctx: &HostContext, span: Option<&Span>) -> Result<sls::Sls, Error> {
+    pub fn load_sls(
+        &self,
+        env: &str,
+        name: &str,
+        ctx: &HostContext,
+        span: Option<&Span>,
+    ) -> Result<sls::Sls, Error> {
         sls::load(self, env, name, ctx, span)
     }
 }
 
 /// The sls `name` from `roots` as a source, or the error naming it missing.
-pub fn read_sls(roots: &[PathBuf], env: &str, name: &str, span: Option<&Span>) -> Result<Arc<Source>, Error> {
+pub fn read_sls(
+    roots: &[PathBuf],
+    env: &str,
+    name: &str,
+    span: Option<&Span>,
+) -> Result<Arc<Source>, Error> {
     let (path, rel) = find_sls(roots, name).ok_or_else(|| Error::MissingSls {
         name: name.to_string(),
         env: env.to_string(),
         span: span.cloned(),
     })?;
     let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-    let root = path.to_str().and_then(|p| p.strip_suffix(&rel)).map(PathBuf::from).unwrap_or_default();
+    let root = path
+        .to_str()
+        .and_then(|p| p.strip_suffix(&rel))
+        .map(PathBuf::from)
+        .unwrap_or_default();
     Ok(Source::file(&root, &rel, text))
 }
 

@@ -19,7 +19,13 @@ pub struct Sls {
     pub ids: Vec<(Node, Node)>,
 }
 
-pub fn load(tree: &Tree, env: &str, name: &str, ctx: &HostContext, span: Option<&Span>) -> Result<Sls, Error> {
+pub fn load(
+    tree: &Tree,
+    env: &str,
+    name: &str,
+    ctx: &HostContext,
+    span: Option<&Span>,
+) -> Result<Sls, Error> {
     let original = tree.read_sls(env, name, span)?;
     let text = tree.renderer(env)?.render_sls(&original, name, ctx)?;
     let source = Source::rendered(&original, text);
@@ -52,7 +58,12 @@ pub fn load(tree: &Tree, env: &str, name: &str, ctx: &HostContext, span: Option<
     Ok(sls)
 }
 
-fn includes(node: &Node, sls: &str, env: &str, file: &str) -> Result<Vec<(String, String, Span)>, Error> {
+fn includes(
+    node: &Node,
+    sls: &str,
+    env: &str,
+    file: &str,
+) -> Result<Vec<(String, String, Span)>, Error> {
     let items = match &node.value {
         Value::Seq(items) => items.as_slice(),
         Value::Null => &[],
@@ -75,14 +86,22 @@ fn includes(node: &Node, sls: &str, env: &str, file: &str) -> Result<Vec<(String
                     let name = v.scalar_string().ok_or_else(|| {
                         Error::invalid(Some(v.span.clone()), "include: expected `<saltenv>: <sls>`")
                     })?;
-                    out.push((inc_env, relative(&name, sls, file, &v.span)?, v.span.clone()));
+                    out.push((
+                        inc_env,
+                        relative(&name, sls, file, &v.span)?,
+                        v.span.clone(),
+                    ));
                 }
             }
             _ => {
                 let name = item.scalar_string().ok_or_else(|| {
                     Error::invalid(Some(item.span.clone()), "include: expected an sls name")
                 })?;
-                out.push((env.to_string(), relative(&name, sls, file, &item.span)?, item.span.clone()));
+                out.push((
+                    env.to_string(),
+                    relative(&name, sls, file, &item.span)?,
+                    item.span.clone(),
+                ));
             }
         }
     }

@@ -20,7 +20,9 @@ pub struct Top {
 impl Top {
     /// Parse a rendered top file and keep what applies to the host `id`.
     pub fn parse(source: &Arc<Source>, id: &str, grains: &serde_json::Value) -> Result<Top, Error> {
-        let mut top = Top { entries: Vec::new() };
+        let mut top = Top {
+            entries: Vec::new(),
+        };
         let Some(root) = yaml::load(source)? else {
             return Ok(top);
         };
@@ -47,7 +49,10 @@ impl Top {
                 for item in items {
                     match &item.value {
                         Value::Map(m) if m.get("match").is_some() => {
-                            matcher = m.get("match").and_then(Node::scalar_string).unwrap_or_default();
+                            matcher = m
+                                .get("match")
+                                .and_then(Node::scalar_string)
+                                .unwrap_or_default();
                         }
                         _ => match item.scalar_string() {
                             Some(name) => names.push((name, item.span.clone())),
@@ -87,13 +92,22 @@ fn expect_map<'a>(node: &'a Node, context: &str) -> Result<&'a yaml::Map, Error>
     }
 }
 
-fn matches(matcher: &str, target: &str, id: &str, grains: &serde_json::Value, span: &Span) -> Result<bool, Error> {
+fn matches(
+    matcher: &str,
+    target: &str,
+    id: &str,
+    grains: &serde_json::Value,
+    span: &Span,
+) -> Result<bool, Error> {
     Ok(match matcher {
         "glob" => glob::matches(target, id),
         "list" => target.split(',').map(str::trim).any(|t| t == id),
         "grain" => {
             let (path, pattern) = target.rsplit_once(':').ok_or_else(|| {
-                Error::invalid(Some(span.clone()), format!("grain target `{target}` must be `grain:value`"))
+                Error::invalid(
+                    Some(span.clone()),
+                    format!("grain target `{target}` must be `grain:value`"),
+                )
             })?;
             let mut cur = grains;
             for part in path.split(':') {
@@ -107,7 +121,9 @@ fn matches(matcher: &str, target: &str, id: &str, grains: &serde_json::Value, sp
         other => {
             return Err(Error::invalid(
                 Some(span.clone()),
-                format!("unsupported top file matcher `{other}` (glob, list and grain are supported)"),
+                format!(
+                    "unsupported top file matcher `{other}` (glob, list and grain are supported)"
+                ),
             ))
         }
     })
@@ -129,20 +145,43 @@ mod tests {
 
     fn top(text: &str, id: &str) -> Vec<(String, String)> {
         let src = Source::new("top.sls", text);
-        Top::parse(&src, id, &json!({"os_family": "Debian", "roles": ["db", "web"]}))
-            .unwrap()
-            .entries
-            .into_iter()
-            .map(|(e, n, _)| (e, n))
-            .collect()
+        Top::parse(
+            &src,
+            id,
+            &json!({"os_family": "Debian", "roles": ["db", "web"]}),
+        )
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|(e, n, _)| (e, n))
+        .collect()
     }
 
     #[test]
     fn globs_lists_grains_and_environments() {
         let text = "base:\n  'pgdb*':\n    - postgres\n    - common\n  'web1,pgdb2':\n    - match: list\n    - web\n  'roles:db':\n    - match: grain\n    - dbtools\n  '*':\n    - common\ndev:\n  'pgdb1':\n    - devtools\n";
         let e = |a: &str, b: &str| (a.to_string(), b.to_string());
-        assert_eq!(top(text, "pgdb1"), [e("base", "postgres"), e("base", "common"), e("base", "dbtools"), e("dev", "devtools")]);
-        assert_eq!(top(text, "pgdb2"), [e("base", "postgres"), e("base", "common"), e("base", "web"), e("base", "dbtools")]);
-        assert_eq!(top(text, "other"), [e("base", "dbtools"), e("base", "common")]);
+        assert_eq!(
+            top(text, "pgdb1"),
+            [
+                e("base", "postgres"),
+                e("base", "common"),
+                e("base", "dbtools"),
+                e("dev", "devtools")
+            ]
+        );
+        assert_eq!(
+            top(text, "pgdb2"),
+            [
+                e("base", "postgres"),
+                e("base", "common"),
+                e("base", "web"),
+                e("base", "dbtools")
+            ]
+        );
+        assert_eq!(
+            top(text, "other"),
+            [e("base", "dbtools"), e("base", "common")]
+        );
     }
 }

@@ -117,7 +117,9 @@ mod tests {
     }
 
     fn node(text: &str) -> Node {
-        crate::yaml::load(&Source::new("roster.yaml", text)).unwrap().unwrap()
+        crate::yaml::load(&Source::new("roster.yaml", text))
+            .unwrap()
+            .unwrap()
     }
 
     #[test]
@@ -125,7 +127,13 @@ mod tests {
         let n = node("host: a\nprot: 22\n");
         let err = from_node::<Host>(&n).unwrap_err();
         assert_eq!(err.span.to_string(), "roster.yaml:2:1");
-        assert_eq!(err.unknown.unwrap(), ("prot".to_string(), vec!["host".to_string(), "port".to_string()]));
+        assert_eq!(
+            err.unknown.unwrap(),
+            (
+                "prot".to_string(),
+                vec!["host".to_string(), "port".to_string()]
+            )
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ fn block(value: &Value, indent: usize, out: &mut String) {
                         block(v, indent + 2, out);
                     }
                     Value::String(s) if s.contains('\n') => {
-                        out.push_str(&format!("{pad}{key}: |{}\n", if s.ends_with('\n') { "" } else { "-" }));
+                        out.push_str(&format!(
+                            "{pad}{key}: |{}\n",
+                            if s.ends_with('\n') { "" } else { "-" }
+                        ));
                         for line in s.lines() {
                             out.push_str(&format!("{pad}  {line}\n"));
                         }
@@ -75,7 +78,10 @@ mod tests {
         let v = json!({"postgres": {"writer": "pgdb1", "port": 5432, "on": true, "mode": "0644"},
                        "dbs": ["app", {"name": "x", "users": ["a"]}], "empty": {}, "text": "a\nb\n"});
         let text = to_block(&v);
-        let back = crate::yaml::load(&Source::new("t", text.clone())).unwrap().unwrap().to_json();
+        let back = crate::yaml::load(&Source::new("t", text.clone()))
+            .unwrap()
+            .unwrap()
+            .to_json();
         assert_eq!(back, v, "{text}");
     }
 }

@@ -70,7 +70,9 @@ impl<'a> Builder<'a> {
                 Event::DocumentStart(_) if root.is_some() => {
                     return Err(Error::Yaml {
                         span: self.span(&span),
-                        message: "expected a single document in the stream, but found another document".into(),
+                        message:
+                            "expected a single document in the stream, but found another document"
+                                .into(),
                     })
                 }
                 Event::DocumentStart(_) => {
@@ -88,11 +90,12 @@ impl<'a> Builder<'a> {
         let (node, anchor) = match event {
             Event::Scalar(text, style, anchor, tag) => {
                 let value = match (&tag, style) {
-                    (Some(tag), _) if tag.is_yaml_core_schema() => scalar::resolve_tagged(&tag.suffix, &text)
-                        .ok_or_else(|| Error::Yaml {
+                    (Some(tag), _) if tag.is_yaml_core_schema() => {
+                        scalar::resolve_tagged(&tag.suffix, &text).ok_or_else(|| Error::Yaml {
                             span: at.clone(),
                             message: format!("`{text}` is not a valid !!{}", tag.suffix),
-                        })?,
+                        })?
+                    }
                     (_, ScalarStyle::Plain) => scalar::resolve_plain(&text),
                     _ => Value::Str(text.into_owned()),
                 };
@@ -138,7 +141,8 @@ impl<'a> Builder<'a> {
             if matches!(event, Event::MappingEnd) {
                 break;
             }
-            let is_merge = matches!(&event, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
+            let is_merge =
+                matches!(&event, Event::Scalar(t, ScalarStyle::Plain, _, None) if t == "<<");
             let key = self.node(event, span)?;
             let (event, span) = self.next()?;
             let value = self.node(event, span)?;
@@ -188,7 +192,10 @@ fn merge_entries(value: &Node) -> Result<Vec<(Node, Node)>, Error> {
             });
         };
         for (k, v) in map.iter() {
-            if !out.iter().any(|(ok, _)| ok.scalar_string() == k.scalar_string()) {
+            if !out
+                .iter()
+                .any(|(ok, _)| ok.scalar_string() == k.scalar_string())
+            {
                 out.push((k.clone(), v.clone()));
             }
         }
@@ -208,7 +215,10 @@ mod tests {
     fn keeps_positions_and_order() {
         let node = parse("b: 1\na:\n  - x\n  - 0644\n").unwrap().unwrap();
         let map = node.as_map().unwrap();
-        let keys: Vec<_> = map.iter().map(|(k, _)| k.scalar_string().unwrap()).collect();
+        let keys: Vec<_> = map
+            .iter()
+            .map(|(k, _)| k.scalar_string().unwrap())
+            .collect();
         assert_eq!(keys, ["b", "a"]);
         let (akey, aval) = map.entry("a").unwrap();
         assert_eq!(akey.span.to_string(), "t.sls:2:1");
@@ -220,7 +230,9 @@ mod tests {
 
     #[test]
     fn quoted_scalars_stay_strings() {
-        let node = parse("a: 'yes'\nb: \"0644\"\nc: !!str 10\n").unwrap().unwrap();
+        let node = parse("a: 'yes'\nb: \"0644\"\nc: !!str 10\n")
+            .unwrap()
+            .unwrap();
         let m = node.as_map().unwrap();
         assert_eq!(m.get("a").unwrap().value, Value::Str("yes".into()));
         assert_eq!(m.get("b").unwrap().value, Value::Str("0644".into()));
@@ -230,7 +242,9 @@ mod tests {
     #[test]
     fn duplicate_keys_are_refused_with_both_places() {
         let err = parse("a: 1\nb: 2\na: 3\n").unwrap_err();
-        let Error::DuplicateKey { key, first, span } = err else { panic!("{err:?}") };
+        let Error::DuplicateKey { key, first, span } = err else {
+            panic!("{err:?}")
+        };
         assert_eq!(key, "a");
         assert_eq!(first.to_string(), "t.sls:1:1");
         assert_eq!(span.to_string(), "t.sls:3:1");
@@ -239,7 +253,9 @@ mod tests {
     #[test]
     fn syntax_errors_have_a_position() {
         let err = parse("a:\n  - b\n c: d\n").unwrap_err();
-        let Error::Yaml { span, .. } = err else { panic!("{err:?}") };
+        let Error::Yaml { span, .. } = err else {
+            panic!("{err:?}")
+        };
         assert_eq!(span.line, 3);
     }
 
@@ -251,13 +267,18 @@ mod tests {
 
     #[test]
     fn anchors_aliases_and_merge_keys() {
-        let node = parse("base: &b {user: postgres, mode: 640}\nx:\n  <<: *b\n  mode: 600\n").unwrap().unwrap();
+        let node = parse("base: &b {user: postgres, mode: 640}\nx:\n  <<: *b\n  mode: 600\n")
+            .unwrap()
+            .unwrap();
         let x = node.as_map().unwrap().get("x").unwrap().to_json();
         assert_eq!(x, serde_json::json!({"mode": 600, "user": "postgres"}));
     }
 
     #[test]
     fn two_documents_are_refused() {
-        assert!(matches!(parse("a: 1\n---\nb: 2\n"), Err(Error::Yaml { .. })));
+        assert!(matches!(
+            parse("a: 1\n---\nb: 2\n"),
+            Err(Error::Yaml { .. })
+        ));
     }
 }

@@ -117,7 +117,9 @@ impl Map {
 
     /// The key node and the value node for `key`.
     pub fn entry(&self, key: &str) -> Option<&(Node, Node)> {
-        self.entries.iter().find(|(k, _)| k.scalar_string().as_deref() == Some(key))
+        self.entries
+            .iter()
+            .find(|(k, _)| k.scalar_string().as_deref() == Some(key))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &(Node, Node)> {

@@ -35,7 +35,9 @@ pub fn resolve_tagged(suffix: &str, text: &str) -> Option<Value> {
     match suffix {
         "str" => Some(Value::Str(text.to_string())),
         "int" => int(text).map(Value::Int),
-        "float" => float(text).or_else(|| int(text).map(|i| i as f64)).map(Value::Float),
+        "float" => float(text)
+            .or_else(|| int(text).map(|i| i as f64))
+            .map(Value::Float),
         "bool" => match resolve_plain(text) {
             v @ Value::Bool(_) => Some(v),
             _ => None,
@@ -76,7 +78,11 @@ fn int(text: &str) -> Option<i64> {
         // YAML 1.1 octal syntax (0[0-7_]+), read as decimal by Salt.
         if body.chars().all(|c| matches!(c, '0'..='7' | '_')) {
             let stripped = body.trim_start_matches('0');
-            return Some(if stripped.is_empty() { 0 } else { sign * digits(stripped, 10)? });
+            return Some(if stripped.is_empty() {
+                0
+            } else {
+                sign * digits(stripped, 10)?
+            });
         }
         return None;
     }
@@ -94,7 +100,10 @@ fn int(text: &str) -> Option<i64> {
 fn sexagesimal(body: &str) -> Option<f64> {
     let mut parts = body.split(':');
     let first = parts.next()?;
-    if first.is_empty() || first.starts_with('0') || !first.chars().all(|c| c.is_ascii_digit() || c == '_') {
+    if first.is_empty()
+        || first.starts_with('0')
+        || !first.chars().all(|c| c.is_ascii_digit() || c == '_')
+    {
         return None;
     }
     let mut value = digits(first, 10)? as f64;
@@ -126,7 +135,11 @@ fn float(text: &str) -> Option<f64> {
         _ => {}
     }
     if body.contains(':') {
-        return body.contains('.').then(|| sexagesimal(body)).flatten().map(|v| sign as f64 * v);
+        return body
+            .contains('.')
+            .then(|| sexagesimal(body))
+            .flatten()
+            .map(|v| sign as f64 * v);
     }
     // [0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)? or \.[0-9_]+([eE][-+][0-9]+)?
     let (mantissa, exponent) = match body.find(['e', 'E']) {
@@ -134,9 +147,15 @@ fn float(text: &str) -> Option<f64> {
         None => (body, None),
     };
     let (whole, frac) = mantissa.split_once('.')?;
-    let ok_whole = whole.is_empty() || (whole.starts_with(|c: char| c.is_ascii_digit()) && whole.chars().all(|c| c.is_ascii_digit() || c == '_'));
-    let ok_frac = frac.chars().all(|c| c.is_ascii_digit() || c == '_') && !(whole.is_empty() && frac.is_empty());
-    if !ok_whole || !ok_frac || (whole.is_empty() && !frac.starts_with(|c: char| c.is_ascii_digit())) {
+    let ok_whole = whole.is_empty()
+        || (whole.starts_with(|c: char| c.is_ascii_digit())
+            && whole.chars().all(|c| c.is_ascii_digit() || c == '_'));
+    let ok_frac = frac.chars().all(|c| c.is_ascii_digit() || c == '_')
+        && !(whole.is_empty() && frac.is_empty());
+    if !ok_whole
+        || !ok_frac
+        || (whole.is_empty() && !frac.starts_with(|c: char| c.is_ascii_digit()))
+    {
         return None;
     }
     if let Some(exp) = exponent {
@@ -216,7 +235,10 @@ mod tests {
 
     #[test]
     fn tags_override() {
-        assert_eq!(resolve_tagged("str", "0644"), Some(Value::Str("0644".into())));
+        assert_eq!(
+            resolve_tagged("str", "0644"),
+            Some(Value::Str("0644".into()))
+        );
         assert_eq!(resolve_tagged("int", "12"), Some(Value::Int(12)));
         assert_eq!(resolve_tagged("bool", "maybe"), None);
     }

@@ -1,0 +1,111 @@
+//! Where a cluster lives and how to reach it, as the state tree's
+//! `postgres/map.jinja` computes it from pillar (passed to the functions as
+//! `cluster: {{ pg | json }}` and `pgbouncer: {{ pgbouncer | json }}`).
+
+use serde::Deserialize;
+
+use crate::transport::shell::quote;
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Layout {
+    pub version: String,
+    pub major: u32,
+    pub cluster: String,
+    pub bindir: String,
+    pub datadir: String,
+    pub confdir: String,
+    pub logfile: String,
+    pub port: u16,
+    pub socket_dir: String,
+    pub user: String,
+}
+
+impl Default for Layout {
+    /// Debian's layout for PostgreSQL 15, cluster `main`.
+    fn default() -> Layout {
+        Layout {
+            version: "15".into(),
+            major: 15,
+            cluster: "main".into(),
+            bindir: "/usr/lib/postgresql/15/bin".into(),
+            datadir: "/var/lib/postgresql/15/main".into(),
+            confdir: "/etc/postgresql/15/main".into(),
+            logfile: "/var/log/postgresql/postgresql-15-main.log".into(),
+            port: 5432,
+            socket_dir: "/var/run/postgresql".into(),
+            user: "postgres".into(),
+        }
+    }
+}
+
+impl Layout {
+    /// `pg_ctl` (or another server binary) of this version.
+    pub fn bin(&self, name: &str) -> String {
+        quote(&format!("{}/{name}", self.bindir))
+    }
+
+    /// The standby marker: `standby.signal` since 12, `recovery.conf` before.
+    pub fn marker(&self) -> String {
+        let name = if self.major >= 12 {
+            "standby.signal"
+        } else {
+            "recovery.conf"
+        };
+        format!("{}/{name}", self.datadir)
+    }
+
+    /// `pg_ctl ... start` as Debian's tools start it: the configuration
+    /// directory (which holds postgresql.conf) as -D, waiting until it
+    /// accepts connections (or, for a standby, until it is consistent).
+    pub fn start_command(&self) -> String {
+        format!(
+            "{} start -w -t 60 -D {} -l {} -s",
+            self.bin("pg_ctl"),
+            quote(&self.confdir),
+            quote(&self.logfile)
+        )
+    }
+
+    /// A clean shutdown (`fast`: the shutdown checkpoint is written and sent
+    /// to the standbys before the server exits).
+    pub fn stop_command(&self, mode: &str) -> String {
+        format!(
+            "{} stop -w -t 60 -m {} -D {} -s",
+            self.bin("pg_ctl"),
+            quote(mode),
+            quote(&self.datadir)
+        )
+    }
+
+    pub fn status_command(&self) -> String {
+        format!(
+            "{} status -D {} >/dev/null",
+            self.bin("pg_ctl"),
+            quote(&self.datadir)
+        )
+    }
+}
+
+/// A PgBouncer and its admin console.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Bouncer {
+    pub port: u16,
+    pub socket_dir: String,
+    pub admin_user: String,
+    pub admin_password: String,
+    pub pause_timeout: u64,
+}
+
+impl Default for Bouncer {
+    fn default() -> Bouncer {
+        Bouncer {
+            port: 6432,
+            socket_dir: "/var/run/postgresql".into(),
+            admin_user: "pgbouncer".into(),
+            admin_password: String::new(),
+            pause_timeout: 5,
+        }
+    }
+}

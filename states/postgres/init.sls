@@ -1,0 +1,82 @@
+{#- PostgreSQL on a host of the pair: the query host is a standby of the
+    writer; the writer promotes itself when it still carries the standby
+    marker. `converge orchestrate failover` runs these in the safe order. -#}
+{% from 'postgres/map.jinja' import pg %}
+{% set me = grains['id'] %}
+{% set signal = pg.datadir ~ ('/recovery.conf' if pg.major < 12 else '/standby.signal') %}
+{% set psql = 'psql -XAtq -h ' ~ pg.socket_dir ~ ' -p ' ~ pg.port %}
+
+{% if me == pg.query %}
+{% if salt['pillar.get']('failover:demoting') != me %}
+# Writing the standby marker under a running primary would fork its
+# timeline at its next restart: refuse; the failover stops it first.
+refuse_to_demote_a_running_primary:
+  cmd.run:
+    - name: echo "{{ me }} runs as a primary: 'converge orchestrate failover' demotes it" >&2; exit 1
+    - onlyif: test "$(runuser -u {{ pg.user }} -- {{ psql }} -c 'select pg_is_in_recovery()' 2>/dev/null)" = f
+    - require_in:
+      - file: standby_config
+      - file: standby_marker
+{% endif %}
+
+standby_config:
+  file.managed:
+{% if pg.major < 12 %}
+    - name: {{ pg.datadir }}/recovery.conf
+{% else %}
+    - name: {{ pg.confdir }}/conf.d/standby.conf
+{% endif %}
+    - source: salt://postgres/standby.conf.j2
+    - template: jinja
+    - user: {{ pg.user }}
+    - group: {{ pg.user }}
+    - mode: 0640
+    - makedirs: True
+
+{% if pg.major >= 12 %}
+standby_marker:
+  file.managed:
+    - name: {{ signal }}
+    - contents: ''
+    - contents_newline: False
+    - replace: False
+    - user: {{ pg.user }}
+    - group: {{ pg.user }}
+    - mode: 0600
+{% endif %}
+
+{% else %}
+# The writer: promote exactly when the standby marker is still here.
+promote:
+  cmd.run:
+    - name: {{ pg.bindir }}/pg_ctl promote -w -t 30 -D {{ pg.datadir }}
+    - runas: {{ pg.user }}
+    - onlyif: test -e {{ signal }}
+
+# pg_controldata shows the new timeline only after a checkpoint.
+checkpoint_after_promote:
+  cmd.run:
+    - name: {{ psql }} -c CHECKPOINT
+    - runas: {{ pg.user }}
+    - onchanges:
+      - cmd: promote
+
+{% if pg.major >= 12 %}
+no_standby_config:
+  file.absent:
+    - name: {{ pg.confdir }}/conf.d/standby.conf
+    - require:
+      - cmd: promote
+{% endif %}
+{% endif %}
+
+postgresql:
+  postgres.running:
+    - cluster: {{ pg | json }}
+{% if me == pg.query %}
+    - require:
+      - file: standby_config
+{% if pg.major >= 12 %}
+      - file: standby_marker
+{% endif %}
+{% endif %}

@@ -1,0 +1,4 @@
+base:
+  'pgdb*':
+    - postgres
+    - pgbouncer
