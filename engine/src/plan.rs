@@ -58,15 +58,14 @@ pub trait CustomStep: Send + Sync {
     async fn apply(&self, host: &dyn Transport) -> Result<Changes, Failure>;
 }
 
+type StepFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Changes, Failure>> + Send>>;
+
 /// A custom step made of one future: the usual way to act on hosts other
 /// than the one running the state (an orchestration step's targets).
 struct Once {
     describe: String,
-    future: std::sync::Mutex<
-        Option<
-            std::pin::Pin<Box<dyn std::future::Future<Output = Result<Changes, Failure>> + Send>>,
-        >,
-    >,
+    future: std::sync::Mutex<Option<StepFuture>>,
 }
 
 #[async_trait]
