@@ -1,1 +1,19 @@
-fn main() {}
+//! converge's benchmarks and its demo.
+//!
+//!     converge-bench demo                 # the lab: a failover and a failback under write load
+//!     converge-bench failover [--runs N]  # N switchovers under write load, with statistics
+
+mod failover;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match args.first().map(String::as_str) {
+        Some("demo") => failover::main(&args[1..], true),
+        Some("failover") => failover::main(&args[1..], false),
+        _ => {
+            eprintln!("usage: converge-bench demo | failover [--runs N] [--json FILE]");
+            2
+        }
+    };
+    std::process::exit(code);
+}

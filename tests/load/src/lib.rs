@@ -1,0 +1,216 @@
+//! A steady write load through PgBouncer, one writer per target, that keeps
+//! the key of every row the server acknowledged and the time of each
+//! acknowledgement. After a failover it tells: the longest pause a client
+//! saw, how many transactions failed, and (checking the new writer) how
+//! many acknowledged rows are missing.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::task::JoinHandle;
+use tokio_postgres::{Client, NoTls};
+
+/// Where and how to write.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `host:port` of each PgBouncer (one writer each).
+    pub targets: Vec<String>,
+    pub user: String,
+    pub password: String,
+    pub dbname: String,
+    /// Pause between two transactions of one writer.
+    pub interval: Duration,
+    /// A transaction (or connect) taking longer than this counts as failed.
+    pub timeout: Duration,
+}
+
+impl Options {
+    /// The lab's PgBouncers on pgdb1 and pgdb2, database `app`.
+    pub fn lab() -> Options {
+        Options {
+            targets: vec!["10.77.0.11:6432".into(), "10.77.0.12:6432".into()],
+            user: "app".into(),
+            password: "app-lab".into(),
+            dbname: "app".into(),
+            interval: Duration::from_millis(5),
+            timeout: Duration::from_secs(30),
+        }
+    }
+
+    fn conninfo(&self, target: &str) -> String {
+        let (host, port) = target.rsplit_once(':').unwrap_or((target, "6432"));
+        format!(
+            "host={host} port={port} user={} password={} dbname={} connect_timeout=10",
+            self.user, self.password, self.dbname
+        )
+    }
+}
+
+/// One writer's record.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Writer {
+    pub target: String,
+    /// Acknowledged rows' sequence numbers.
+    #[serde(skip)]
+    pub acked: Vec<i64>,
+    /// When each was acknowledged, since the load started.
+    #[serde(skip)]
+    pub ack_times: Vec<Duration>,
+    /// When each failure happened.
+    #[serde(skip)]
+    pub fail_times: Vec<Duration>,
+    pub acknowledged: usize,
+    pub failed: usize,
+    pub errors: Vec<String>,
+}
+
+impl Writer {
+    /// Failures within `[from, to)`.
+    pub fn failed_between(&self, from: Duration, to: Duration) -> usize {
+        self.fail_times.iter().filter(|t| **t >= from && **t < to).count()
+    }
+
+    /// The longest time between two acknowledgements within `[from, to)`
+    /// (since the load started), with when it began.
+    pub fn longest_gap(&self, from: Duration, to: Duration) -> (Duration, Duration) {
+        let times: Vec<Duration> = self.ack_times.iter().copied().filter(|t| *t >= from && *t < to).collect();
+        times
+            .windows(2)
+            .map(|w| (w[1] - w[0], w[0]))
+            .max()
+            .unwrap_or_default()
+    }
+}
+
+/// A running load.
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    tasks: Vec<JoinHandle<Writer>>,
+    pub started: Instant,
+}
+
+pub const TABLE: &str = "converge_load";
+
+/// Create the table the load writes (through the first target).
+pub async fn prepare(opts: &Options) -> Result<(), String> {
+    let client = connect(opts, &opts.targets[0]).await?;
+    client
+        .batch_execute(&format!(
+            "create table if not exists {TABLE} (src text not null, seq bigint not null, at timestamptz not null default now(), primary key (src, seq))"
+        ))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+async fn connect(opts: &Options, target: &str) -> Result<Client, String> {
+    let conninfo = opts.conninfo(target);
+    let fut = tokio_postgres::connect(&conninfo, NoTls);
+    let (client, conn) = tokio::time::timeout(opts.timeout, fut)
+        .await
+        .map_err(|_| format!("connect to {target}: timed out"))?
+        .map_err(|e| format!("connect to {target}: {e}"))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(client)
+}
+
+impl Load {
+    /// Start one writer per target; `src` tells runs apart in the table.
+    pub fn start(opts: &Options, src: &str) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let started = Instant::now();
+        let tasks = opts
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(i, target)| {
+                let (opts, stop, target) = (opts.clone(), Arc::clone(&stop), target.clone());
+                let src = format!("{src}-{i}");
+                tokio::spawn(async move { write(opts, target, src, stop, started).await })
+            })
+            .collect();
+        Load { stop, tasks, started }
+    }
+
+    /// Stop writing; each writer's record.
+    pub async fn stop(self) -> Vec<Writer> {
+        self.stop.store(true, Ordering::SeqCst);
+        let mut out = Vec::new();
+        for t in self.tasks {
+            out.push(t.await.expect("a writer panicked"));
+        }
+        out
+    }
+}
+
+async fn write(opts: Options, target: String, src: String, stop: Arc<AtomicBool>, started: Instant) -> Writer {
+    let mut w = Writer {
+        target: target.clone(),
+        ..Writer::default()
+    };
+    let mut client: Option<Client> = None;
+    let mut seq: i64 = 0;
+    let sql = format!("insert into {TABLE} (src, seq) values ($1, $2)");
+    while !stop.load(Ordering::SeqCst) {
+        if client.as_ref().is_none_or(|c| c.is_closed()) {
+            match connect(&opts, &target).await {
+                Ok(c) => client = Some(c),
+                Err(e) => {
+                    w.failed += 1;
+                    note(&mut w, e);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            }
+        }
+        let c = client.as_ref().expect("connected");
+        seq += 1;
+        match tokio::time::timeout(opts.timeout, c.execute(&sql, &[&src, &seq])).await {
+            Ok(Ok(_)) => {
+                w.acked.push(seq);
+                w.ack_times.push(started.elapsed());
+            }
+            Ok(Err(e)) => {
+                w.failed += 1;
+                note(&mut w, e.to_string());
+                client = None;
+            }
+            Err(_) => {
+                w.failed += 1;
+                note(&mut w, format!("no answer within {:?}", opts.timeout));
+                client = None;
+            }
+        }
+        tokio::time::sleep(opts.interval).await;
+    }
+    w.acknowledged = w.acked.len();
+    w.errors.dedup();
+    w
+}
+
+fn note(w: &mut Writer, e: String) {
+    w.fail_times.push(w.ack_times.last().copied().unwrap_or_default());
+    if w.errors.len() < 20 {
+        w.errors.push(e);
+    }
+}
+
+/// How many acknowledged rows of `writers` the server behind `target`
+/// lacks (`src` as given to `Load::start`).
+pub async fn lost_rows(opts: &Options, target: &str, src: &str, writers: &[Writer]) -> Result<usize, String> {
+    let client = connect(opts, target).await?;
+    let mut lost = 0;
+    for (i, w) in writers.iter().enumerate() {
+        let rows = client
+            .query(&format!("select seq from {TABLE} where src = $1"), &[&format!("{src}-{i}")])
+            .await
+            .map_err(|e| e.to_string())?;
+        let present: HashSet<i64> = rows.iter().map(|r| r.get(0)).collect();
+        lost += w.acked.iter().filter(|s| !present.contains(s)).count();
+    }
+    Ok(lost)
+}
