@@ -113,10 +113,9 @@ pub fn main(args: &[String], demo: bool) -> i32 {
     let json = args.iter().position(|a| a == "--json").and_then(|i| args.get(i + 1)).cloned();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
     match rt.block_on(switchovers(runs, demo)) {
-        let failed = writers.iter().map(|w| w.failed).sum();
-    Ok((measures, lost, failed)) => {
-            report(&measures, lost, json.as_deref());
-            let ok = lost == 0 && measures.iter().all(|m| m.failed == 0);
+        Ok((measures, lost, failed)) => {
+            report(&measures, lost, failed, json.as_deref());
+            let ok = lost == 0 && failed == 0;
             if ok {
                 0
             } else {
@@ -173,6 +172,7 @@ async fn switchovers(runs: usize, demo: bool) -> Result<(Vec<Measure>, usize, us
             }
         })
         .collect::<Vec<_>>();
+    let failed = writers.iter().map(|w| w.failed).sum();
     for w in &writers {
         if !w.errors.is_empty() {
             eprintln!("{}: {} failed; first errors: {:?}", w.target, w.failed, &w.errors[..w.errors.len().min(3)]);
