@@ -172,7 +172,6 @@ async fn switchovers(runs: usize, demo: bool) -> Result<(Vec<Measure>, usize, us
             }
         })
         .collect::<Vec<_>>();
-    let failed: usize = writers.iter().map(|w| w.failed).sum();
     for w in &writers {
         if !w.errors.is_empty() {
             eprintln!("{}: {} failed; first errors: {:?}", w.target, w.failed, &w.errors[..w.errors.len().min(3)]);
