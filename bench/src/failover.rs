@@ -46,12 +46,16 @@ mod tempfile_dir {
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("the repo")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("the repo")
 }
 
 fn run(cmd: &mut Command) -> Result<String, String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     if out.status.success() {
         Ok(text)
     } else {
@@ -63,16 +67,26 @@ impl Lab {
     /// Bring the lab up in its initial layout and converge it.
     fn up() -> Result<Lab, String> {
         let repo = repo();
-        run(Command::new("cargo").args(["build", "--release", "-q", "-p", "converge-cli"]).current_dir(&repo))?;
+        run(Command::new("cargo")
+            .args(["build", "--release", "-q", "-p", "converge-cli"])
+            .current_dir(&repo))?;
         let converge = repo.join("target/release/converge");
         let lab = repo.join("tests/lab/lab");
         run(Command::new(&lab).arg("up"))?;
         run(Command::new(&lab).arg("reset-pg"))?;
         let pillar = tempfile_dir::Dir::new("converge-demo-pillar").map_err(|e| e.to_string())?;
-        for f in std::fs::read_dir(repo.join("pillar")).map_err(|e| e.to_string())?.flatten() {
-            std::fs::copy(f.path(), pillar.path().join(f.file_name())).map_err(|e| e.to_string())?;
+        for f in std::fs::read_dir(repo.join("pillar"))
+            .map_err(|e| e.to_string())?
+            .flatten()
+        {
+            std::fs::copy(f.path(), pillar.path().join(f.file_name()))
+                .map_err(|e| e.to_string())?;
         }
-        let lab = Lab { repo, converge, pillar };
+        let lab = Lab {
+            repo,
+            converge,
+            pillar,
+        };
         lab.set_writer("pgdb1", "pgdb2")?;
         lab.converge(&["highstate", "pgdb*"])?;
         Ok(lab)
@@ -85,7 +99,10 @@ impl Lab {
 
     fn converge(&self, args: &[&str]) -> Result<String, String> {
         let mut cmd = Command::new(&self.converge);
-        cmd.current_dir(&self.repo).arg("--pillar-root").arg(self.pillar.path()).args(args);
+        cmd.current_dir(&self.repo)
+            .arg("--pillar-root")
+            .arg(self.pillar.path())
+            .args(args);
         run(&mut cmd)
     }
 }
@@ -110,8 +127,15 @@ pub fn main(args: &[String], demo: bool) -> i32 {
         .and_then(|i| args.get(i + 1))
         .and_then(|n| n.parse().ok())
         .unwrap_or(if demo { 2 } else { 10 });
-    let json = args.iter().position(|a| a == "--json").and_then(|i| args.get(i + 1)).cloned();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a runtime");
+    let json = args
+        .iter()
+        .position(|a| a == "--json")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
     match rt.block_on(switchovers(runs, demo)) {
         Ok((measures, lost, failed)) => {
             report(&measures, lost, failed, json.as_deref());
@@ -139,7 +163,11 @@ async fn switchovers(runs: usize, demo: bool) -> Result<(Vec<Measure>, usize, us
     let mut windows = Vec::new();
     let mut writer = "pgdb1";
     for i in 0..runs {
-        let (new, old) = if writer == "pgdb1" { ("pgdb2", "pgdb1") } else { ("pgdb1", "pgdb2") };
+        let (new, old) = if writer == "pgdb1" {
+            ("pgdb2", "pgdb1")
+        } else {
+            ("pgdb1", "pgdb2")
+        };
         lab.set_writer(new, old)?;
         let from = load.started.elapsed();
         let t = Instant::now();
@@ -154,7 +182,11 @@ async fn switchovers(runs: usize, demo: bool) -> Result<(Vec<Measure>, usize, us
         windows.push((new.to_string(), from, load.started.elapsed(), wall));
         writer = new;
         if demo {
-            eprintln!("switchover {} ({old} → {new}): {:.0} ms", i + 1, wall.as_secs_f64() * 1000.0);
+            eprintln!(
+                "switchover {} ({old} → {new}): {:.0} ms",
+                i + 1,
+                wall.as_secs_f64() * 1000.0
+            );
         }
     }
     let writers = load.stop().await;
@@ -162,7 +194,11 @@ async fn switchovers(runs: usize, demo: bool) -> Result<(Vec<Measure>, usize, us
     let measures = windows
         .into_iter()
         .map(|(to, from, until, wall)| {
-            let longest_gap = writers.iter().map(|w| w.longest_gap(from, until).0).max().unwrap_or_default();
+            let longest_gap = writers
+                .iter()
+                .map(|w| w.longest_gap(from, until).0)
+                .max()
+                .unwrap_or_default();
             let failed = writers.iter().map(|w| w.failed_between(from, until)).sum();
             Measure {
                 to,
@@ -174,7 +210,12 @@ async fn switchovers(runs: usize, demo: bool) -> Result<(Vec<Measure>, usize, us
         .collect::<Vec<_>>();
     for w in &writers {
         if !w.errors.is_empty() {
-            eprintln!("{}: {} failed; first errors: {:?}", w.target, w.failed, &w.errors[..w.errors.len().min(3)]);
+            eprintln!(
+                "{}: {} failed; first errors: {:?}",
+                w.target,
+                w.failed,
+                &w.errors[..w.errors.len().min(3)]
+            );
         }
     }
     let failed: usize = writers.iter().map(|w| w.failed).sum();
@@ -193,8 +234,14 @@ fn report(measures: &[Measure], lost: usize, failed: usize, json: Option<&str>) 
             m.failed
         );
     }
-    let walls: Vec<f64> = measures.iter().map(|m| m.wall.as_secs_f64() * 1000.0).collect();
-    let gaps: Vec<f64> = measures.iter().map(|m| m.longest_gap.as_secs_f64() * 1000.0).collect();
+    let walls: Vec<f64> = measures
+        .iter()
+        .map(|m| m.wall.as_secs_f64() * 1000.0)
+        .collect();
+    let gaps: Vec<f64> = measures
+        .iter()
+        .map(|m| m.longest_gap.as_secs_f64() * 1000.0)
+        .collect();
     println!(
         "\n {} switchovers: wall median {:.0} ms (max {:.0}), longest pause median {:.0} ms (max {:.0}), failed transactions {failed}, lost rows {lost}",
         measures.len(),

@@ -323,3 +323,31 @@ fn the_seed_tree_compiles_for_both_hosts_in_salts_order() {
         "{conf}"
     );
 }
+
+#[test]
+fn templates_run_commands_on_the_target_and_sls_listed_twice_run_once() {
+    let t = Test::new()
+        .file("states/top.sls", "base:\n  '*':\n    - a\n    - b\n  'local':\n    - a\n")
+        .file("states/a.sls", "include:\n  - b\n{root}/a:\n  file.managed:\n    - contents: \"{{ salt['cmd.run']('echo from-$((40+2))') }} {{ grains['id'] }}\"\n")
+        .file("states/b.sls", "{root}/b:\n  file.managed:\n    - contents: b\n    - mode: 0644\n");
+    let out = t.run_with(&["highstate", "local"]);
+    out.code(0);
+    assert_eq!(out.succeeded_line(), "Succeeded: 2 (changed=2)");
+    assert_eq!(out.read("a").as_deref(), Some("from-42 local\n"));
+    let mode = std::fs::metadata(t.root().join("b")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o644
+    );
+}
+
+#[test]
+fn yaml_1_1_values_reach_states_as_salt_reads_them() {
+    let t = Test::new().top(&["app"]).file(
+        "states/app.sls",
+        "{root}/f:\n  file.managed:\n    - contents: {{ [True, 'yes', 0644] | json }}\n    - makedirs: yes\n    - mode: 0640\n",
+    );
+    let out = t.run_with(&["highstate", "local"]);
+    out.code(0);
+    assert_eq!(out.read("f").as_deref(), Some("True\nyes\n644\n"));
+}

@@ -70,13 +70,21 @@ pub struct Writer {
 impl Writer {
     /// Failures within `[from, to)`.
     pub fn failed_between(&self, from: Duration, to: Duration) -> usize {
-        self.fail_times.iter().filter(|t| **t >= from && **t < to).count()
+        self.fail_times
+            .iter()
+            .filter(|t| **t >= from && **t < to)
+            .count()
     }
 
     /// The longest time between two acknowledgements within `[from, to)`
     /// (since the load started), with when it began.
     pub fn longest_gap(&self, from: Duration, to: Duration) -> (Duration, Duration) {
-        let times: Vec<Duration> = self.ack_times.iter().copied().filter(|t| *t >= from && *t < to).collect();
+        let times: Vec<Duration> = self
+            .ack_times
+            .iter()
+            .copied()
+            .filter(|t| *t >= from && *t < to)
+            .collect();
         times
             .windows(2)
             .map(|w| (w[1] - w[0], w[0]))
@@ -133,7 +141,11 @@ impl Load {
                 tokio::spawn(async move { write(opts, target, src, stop, started).await })
             })
             .collect();
-        Load { stop, tasks, started }
+        Load {
+            stop,
+            tasks,
+            started,
+        }
     }
 
     /// Stop writing; each writer's record.
@@ -147,7 +159,13 @@ impl Load {
     }
 }
 
-async fn write(opts: Options, target: String, src: String, stop: Arc<AtomicBool>, started: Instant) -> Writer {
+async fn write(
+    opts: Options,
+    target: String,
+    src: String,
+    stop: Arc<AtomicBool>,
+    started: Instant,
+) -> Writer {
     let mut w = Writer {
         target: target.clone(),
         ..Writer::default()
@@ -193,7 +211,8 @@ async fn write(opts: Options, target: String, src: String, stop: Arc<AtomicBool>
 }
 
 fn note(w: &mut Writer, e: String) {
-    w.fail_times.push(w.ack_times.last().copied().unwrap_or_default());
+    w.fail_times
+        .push(w.ack_times.last().copied().unwrap_or_default());
     if w.errors.len() < 20 {
         w.errors.push(e);
     }
@@ -201,12 +220,20 @@ fn note(w: &mut Writer, e: String) {
 
 /// How many acknowledged rows of `writers` the server behind `target`
 /// lacks (`src` as given to `Load::start`).
-pub async fn lost_rows(opts: &Options, target: &str, src: &str, writers: &[Writer]) -> Result<usize, String> {
+pub async fn lost_rows(
+    opts: &Options,
+    target: &str,
+    src: &str,
+    writers: &[Writer],
+) -> Result<usize, String> {
     let client = connect(opts, target).await?;
     let mut lost = 0;
     for (i, w) in writers.iter().enumerate() {
         let rows = client
-            .query(&format!("select seq from {TABLE} where src = $1"), &[&format!("{src}-{i}")])
+            .query(
+                &format!("select seq from {TABLE} where src = $1"),
+                &[&format!("{src}-{i}")],
+            )
             .await
             .map_err(|e| e.to_string())?;
         let present: HashSet<i64> = rows.iter().map(|r| r.get(0)).collect();

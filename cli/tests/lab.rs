@@ -1,0 +1,438 @@
+//! End-to-end tests against the lab of real hosts (tests/lab): sshd,
+//! PostgreSQL 15 and PgBouncer in network namespaces. They bring the lab up
+//! themselves (root needed), and run one at a time.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use support::{run_in, Output};
+
+static LAB: Mutex<()> = Mutex::new(());
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// `tests/lab/lab ARGS`, which must succeed; its stdout.
+fn lab_script(args: &[&str]) -> String {
+    let out = Command::new(repo().join("tests/lab/lab"))
+        .args(args)
+        .output()
+        .expect("tests/lab/lab runs");
+    assert!(
+        out.status.success(),
+        "lab {args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Run `cmd` inside `host` without ssh (nsenter); its stdout.
+fn on(host: &str, cmd: &str) -> String {
+    lab_script(&["exec", host, "--", "sh", "-c", cmd])
+}
+
+fn sql(host: &str, q: &str) -> String {
+    on(
+        host,
+        &format!("runuser -u postgres -- psql -XAtq -h /var/run/postgresql -c \"{q}\""),
+    )
+    .trim()
+    .to_string()
+}
+
+/// The lab, up, in its first layout (pgdb1 primary, pgdb2 streaming from
+/// it), for this test alone; and a scratch copy of the repo's pillar.
+struct Lab {
+    _guard: MutexGuard<'static, ()>,
+    pillar: tempfile::TempDir,
+}
+
+impl Lab {
+    fn fresh() -> Lab {
+        let guard = LAB.lock().unwrap_or_else(|e| e.into_inner());
+        lab_script(&["up"]);
+        lab_script(&["reset-pg"]);
+        let pillar = tempfile::tempdir().unwrap();
+        for f in std::fs::read_dir(repo().join("pillar")).unwrap().flatten() {
+            std::fs::copy(f.path(), pillar.path().join(f.file_name())).unwrap();
+        }
+        Lab {
+            _guard: guard,
+            pillar,
+        }
+    }
+
+    fn writer(&self, writer: &str, query: &str) {
+        let text = format!("postgres:\n  writer: {writer}\n  query: {query}\n");
+        std::fs::write(self.pillar.path().join("globals.sls"), text).unwrap();
+    }
+
+    fn converge(&self, args: &[&str]) -> Output {
+        let mut all = vec![
+            "--pillar-root".to_string(),
+            self.pillar.path().display().to_string(),
+        ];
+        all.extend(args.iter().map(|s| s.to_string()));
+        run_in(&repo(), &all, &[])
+    }
+}
+
+/// What converge manages on the hosts, and each server's role: to prove a
+/// test run changed nothing.
+fn snapshot() -> String {
+    let files = "/etc/pgbouncer/pgbouncer.ini /etc/pgbouncer/userlist.txt /etc/postgresql/15/main/conf.d/standby.conf /var/lib/postgresql/15/main/standby.signal";
+    ["pgdb1", "pgdb2"]
+        .iter()
+        .map(|h| {
+            let role = sql(h, "select pg_is_in_recovery()");
+            let content = on(
+                h,
+                &format!("for f in {files}; do echo \"== $f\"; cat $f 2>&1; done"),
+            );
+            format!("{h} in_recovery={role}\n{content}")
+        })
+        .collect()
+}
+
+/// Logins sshd on `host` accepted so far.
+fn logins(host: &str) -> usize {
+    std::fs::read_to_string(format!("/tmp/converge-lab/h/{host}/fs/var/log/sshd.log"))
+        .unwrap_or_default()
+        .matches("Accepted publickey")
+        .count()
+}
+
+fn succeeded_lines(out: &Output) -> Vec<String> {
+    out.stdout
+        .lines()
+        .filter(|l| l.starts_with("Succeeded:"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn highstate_over_ssh_converges_then_changes_nothing() {
+    let lab = Lab::fresh();
+    let before = snapshot();
+    lab.converge(&["highstate", "pgdb*", "--test"]).code(0);
+    assert_eq!(snapshot(), before, "--test changed a host");
+    lab.converge(&["highstate", "pgdb*"]).code(0);
+    let second = lab.converge(&["highstate", "pgdb*"]);
+    second.code(0);
+    let lines = succeeded_lines(&second);
+    assert_eq!(lines.len(), 2, "{}", second.stdout);
+    assert!(
+        lines.iter().all(|l| !l.contains("changed")),
+        "the second run changed something:\n{}",
+        second.stdout
+    );
+    assert!(on("pgdb2", "cat /etc/pgbouncer/pgbouncer.ini")
+        .contains("app = host=pgdb1 port=5432 dbname=app"));
+    assert!(
+        on("pgdb1", "cat /etc/pgbouncer/pgbouncer.ini").contains("app = host=/var/run/postgresql")
+    );
+}
+
+#[test]
+fn one_ssh_connection_per_host_per_run() {
+    let lab = Lab::fresh();
+    let before = (logins("pgdb1"), logins("pgdb2"));
+    lab.converge(&["highstate", "pgdb*"]).code(0);
+    lab.converge(&["highstate", "pgdb*", "--test"]).code(0);
+    let after = (logins("pgdb1"), logins("pgdb2"));
+    // Two runs: at most one login each, none when the first run's master persists.
+    assert!(
+        after.0 - before.0 <= 1 && after.1 - before.1 <= 1,
+        "logins: {before:?} -> {after:?}"
+    );
+}
+
+#[test]
+fn an_unreachable_host_fails_alone() {
+    let lab = Lab::fresh();
+    lab_script(&["stop-sshd", "pgdb2"]);
+    let out = lab.converge(&["--out", "json", "highstate", "pgdb*"]);
+    lab_script(&["start-sshd", "pgdb2"]);
+    out.code(2);
+    let v = out.json();
+    let pgdb2 = v["pgdb2"].as_object().unwrap();
+    assert_eq!(pgdb2.len(), 1, "{pgdb2:?}");
+    let entry = pgdb2.values().next().unwrap();
+    assert_eq!(entry["result"], false);
+    assert!(
+        entry["comment"]
+            .as_str()
+            .unwrap()
+            .contains("Unable to connect"),
+        "{entry}"
+    );
+    assert!(
+        v["pgdb1"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|s| s["result"] == true),
+        "{}",
+        v["pgdb1"]
+    );
+}
+
+#[test]
+fn a_host_key_mismatch_is_refused() {
+    let _lab = Lab::fresh();
+    let dir = tempfile::tempdir().unwrap();
+    // pgdb2's key, pinned for pgdb1's address: the wrong key.
+    let known = std::fs::read_to_string("/tmp/converge-lab/known_hosts").unwrap();
+    let pgdb2_key = known
+        .lines()
+        .find(|l| l.starts_with("pgdb2"))
+        .unwrap()
+        .split_once(' ')
+        .unwrap()
+        .1;
+    std::fs::write(
+        dir.path().join("known_hosts"),
+        format!("10.77.0.11 {pgdb2_key}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("roster.yaml"),
+        format!(
+            "pgdb1:\n  host: 10.77.0.11\n  priv: /tmp/converge-lab/id_ed25519\n  known_hosts_file: {}/known_hosts\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("states")).unwrap();
+    std::fs::write(
+        dir.path().join("states/top.sls"),
+        "base:\n  '*':\n    - x\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("states/x.sls"), "x:\n  test.nop: []\n").unwrap();
+    let out = run_in(dir.path(), &["highstate".into(), "pgdb1".into()], &[]);
+    out.code(2).stdout_has("Host key verification failed");
+}
+
+#[test]
+fn awkward_paths_and_contents_round_trip_and_runas_switches_user() {
+    let _lab = Lab::fresh();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("roster.yaml"), dir.path().join("roster.yaml")).unwrap();
+    std::fs::create_dir(dir.path().join("states")).unwrap();
+    std::fs::write(
+        dir.path().join("states/top.sls"),
+        "base:\n  'pgdb1':\n    - odd\n",
+    )
+    .unwrap();
+    let sls = r#"odd file:
+  file.managed:
+    - name: "/tmp/it's a \"file\" $HOME `x`"
+    - contents: "a 'quoted' \"line\" with $HOME and `ticks` and \\ backslash"
+    - mode: 0600
+whoami:
+  cmd.run:
+    - name: id -un > /tmp/whoami-out; cat /tmp/whoami-out
+    - runas: postgres
+    - cwd: /tmp
+"#;
+    std::fs::write(dir.path().join("states/odd.sls"), sls).unwrap();
+    let out = run_in(
+        dir.path(),
+        &[
+            "--out".into(),
+            "json".into(),
+            "highstate".into(),
+            "pgdb1".into(),
+        ],
+        &[],
+    );
+    out.code(0);
+    let content = on("pgdb1", "cat \"/tmp/it's a \\\"file\\\" \\$HOME \\`x\\`\"");
+    assert_eq!(
+        content,
+        "a 'quoted' \"line\" with $HOME and `ticks` and \\ backslash\n"
+    );
+    let v = out.json();
+    let whoami = v["pgdb1"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|s| s["__id__"] == "whoami")
+        .unwrap();
+    assert_eq!(whoami["changes"]["stdout"], "postgres");
+    // And again: nothing to do.
+    let again = run_in(dir.path(), &["highstate".into(), "pgdb1".into()], &[]);
+    again.stdout_has("is in the correct state");
+}
+
+/// Salt's failover, under load: every acknowledged row is there after a
+/// failover and a failback, no transaction failed, and the old writer
+/// streams on the new timeline each time.
+#[test]
+fn failover_and_failback_under_write_load_lose_nothing() {
+    let lab = Lab::fresh();
+    lab.converge(&["highstate", "pgdb*"]).code(0);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let opts = load::Options::lab();
+    rt.block_on(load::prepare(&opts)).unwrap();
+    let running = rt.block_on(async { load::Load::start(&opts, "e2e") });
+    std::thread::sleep(Duration::from_millis(300));
+
+    lab.writer("pgdb2", "pgdb1");
+    let out = lab.converge(&["orchestrate", "failover"]);
+    out.code(0);
+    assert_eq!(sql("pgdb2", "select pg_is_in_recovery()"), "f");
+    assert_eq!(
+        sql(
+            "pgdb1",
+            "select status || ' ' || received_tli from pg_stat_wal_receiver"
+        ),
+        "streaming 2"
+    );
+
+    std::thread::sleep(Duration::from_millis(300));
+    lab.writer("pgdb1", "pgdb2");
+    lab.converge(&["orchestrate", "failover"]).code(0);
+    assert_eq!(sql("pgdb1", "select pg_is_in_recovery()"), "f");
+    assert_eq!(
+        sql(
+            "pgdb2",
+            "select status || ' ' || received_tli from pg_stat_wal_receiver"
+        ),
+        "streaming 3"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+
+    let writers = rt.block_on(running.stop());
+    let failed: usize = writers.iter().map(|w| w.failed).sum();
+    assert_eq!(
+        failed,
+        0,
+        "failed transactions: {:?}",
+        writers.iter().map(|w| &w.errors).collect::<Vec<_>>()
+    );
+    assert!(
+        writers.iter().all(|w| w.acknowledged > 50),
+        "too few writes: {writers:?}"
+    );
+    let lost = rt
+        .block_on(load::lost_rows(&opts, &opts.targets[1], "e2e", &writers))
+        .unwrap();
+    assert_eq!(lost, 0);
+    // Writes through either PgBouncer land on the writer.
+    for target in &opts.targets {
+        let one = load::Options {
+            targets: vec![target.clone()],
+            ..opts.clone()
+        };
+        let w = rt.block_on(async {
+            let l = load::Load::start(&one, &format!("probe-{target}"));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            l.stop().await
+        });
+        assert!(w[0].acknowledged > 0 && w[0].failed == 0, "{target}: {w:?}");
+    }
+    // The same failover again: nothing to do.
+    let again = lab.converge(&["orchestrate", "failover"]);
+    again.code(0);
+    assert!(
+        succeeded_lines(&again)
+            .iter()
+            .all(|l| !l.contains("changed")),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn failover_test_mode_shows_both_hosts_diffs_and_changes_nothing() {
+    let lab = Lab::fresh();
+    lab.converge(&["highstate", "pgdb*"]).code(0);
+    let before = snapshot();
+    lab.writer("pgdb2", "pgdb1");
+    let out = lab.converge(&["orchestrate", "failover", "--test"]);
+    out.code(0)
+        .stdout_has("pgdb1:")
+        .stdout_has("pgdb2:")
+        .stdout_has("-app = host=pgdb1 port=5432 dbname=app")
+        .stdout_has("+app = host=/var/run/postgresql port=5432 dbname=app")
+        .stdout_has("+primary_conninfo = 'host=pgdb2");
+    assert_eq!(snapshot(), before, "--test changed a host");
+}
+
+#[test]
+fn failover_refusals_change_nothing() {
+    let lab = Lab::fresh();
+    lab.converge(&["highstate", "pgdb*"]).code(0);
+    let before = snapshot();
+
+    // The pillar names one host twice: refused before anything runs.
+    lab.writer("pgdb2", "pgdb2");
+    lab.converge(&["orchestrate", "failover"])
+        .code(1)
+        .stderr_has("both name pgdb2");
+
+    // The standby does not stream.
+    lab.writer("pgdb2", "pgdb1");
+    sql(
+        "pgdb2",
+        "alter system set primary_conninfo = 'host=nowhere'",
+    );
+    sql("pgdb2", "select pg_reload_conf()");
+    std::thread::sleep(Duration::from_millis(500));
+    let out = lab.converge(&["orchestrate", "failover"]);
+    sql("pgdb2", "alter system reset primary_conninfo");
+    sql("pgdb2", "select pg_reload_conf()");
+    out.code(2)
+        .stdout_has("is not a streaming standby of pgdb1");
+    assert_eq!(snapshot(), before, "a refused failover changed a host");
+
+    // Replay too far behind (pillar limit: 0 bytes, while replay is paused).
+    lab_script(&["reset-pg"]);
+    lab.converge(&["highstate", "pgdb*"]).code(0);
+    let before = snapshot();
+    sql("pgdb2", "select pg_wal_replay_pause()");
+    sql(
+        "pgdb1",
+        "create table if not exists lagging (x int); insert into lagging values (1)",
+    );
+    let out = lab.converge(&[
+        "--pillar",
+        "{\"postgres\": {\"max_lag_bytes\": 0}}",
+        "orchestrate",
+        "failover",
+    ]);
+    sql("pgdb2", "select pg_wal_replay_resume()");
+    out.code(2);
+    assert!(
+        out.stdout.contains("replay is paused on pgdb2") || out.stdout.contains("past the limit"),
+        "{}",
+        out.stdout
+    );
+    sql("pgdb1", "drop table lagging");
+    assert_eq!(snapshot(), before, "a refused failover changed a host");
+
+    // An unreachable host.
+    lab_script(&["stop-sshd", "pgdb1"]);
+    let out = lab.converge(&["orchestrate", "failover"]);
+    lab_script(&["start-sshd", "pgdb1"]);
+    out.code(2).stdout_has("pgdb1");
+    assert_eq!(sql("pgdb1", "select pg_is_in_recovery()"), "f");
+    assert_eq!(
+        sql("pgdb2", "select status from pg_stat_wal_receiver"),
+        "streaming"
+    );
+}
