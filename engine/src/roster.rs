@@ -23,6 +23,10 @@ pub struct Host {
     pub timeout: u64,
     /// Extra `-o` options for ssh, as salt-ssh's `ssh_options`.
     pub ssh_options: Vec<String>,
+    /// Seconds the ssh master connection outlives the run, so that the next
+    /// run re-attaches to it (OpenSSH's `ControlPersist`; Ansible's default
+    /// is 60). 0 closes it at the end of the run.
+    pub control_persist: u64,
     pub span: Span,
 }
 
@@ -54,6 +58,7 @@ struct Entry {
     timeout: Option<u64>,
     #[serde(default)]
     ssh_options: Vec<String>,
+    control_persist: Option<u64>,
     /// salt-ssh keys that mean nothing here but are accepted so that an
     /// existing roster loads.
     #[allow(dead_code)]
@@ -128,6 +133,7 @@ impl Roster {
                 known_hosts_file: entry.known_hosts_file.map(rel),
                 timeout: entry.timeout.unwrap_or(10),
                 ssh_options: entry.ssh_options,
+                control_persist: entry.control_persist.unwrap_or(60),
                 span: key.span.clone(),
                 id,
             });
@@ -180,6 +186,16 @@ mod tests {
         assert_eq!(r.hosts[1].port, 2222);
         assert_eq!(r.hosts[2].connection, Connection::Local);
         assert_eq!(r.hosts[2].address, "local");
+        assert_eq!(h.control_persist, 60);
+    }
+
+    #[test]
+    fn control_persist_is_seconds_and_zero_closes() {
+        let r = roster("a:\n  control_persist: 0\nb:\n  control_persist: 300\n").unwrap();
+        assert_eq!(r.hosts[0].control_persist, 0);
+        assert_eq!(r.hosts[1].control_persist, 300);
+        let err = roster("a:\n  control_persist: soon\n").unwrap_err();
+        assert!(err.to_string().contains("roster.yaml:2:"), "{err}");
     }
 
     #[test]

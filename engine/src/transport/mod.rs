@@ -13,6 +13,7 @@ mod files;
 mod ids;
 pub mod local;
 pub mod shell;
+pub mod ssh;
 
 use std::fmt;
 use std::sync::Arc;
@@ -76,9 +77,6 @@ pub async fn connect(
 ) -> Result<Arc<dyn Transport>, TransportError> {
     match host.connection {
         crate::roster::Connection::Local => Ok(Arc::new(local::Local::new(timeout))),
-        crate::roster::Connection::Ssh => Err(TransportError::Connect(format!(
-            "{}: the ssh transport is not available in this build",
-            host.id
-        ))),
+        crate::roster::Connection::Ssh => Ok(Arc::new(ssh::Ssh::connect(host, timeout).await?)),
     }
 }

@@ -1,0 +1,269 @@
+//! Where master connections' control sockets live, what they are called,
+//! and who may create one.
+//!
+//! The name is a hash of everything that shapes the connection, so that the
+//! next run (another process) finds the master this one left behind, and a
+//! different setting never reuses a master made for another. The directory
+//! is private (0700, ours): whoever can reach a socket can run commands on
+//! the host. Socket paths are limited to 108 bytes and ssh appends 17
+//! characters while it creates one, hence a short directory and name.
+
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::roster::{Host, HostKeyCheck};
+
+/// Longest directory we accept: 108 bytes, less name, ssh's suffix and room.
+const MAX_DIR: usize = 60;
+
+/// The private directory for control sockets: `$XDG_RUNTIME_DIR/converge`,
+/// else `/tmp/converge-<uid>`.
+pub fn dir() -> Result<PathBuf, String> {
+    let uid = unsafe { libc::getuid() };
+    let runtime = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute() && d.is_dir())
+        .map(|d| d.join("converge"))
+        .filter(|d| d.as_os_str().len() <= MAX_DIR);
+    let dir = runtime.unwrap_or_else(|| PathBuf::from(format!("/tmp/converge-{uid}")));
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(format!("cannot create {}: {e}", dir.display())),
+    }
+    let meta = std::fs::symlink_metadata(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    if !meta.is_dir() || meta.uid() != uid || meta.mode() & 0o077 != 0 {
+        return Err(format!(
+            "{} must be a directory of uid {uid} with mode 0700; it is not, so it is not used for ssh control sockets",
+            dir.display()
+        ));
+    }
+    Ok(dir)
+}
+
+/// The name shared by a host's socket and lock: a 64-bit FNV-1a hash of
+/// the settings (stable across builds, unlike std's hasher). `unique` makes
+/// it this process's own, for masters that end with the run.
+pub fn name(host: &Host, unique: Option<u64>) -> String {
+    let check = match host.host_key_check {
+        HostKeyCheck::Strict => "strict",
+        HostKeyCheck::AcceptNew => "accept-new",
+        HostKeyCheck::Off => "off",
+    };
+    let path = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
+    };
+    let mut parts = vec![
+        host.user.clone(),
+        host.address.clone(),
+        host.port.to_string(),
+        path(&host.key),
+        check.to_string(),
+        path(&host.known_hosts_file),
+        host.control_persist.to_string(),
+        unique
+            .map(|u| format!("{}/{u}", std::process::id()))
+            .unwrap_or_default(),
+    ];
+    parts.extend(host.ssh_options.iter().cloned());
+    let mut hash: u64 = 0xcbf29ce484222325;
+    for byte in parts.join("\0").bytes() {
+        hash ^= byte as u64;
+        hash = hash.wrapping_mul(0x100000001b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// Remove sockets nobody listens on any more (their master was killed, or
+/// its host went away before it could clean up). ssh makes a socket under
+/// another name and renames it when it listens, so a refused connection
+/// means a dead master, never one being born.
+pub fn sweep(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.extension().is_some_and(|e| e == "sock") {
+            if let Err(e) = std::os::unix::net::UnixStream::connect(&path) {
+                if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+        }
+    }
+}
+
+/// An exclusive `flock` on a file: held while a process makes a master, so
+/// that concurrent runs make one and the others attach to it. The holder
+/// removes the file when done (so that locks do not pile up); a waiter that
+/// then gets the lock on the removed file sees it is no longer the one at
+/// the path, and locks again.
+pub struct Lock {
+    /// Open for as long as the lock is held.
+    _file: File,
+    path: PathBuf,
+}
+
+impl Lock {
+    pub async fn acquire(path: &Path, within: Duration) -> Result<Lock, String> {
+        let failed = |e: std::io::Error| format!("{}: {e}", path.display());
+        let deadline = Instant::now() + within;
+        loop {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(failed)?;
+            loop {
+                if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                    break;
+                }
+                let err = std::io::Error::last_os_error();
+                if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                    return Err(failed(err));
+                }
+                if Instant::now() >= deadline {
+                    return Err(format!(
+                        "another converge has been making this connection for {} s ({})",
+                        within.as_secs(),
+                        path.display()
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            let held = file.metadata().map_err(failed)?;
+            match std::fs::metadata(path) {
+                Ok(now) if now.ino() == held.ino() && now.dev() == held.dev() => {
+                    return Ok(Lock {
+                        _file: file,
+                        path: path.to_path_buf(),
+                    })
+                }
+                _ => continue,
+            }
+        }
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Removed while still held; the file closes (and unlocks) after this.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    fn host() -> Host {
+        roster_host("pgdb1:\n  host: 10.77.0.11\n")
+    }
+
+    /// The first host of a roster written in YAML.
+    pub(crate) fn roster_host(yaml: &str) -> Host {
+        let source = crate::source::Source::new("roster.yaml", yaml);
+        let node = crate::yaml::load(&source).unwrap().unwrap();
+        crate::roster::Roster::from_node(&node, Path::new("/"))
+            .unwrap()
+            .hosts
+            .remove(0)
+    }
+
+    #[test]
+    fn names_are_short_stable_and_follow_the_settings() {
+        let h = host();
+        assert_eq!(name(&h, None).len(), 16);
+        assert_eq!(name(&h, None), name(&h.clone(), None));
+        let other_port = Host {
+            port: 2222,
+            ..host()
+        };
+        let other_check = Host {
+            host_key_check: HostKeyCheck::Off,
+            ..host()
+        };
+        let other_id = Host {
+            id: "db".into(),
+            ..host()
+        };
+        assert_ne!(name(&h, None), name(&other_port, None));
+        assert_ne!(name(&h, None), name(&other_check, None));
+        assert_ne!(name(&h, None), name(&h, Some(1)));
+        assert_ne!(name(&h, Some(1)), name(&h, Some(2)));
+        // The roster id is a label: two ids for one host share a master.
+        assert_eq!(name(&h, None), name(&other_id, None));
+    }
+
+    #[test]
+    fn the_directory_is_private_and_short() {
+        let d = dir().unwrap();
+        let meta = std::fs::metadata(&d).unwrap();
+        assert_eq!(meta.mode() & 0o777, 0o700);
+        assert!(
+            d.join(format!("{}.sock", name(&host(), None)))
+                .as_os_str()
+                .len()
+                + 17
+                < 108
+        );
+    }
+
+    #[test]
+    fn a_sweep_removes_dead_sockets_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dead = tmp.path().join("dead.sock");
+        drop(std::os::unix::net::UnixListener::bind(&dead).unwrap());
+        let live = tmp.path().join("live.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&live).unwrap();
+        let other = tmp.path().join("x.lock");
+        std::fs::write(&other, "").unwrap();
+        sweep(tmp.path());
+        assert!(!dead.exists() && live.exists() && other.exists());
+    }
+
+    #[tokio::test]
+    async fn a_second_lock_waits_for_the_first() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        let first = Lock::acquire(&path, Duration::from_secs(1)).await.unwrap();
+        let err = Lock::acquire(&path, Duration::from_millis(100))
+            .await
+            .err()
+            .unwrap();
+        assert!(err.contains("another converge"), "{err}");
+        drop(first);
+        assert!(!path.exists(), "the holder removes the lock file");
+        let again = Lock::acquire(&path, Duration::from_millis(100))
+            .await
+            .unwrap();
+        assert!(path.exists());
+        drop(again);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_waiter_on_a_removed_lock_file_locks_the_new_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        let first = Lock::acquire(&path, Duration::from_secs(1)).await.unwrap();
+        let waiter = tokio::spawn({
+            let path = path.clone();
+            async move {
+                let lock = Lock::acquire(&path, Duration::from_secs(5)).await.unwrap();
+                let ino = lock._file.metadata().unwrap().ino();
+                (ino, std::fs::metadata(&path).unwrap().ino())
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(first);
+        let (held, at_path) = waiter.await.unwrap();
+        assert_eq!(held, at_path);
+    }
+}
