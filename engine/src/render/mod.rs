@@ -204,11 +204,21 @@ impl Renderer {
         vars: Vec<(String, Value)>,
     ) -> Result<String, Error> {
         let ctx: Value = vars.into_iter().collect();
-        let tmpl = self
-            .env
-            .template_from_named_str(&source.rel, &source.text)
-            .map_err(|e| self.error(&e, source))?;
+        let tmpl = self.template(source).map_err(|e| self.error(&e, source))?;
         tmpl.render(ctx).map_err(|e| self.error(&e, source))
+    }
+
+    /// `source` compiled. The loader keeps what it compiled by name, so a
+    /// template that a thousand states render is parsed once; that copy is
+    /// used only when its text is the one asked for.
+    fn template<'a>(
+        &'a self,
+        source: &'a Source,
+    ) -> Result<minijinja::Template<'a, 'a>, minijinja::Error> {
+        match self.env.get_template(&source.rel) {
+            Ok(t) if t.source() == source.text => Ok(t),
+            _ => self.env.template_from_named_str(&source.rel, &source.text),
+        }
     }
 
     /// A minijinja error as ours, pointing into the template where it
