@@ -2,7 +2,9 @@
 //!
 //!     converge-bench demo                 # the lab: a failover and a failback under write load
 //!     converge-bench failover [--runs N]  # N switchovers under write load, with statistics
+//!     converge-bench engine [--n N]       # the engine core on this machine, against Salt
 
+mod engine;
 mod failover;
 
 fn main() {
@@ -10,8 +12,11 @@ fn main() {
     let code = match args.first().map(String::as_str) {
         Some("demo") => failover::main(&args[1..], true),
         Some("failover") => failover::main(&args[1..], false),
+        Some("engine") => engine::main(&args[1..]),
         _ => {
-            eprintln!("usage: converge-bench demo | failover [--runs N] [--json FILE]");
+            eprintln!(
+                "usage: converge-bench demo | failover [--runs N] [--json FILE] | engine [--help]"
+            );
             2
         }
     };

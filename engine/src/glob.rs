@@ -3,6 +3,10 @@
 
 /// Whether `text` matches the fnmatch pattern `pattern`.
 pub fn matches(pattern: &str, text: &str) -> bool {
+    // Most patterns name one thing (a requisite's ID): no need to decode them.
+    if !is_glob(pattern) {
+        return pattern == text;
+    }
     let p: Vec<char> = pattern.chars().collect();
     let t: Vec<char> = text.chars().collect();
     matches_at(&p, &t)

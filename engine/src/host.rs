@@ -94,6 +94,11 @@ impl Host {
         Ok(self.transport.exec(exec).await?)
     }
 
+    /// A check's exit status (see `Transport::status`).
+    pub async fn status(&self, exec: &Exec) -> Result<i32, Failure> {
+        Ok(self.transport.status(exec).await?)
+    }
+
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<FileFact>>> {
         self.files.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -6,7 +6,7 @@
 //! file on disk, so the frame can say so.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One text that spans point into: a file as read, or a rendered template.
 #[derive(Debug)]
@@ -28,7 +28,19 @@ pub struct Source {
 #[derive(Debug)]
 pub struct Origin {
     pub text: String,
-    pub lines: Vec<Option<usize>>,
+    /// For each rendered line, the line of `text` it came from. Worked out
+    /// on first use: only diagnostics need it, and on a large tree it cost
+    /// more than rendering and parsing together.
+    lines: OnceLock<Vec<Option<usize>>>,
+}
+
+impl Origin {
+    /// The line of the file as written (1-based) that produced line `line`
+    /// of `rendered`, where that can be told.
+    pub fn line_of(&self, rendered: &str, line: usize) -> Option<usize> {
+        let lines = self.lines.get_or_init(|| align(&self.text, rendered));
+        *lines.get(line.checked_sub(1)?)?
+    }
 }
 
 impl Source {
@@ -59,7 +71,7 @@ impl Source {
         let text = text.into();
         let rendered = text != original.text;
         let origin = rendered.then(|| Origin {
-            lines: align(&original.text, &text),
+            lines: OnceLock::new(),
             text: original.text.clone(),
         });
         Arc::new(Source {
@@ -135,7 +147,7 @@ impl Span {
         let Some(origin) = &self.source.origin else {
             return Some((self.line, self.col, self.len, text.to_string()));
         };
-        let orig_line = (*origin.lines.get(self.line - 1)?)?;
+        let orig_line = origin.line_of(&self.source.text, self.line)?;
         let orig_text = origin.text.lines().nth(orig_line - 1)?;
         let token: String = text
             .chars()
@@ -222,8 +234,7 @@ fn align(original: &str, rendered: &str) -> Vec<Option<usize>> {
             }
             let found = (next..patterns.len().min(next + 500)).find(|&j| {
                 let parts = &patterns[j];
-                !parts.iter().all(|p| p.trim().is_empty())
-                    && matches_parts(parts, line, original.lines().nth(j).unwrap_or(""))
+                !parts.iter().all(|p| p.trim().is_empty()) && matches_parts(parts, line)
             })?;
             next = found + 1;
             Some(found + 1)
@@ -257,7 +268,7 @@ fn literal_parts(line: &str) -> Vec<&str> {
     parts
 }
 
-fn matches_parts(parts: &[&str], line: &str, template: &str) -> bool {
+fn matches_parts(parts: &[&str], line: &str) -> bool {
     if parts.len() == 1 {
         return parts[0] == line;
     }
@@ -266,7 +277,6 @@ fn matches_parts(parts: &[&str], line: &str, template: &str) -> bool {
     if !line.starts_with(first) || !line.ends_with(last) || line.len() < first.len() + last.len() {
         return false;
     }
-    let _ = template;
     let mut pos = first.len();
     let end = line.len() - last.len();
     for p in &parts[1..parts.len() - 1] {

@@ -1,7 +1,9 @@
 //! Jinja as Salt configures it, by minijinja.
 //!
 //! Salt's settings: undefined variables are errors, `trim_blocks` and
-//! `lstrip_blocks` off, the trailing newline kept. Python's str/dict methods
+//! `lstrip_blocks` off. Jinja drops a template's final newline; Salt adds it
+//! back to the rendered text, but not inside it: an included template loses
+//! its final newline, the one rendered keeps it. Python's str/dict methods
 //! come from minijinja-contrib's pycompat. Includes and imports resolve in
 //! the environment's file_roots, `./x` and `../x` relative to the template.
 
@@ -113,7 +115,7 @@ impl Renderer {
     pub fn new(roots: Vec<PathBuf>) -> Renderer {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_keep_trailing_newline(true);
+        env.set_keep_trailing_newline(false);
         env.set_trim_blocks(false);
         env.set_lstrip_blocks(false);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
@@ -204,11 +206,25 @@ impl Renderer {
         vars: Vec<(String, Value)>,
     ) -> Result<String, Error> {
         let ctx: Value = vars.into_iter().collect();
-        let tmpl = self
-            .env
-            .template_from_named_str(&source.rel, &source.text)
-            .map_err(|e| self.error(&e, source))?;
-        tmpl.render(ctx).map_err(|e| self.error(&e, source))
+        let tmpl = self.template(source).map_err(|e| self.error(&e, source))?;
+        let mut out = tmpl.render(ctx).map_err(|e| self.error(&e, source))?;
+        if source.text.ends_with('\n') {
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
+    /// `source` compiled. The loader keeps what it compiled by name, so a
+    /// template that a thousand states render is parsed once; that copy is
+    /// used only when its text is the one asked for.
+    fn template<'a>(
+        &'a self,
+        source: &'a Source,
+    ) -> Result<minijinja::Template<'a, 'a>, minijinja::Error> {
+        match self.env.get_template(&source.rel) {
+            Ok(t) if t.source() == source.text => Ok(t),
+            _ => self.env.template_from_named_str(&source.rel, &source.text),
+        }
     }
 
     /// A minijinja error as ours, pointing into the template where it

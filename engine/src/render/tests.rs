@@ -24,6 +24,23 @@ fn salt_settings_keep_newline_and_whitespace() {
 }
 
 #[test]
+fn included_templates_lose_their_final_newline_as_in_salt() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("header.j2"), "# header\n").unwrap();
+    let r = Renderer::new(vec![dir.path().to_path_buf()]);
+    let render = |text: &str| {
+        r.render_sls(&Source::new("main.sls", text), "main", &ctx())
+            .unwrap()
+    };
+    assert_eq!(
+        render("{% include 'header.j2' %}\nbody\n"),
+        "# header\nbody\n"
+    );
+    assert_eq!(render("{% include 'header.j2' %}body"), "# headerbody");
+    assert_eq!(render("a\n\n"), "a\n\n");
+}
+
+#[test]
 fn grains_pillar_and_naming_variables() {
     let out = render("{{ grains['host'] }} {{ pillar.postgres.writer }} {{ sls }} {{ slspath }} {{ tpldir }} {{ saltenv }}").unwrap();
     assert_eq!(out, "pgdb1 pgdb1 web web web base");

@@ -57,5 +57,5 @@ async fn succeeds(ctx: &Ctx<'_>, cmd: &str) -> bool {
     if let Some(env) = ctx.chunk.arg("env") {
         exec.env = crate::functions::env_pairs(Some(&env.to_json())).unwrap_or_default();
     }
-    ctx.host.exec(&exec).await.is_ok_and(|o| o.success())
+    ctx.host.status(&exec).await.is_ok_and(|code| code == 0)
 }

@@ -1,7 +1,9 @@
 //! The `local` transport: this machine, without ssh (roster `connection: local`).
 //!
 //! Commands run as `shell -c cmd` in their own process group, so a timeout
-//! ends the whole command; files are read and written directly.
+//! ends the whole command; checks, whose output nobody reads, run in a
+//! shell kept open for them (see `session`). Files are read and written
+//! directly.
 
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -14,17 +16,28 @@ use async_trait::async_trait;
 use tokio::io::AsyncWriteExt;
 
 use super::ids;
+use super::session::{Session, SessionError};
 use super::{Exec, FileFact, FileKind, Output, Transport, TransportError, WriteFile};
 
 pub struct Local {
     /// Seconds a command may take when it sets no timeout of its own.
     pub timeout: u64,
+    /// The shell that checks run in, started by the first check.
+    session: tokio::sync::Mutex<Option<Session>>,
 }
 
 impl Local {
     pub fn new(timeout: u64) -> Local {
-        Local { timeout }
+        Local {
+            timeout,
+            session: tokio::sync::Mutex::new(None),
+        }
     }
+}
+
+/// `$HOME`, where a command without `cwd` runs (as Salt's `cmd.run` does).
+fn home() -> Option<String> {
+    std::env::var("HOME").ok().filter(|h| Path::new(h).is_dir())
 }
 
 #[async_trait]
@@ -52,7 +65,7 @@ impl Transport for Local {
         };
         let home = match &exec.runas {
             Some(user) => ids::home_of(user),
-            None => std::env::var("HOME").ok(),
+            None => home(),
         };
         if let Some(dir) = exec.cwd.as_ref().or(home.as_ref()) {
             if exec.cwd.is_some() || Path::new(dir).is_dir() {
@@ -106,6 +119,55 @@ impl Transport for Local {
                 })
             }
         }
+    }
+
+    /// A check as another user, elsewhere, with its own environment or
+    /// input, or while another check holds the session, is spawned as usual.
+    async fn status(&self, exec: &Exec) -> Result<i32, TransportError> {
+        let plain = exec.runas.is_none()
+            && exec.cwd.is_none()
+            && exec.env.is_empty()
+            && exec.stdin.is_none();
+        let slot = if plain {
+            self.session.try_lock().ok()
+        } else {
+            None
+        };
+        let Some(mut slot) = slot else {
+            return self.exec(exec).await.map(|o| o.code);
+        };
+        if slot.as_ref().is_none_or(|s| s.shell != exec.shell) {
+            *slot = Session::start(&exec.shell, home().as_deref()).ok();
+        }
+        let Some(session) = slot.as_mut() else {
+            drop(slot);
+            return self.exec(exec).await.map(|o| o.code);
+        };
+        let seconds = exec.timeout.unwrap_or(self.timeout);
+        match session
+            .status(&exec.cmd, Duration::from_secs(seconds))
+            .await
+        {
+            Ok(code) => Ok(code),
+            Err(SessionError::Timeout) => {
+                *slot = None;
+                Err(TransportError::Timeout {
+                    what: format!("`{}`", exec.cmd),
+                    seconds,
+                })
+            }
+            // The command ended the shell itself: run it again on its own,
+            // as it would have run without a session.
+            Err(SessionError::Lost(_)) => {
+                *slot = None;
+                drop(slot);
+                self.exec(exec).await.map(|o| o.code)
+            }
+        }
+    }
+
+    async fn close(&self) {
+        self.session.lock().await.take();
     }
 
     async fn read_files(&self, paths: &[String]) -> Result<Vec<FileFact>, TransportError> {
@@ -269,6 +331,31 @@ mod tests {
         let e = Exec::new("sleep 30 & sleep 30").timeout(Some(1));
         let err = rt().block_on(Local::new(10).exec(&e)).unwrap_err();
         assert!(matches!(err, TransportError::Timeout { seconds: 1, .. }));
+    }
+
+    #[test]
+    fn checks_run_in_the_kept_shell_with_the_status_of_their_own_shell() {
+        let local = Local::new(10);
+        let rt = rt();
+        assert_eq!(rt.block_on(local.status(&Exec::new("true"))), Ok(0));
+        assert_eq!(rt.block_on(local.status(&Exec::new("exit 3"))), Ok(3));
+        assert!(rt.block_on(local.session.lock()).is_some());
+        // Not plain: spawned as usual, with the same answers.
+        let mut e = Exec::new("test \"$A\" = 1 && test \"$PWD\" = /").cwd(Some("/"));
+        e.env.push(("A".into(), "1".into()));
+        assert_eq!(rt.block_on(local.status(&e)), Ok(0));
+        // A command that ends the kept shell is run again on its own.
+        assert_eq!(rt.block_on(local.status(&Exec::new("kill -9 $$"))), Ok(137));
+        assert_eq!(rt.block_on(local.status(&Exec::new("true"))), Ok(0));
+        let err = rt
+            .block_on(local.status(&Exec::new("sleep 30").timeout(Some(1))))
+            .unwrap_err();
+        assert!(
+            matches!(err, TransportError::Timeout { seconds: 1, .. }),
+            "{err}"
+        );
+        rt.block_on(local.close());
+        assert!(rt.block_on(local.session.lock()).is_none());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod fake;
 mod files;
 mod ids;
 pub mod local;
+mod session;
 pub mod shell;
 pub mod ssh;
 
@@ -27,6 +28,13 @@ pub use files::{FileFact, FileKind, WriteFile};
 pub trait Transport: Send + Sync {
     /// Run a command (through a shell, as Salt's `cmd.run` does).
     async fn exec(&self, exec: &Exec) -> Result<Output, TransportError>;
+
+    /// Run a command for its exit status alone (a check: `onlyif`,
+    /// `unless`). Its output is thrown away, which lets a transport run it
+    /// in a shell it keeps open instead of starting one.
+    async fn status(&self, exec: &Exec) -> Result<i32, TransportError> {
+        self.exec(exec).await.map(|o| o.code)
+    }
 
     /// Stat and read many files in one go. Missing files are facts too
     /// (`FileKind::Missing`), not errors. Contents are read only for
