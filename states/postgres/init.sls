@@ -12,7 +12,8 @@
 # timeline at its next restart: refuse; the failover stops it first.
 refuse_to_demote_a_running_primary:
   cmd.run:
-    - name: echo "{{ me }} runs as a primary: 'converge orchestrate failover' demotes it" >&2; exit 1
+    - name: >-
+        echo "{{ me }} runs as a primary; 'converge orchestrate failover' demotes it" >&2; exit 1
     - onlyif: test "$(runuser -u {{ pg.user }} -- {{ psql }} -c 'select pg_is_in_recovery()' 2>/dev/null)" = f
     - require_in:
       - file: standby_config
