@@ -40,7 +40,9 @@ pub fn gate(
             }
             ReqKind::Onfail => {
                 onfail = true;
-                if r.result != Some(true) {
+                // Only a failure counts: a state that would change in a
+                // test run has not failed.
+                if r.result == Some(false) {
                     onfail_met = true;
                 }
             }

@@ -127,7 +127,8 @@ async fn connect(opts: &Options, target: &str) -> Result<Client, String> {
 }
 
 impl Load {
-    /// Start one writer per target; `src` tells runs apart in the table.
+    /// Start one writer per target; `src` (letters, digits, `-`) tells runs
+    /// apart in the table.
     pub fn start(opts: &Options, src: &str) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let started = Instant::now();
@@ -172,7 +173,6 @@ async fn write(
     };
     let mut client: Option<Client> = None;
     let mut seq: i64 = 0;
-    let sql = format!("insert into {TABLE} (src, seq) values ($1, $2)");
     while !stop.load(Ordering::SeqCst) {
         if client.as_ref().is_none_or(|c| c.is_closed()) {
             match connect(&opts, &target).await {
@@ -187,14 +187,25 @@ async fn write(
         }
         let c = client.as_ref().expect("connected");
         seq += 1;
-        match tokio::time::timeout(opts.timeout, c.execute(&sql, &[&src, &seq])).await {
+        // The simple query protocol: PgBouncer 1.18 in transaction pooling
+        // cannot keep a prepared statement between two transactions, and
+        // an application behind it must not rely on one either.
+        let sql = format!("insert into {TABLE} (src, seq) values ('{src}', {seq})");
+        match tokio::time::timeout(opts.timeout, c.simple_query(&sql)).await {
             Ok(Ok(_)) => {
                 w.acked.push(seq);
                 w.ack_times.push(started.elapsed());
             }
             Ok(Err(e)) => {
                 w.failed += 1;
-                note(&mut w, e.to_string());
+                let text = match e.as_db_error() {
+                    Some(db) => format!("{}: {}", db.code().code(), db.message()),
+                    None => e.to_string(),
+                };
+                note(
+                    &mut w,
+                    format!("{:.3}s {text}", started.elapsed().as_secs_f64()),
+                );
                 client = None;
             }
             Err(_) => {
