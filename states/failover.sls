@@ -59,6 +59,9 @@ promote_new_writer:
   salt.state:
     - tgt: {{ new }}
     - highstate: True
+    - pillar:
+        failover:
+          promoting: {{ new }}
     - require:
       - postgres: new_writer_has_all_wal
     - onchanges:
@@ -68,6 +71,9 @@ repoint_pgbouncer:
   salt.state:
     - tgt: {{ old }}
     - sls: pgbouncer
+    - pillar:
+        failover:
+          repointing: {{ old }}
     - require:
       - salt: promote_new_writer
     - onchanges:

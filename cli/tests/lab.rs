@@ -59,7 +59,16 @@ struct Lab {
 impl Lab {
     fn fresh() -> Lab {
         let guard = LAB.lock().unwrap_or_else(|e| e.into_inner());
-        lab_script(&["up"]);
+        // `up` refuses a pair an earlier test left split; `reset-pg` mends it.
+        let script = repo().join("tests/lab/lab");
+        if !Command::new(&script)
+            .arg("up")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            lab_script(&["reset-pg"]);
+            lab_script(&["up"]);
+        }
         lab_script(&["reset-pg"]);
         let pillar = tempfile::tempdir().unwrap();
         for f in std::fs::read_dir(repo().join("pillar")).unwrap().flatten() {
@@ -96,7 +105,7 @@ fn snapshot() -> String {
             let role = sql(h, "select pg_is_in_recovery()");
             let content = on(
                 h,
-                &format!("for f in {files}; do echo \"== $f\"; cat $f 2>&1; done"),
+                &format!("for f in {files}; do echo \"== $f\"; cat $f 2>&1; done; true"),
             );
             format!("{h} in_recovery={role}\n{content}")
         })
@@ -369,8 +378,26 @@ fn failover_test_mode_shows_both_hosts_diffs_and_changes_nothing() {
         .stdout_has("pgdb2:")
         .stdout_has("-app = host=pgdb1 port=5432 dbname=app")
         .stdout_has("+app = host=/var/run/postgresql port=5432 dbname=app")
-        .stdout_has("+primary_conninfo = 'host=pgdb2");
+        .stdout_has(
+            "newfile:\n                                /etc/postgresql/15/main/conf.d/standby.conf",
+        )
+        .stdout_has("Command \"/usr/lib/postgresql/15/bin/pg_ctl promote");
     assert_eq!(snapshot(), before, "--test changed a host");
+}
+
+#[test]
+fn a_plain_highstate_never_makes_two_writers() {
+    let lab = Lab::fresh();
+    lab.converge(&["highstate", "pgdb*"]).code(0);
+    let before = snapshot();
+    // Pillar edited, but no orchestration: both hosts refuse to switch.
+    lab.writer("pgdb2", "pgdb1");
+    let out = lab.converge(&["highstate", "pgdb*"]);
+    out.code(2)
+        .stdout_has("pgdb2 still streams from a running primary")
+        .stdout_has("pgdb1 runs as a primary")
+        .stdout_has("pgdb2 is not a primary yet");
+    assert_eq!(snapshot(), before, "a refused highstate changed a host");
 }
 
 #[test]
@@ -402,7 +429,9 @@ fn failover_refusals_change_nothing() {
 
     // Replay too far behind (pillar limit: 0 bytes, while replay is paused).
     lab_script(&["reset-pg"]);
+    lab.writer("pgdb1", "pgdb2");
     lab.converge(&["highstate", "pgdb*"]).code(0);
+    lab.writer("pgdb2", "pgdb1");
     let before = snapshot();
     sql("pgdb2", "select pg_wal_replay_pause()");
     sql(

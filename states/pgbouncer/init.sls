@@ -4,6 +4,21 @@
     files changed; never restarted. -#}
 {% from 'postgres/map.jinja' import pg, pgbouncer %}
 
+{% if not salt['pillar.get']('failover') %}
+# Pointing PgBouncer at a writer that is still a standby sends every write
+# to a read-only server: refuse (the failover promotes it first).
+refuse_to_point_at_a_standby:
+  cmd.run:
+    - name: >-
+        echo "{{ pg.writer }} is not a primary yet; 'converge orchestrate failover' promotes it before PgBouncer points at it" >&2; exit 1
+    - onlyif: >-
+        test "$(PGCONNECT_TIMEOUT=3 PGPASSWORD='{{ pg.replication.password }}' psql -XAtq
+        -h {{ pg.writer }} -p {{ pg.port }} -U {{ pg.replication.user }} -d postgres
+        -c 'select pg_is_in_recovery()' 2>/dev/null)" = t
+    - require_in:
+      - file: pgbouncer_config
+{% endif %}
+
 pgbouncer_config:
   file.managed:
     - name: {{ pgbouncer.config }}

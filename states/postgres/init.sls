@@ -47,6 +47,18 @@ standby_marker:
 {% endif %}
 
 {% else %}
+{% if salt['pillar.get']('failover:promoting') != me %}
+# Promoting while the old writer still runs makes two writers: refuse; the
+# failover stops it first (and says so in pillar).
+refuse_to_promote_beside_a_running_writer:
+  cmd.run:
+    - name: >-
+        echo "{{ me }} still streams from a running primary; 'converge orchestrate failover' stops it first" >&2; exit 1
+    - onlyif: test -e {{ signal }} && test "$(runuser -u {{ pg.user }} -- {{ psql }} -c 'select status from pg_stat_wal_receiver' 2>/dev/null)" = streaming
+    - require_in:
+      - cmd: promote
+{% endif %}
+
 # The writer: promote exactly when the standby marker is still here.
 promote:
   cmd.run:
