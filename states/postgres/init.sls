@@ -56,15 +56,13 @@ refuse_to_promote_beside_a_running_writer:
         echo "{{ me }} still streams from a running primary; 'converge orchestrate failover' stops it first" >&2; exit 1
     - onlyif: test -e {{ signal }} && test "$(runuser -u {{ pg.user }} -- {{ psql }} -c 'select status from pg_stat_wal_receiver' 2>/dev/null)" = streaming
     - require_in:
-      - cmd: promote
+      - postgres: promote
 {% endif %}
 
 # The writer: promote exactly when the standby marker is still here.
 promote:
-  cmd.run:
-    - name: {{ pg.bindir }}/pg_ctl promote -w -t 30 -D {{ pg.datadir }}
-    - runas: {{ pg.user }}
-    - onlyif: test -e {{ signal }}
+  postgres.promoted:
+    - cluster: {{ pg | json }}
 
 # pg_controldata shows the new timeline only after a checkpoint.
 checkpoint_after_promote:
@@ -72,14 +70,14 @@ checkpoint_after_promote:
     - name: {{ psql }} -c CHECKPOINT
     - runas: {{ pg.user }}
     - onchanges:
-      - cmd: promote
+      - postgres: promote
 
 {% if pg.major >= 12 %}
 no_standby_config:
   file.absent:
     - name: {{ pg.confdir }}/conf.d/standby.conf
     - require:
-      - cmd: promote
+      - postgres: promote
 {% endif %}
 {% endif %}
 

@@ -232,6 +232,10 @@ fn registry() -> &'static IndexMap<&'static str, Box<dyn StateFn>> {
             Box::new(Typed(postgres_server::Stopped)),
         );
         r.insert(
+            "postgres.promoted",
+            Box::new(Typed(postgres_server::Promoted)),
+        );
+        r.insert(
             "postgres.switchover_ready",
             Box::new(Typed(postgres_switchover::SwitchoverReady)),
         );

@@ -194,3 +194,66 @@ impl Function for Stopped {
         Ok(plan)
     }
 }
+
+pub struct Promoted;
+
+#[async_trait]
+impl Function for Promoted {
+    type Args = Args;
+
+    /// Promote exactly when the standby marker is there (`standby.signal`,
+    /// `recovery.conf` before PostgreSQL 12).
+    async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
+        let layout = &args.cluster;
+        let marker = layout.marker();
+        let mut todo = Vec::new();
+        let mut steps = Vec::new();
+        for (id, host) in ctx.targets(args.tgt.as_deref()).await? {
+            let fact = host.read_files(std::slice::from_ref(&marker)).await?;
+            if fact.first().is_some_and(|f| f.exists()) {
+                steps.push(Step::future(
+                    format!("promote PostgreSQL on {id}"),
+                    promote(host, id.clone(), layout.clone()),
+                ));
+                todo.push(id);
+            }
+        }
+        if todo.is_empty() {
+            return Ok(Plan::noop(format!(
+                "{marker} is absent: PostgreSQL is not a standby here, nothing to promote"
+            )));
+        }
+        let on = todo.join(", ");
+        let changes = todo
+            .iter()
+            .map(|id| (id.clone(), json!("promoted")))
+            .collect();
+        Ok(Plan::change(
+            changes,
+            format!("PostgreSQL on {on} is set to be promoted ({marker} is present)"),
+            format!("Promoted PostgreSQL on {on}"),
+            steps,
+        ))
+    }
+}
+
+async fn promote(host: Arc<dyn Transport>, id: String, layout: Layout) -> Result<Changes, Failure> {
+    let out = host
+        .exec(
+            &Exec::new(layout.promote_command())
+                .runas(Some(&layout.user))
+                .timeout(Some(90)),
+        )
+        .await?;
+    if !out.success() {
+        return Err(Failure::new(format!(
+            "PostgreSQL on {id} was not promoted: {}",
+            out.stderr.trim()
+        )));
+    }
+    let cd = controldata(host.as_ref(), &layout).await?;
+    Ok(Changes::from_iter([(
+        id,
+        json!({"promoted": cd.state, "timeline": cd.timeline}),
+    )]))
+}
