@@ -381,7 +381,7 @@ fn failover_test_mode_shows_both_hosts_diffs_and_changes_nothing() {
         .stdout_has(
             "newfile:\n                                /etc/postgresql/15/main/conf.d/standby.conf",
         )
-        .stdout_has("Command \"/usr/lib/postgresql/15/bin/pg_ctl promote");
+        .stdout_has("PostgreSQL on pgdb2 is set to be promoted");
     assert_eq!(snapshot(), before, "--test changed a host");
 }
 
