@@ -1,7 +1,10 @@
 //! One function per subcommand: call the engine, print, return the exit code.
 
+use std::sync::Arc;
+
 use converge::job::{Engine, Mode, Request};
 use converge::report;
+use converge::run::Observer;
 use converge::Error;
 use serde_json::{json, Map, Value};
 
@@ -40,8 +43,10 @@ async fn dispatch(cli: &Cli) -> Result<i32, Error> {
             apply(&engine, &request(target, Mode::Sls(names), *test), cli.out).await
         }
         Command::Orchestrate { name, test } => {
+            let progress: Arc<dyn Observer> = Arc::new(output::Progress::new());
+            let pillar = cli.pillar.clone();
             let returns =
-                converge::orchestrate::run(&engine, name, *test, cli.pillar.clone(), cli.jobs)
+                converge::orchestrate::run(&engine, name, *test, pillar, cli.jobs, Some(progress))
                     .await?;
             print_returns(&returns, cli.out);
             Ok(report::exit_code(&returns))

@@ -39,3 +39,51 @@ pub fn pretty(v: &Value) -> String {
     serde::Serialize::serialize(v, &mut ser).expect("JSON values serialize");
     String::from_utf8(buf).expect("JSON is UTF-8")
 }
+
+/// An orchestration's progress on stderr, a line as each step starts and
+/// one as it ends with its duration (stdout keeps Salt's output).
+pub struct Progress {
+    palette: Palette,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        Progress {
+            palette: if color {
+                Palette::COLOR
+            } else {
+                Palette::PLAIN
+            },
+        }
+    }
+}
+
+impl converge::run::Observer for Progress {
+    fn started(&self, state: &converge::compile::StateId) {
+        eprintln!(
+            "{} ... {} ({})",
+            report::clock::now(),
+            state.id,
+            state.function()
+        );
+    }
+
+    fn finished(&self, r: &converge::run::StateResult) {
+        let p = &self.palette;
+        let (color, word) = match r.result {
+            Some(true) if r.changed() => (p.cyan, "changed"),
+            Some(true) => (p.green, "ok"),
+            Some(false) => (p.red, "FAILED"),
+            None => (p.light_yellow, "would change"),
+        };
+        let first = r.comment.lines().next().unwrap_or_default();
+        eprintln!(
+            "{} {color}{word:>7}{} {} in {:.0} ms: {first}",
+            report::clock::now(),
+            p.endc,
+            r.state.id,
+            r.duration_ms
+        );
+    }
+}

@@ -308,15 +308,7 @@ impl Engine {
                 let _permit = gate.acquire().await.expect("never closed");
                 let ret = match p {
                     Ok(p) => {
-                        let results = run::run(
-                            &p.graph,
-                            &p.host,
-                            Options {
-                                test,
-                                failhard: false,
-                            },
-                        )
-                        .await;
+                        let results = run::run(&p.graph, &p.host, Options::test(test)).await;
                         report::host_return(&results)
                     }
                     Err(e) => report::unreachable_return(&h.id, &h.address, &e.to_string()),

@@ -21,7 +21,7 @@ use crate::pillar::{merge, Pillar};
 use crate::render::{HostCalls, HostContext};
 use crate::report;
 use crate::roster;
-use crate::run::{self, Options};
+use crate::run::{self, Observer, Options};
 use crate::transport::local::Local;
 use crate::transport::Transport;
 
@@ -33,8 +33,9 @@ pub async fn run(
     test: bool,
     pillar: Option<Value>,
     jobs: usize,
+    observer: Option<Arc<dyn Observer>>,
 ) -> Result<Map<String, Value>, Error> {
-    let out = run_inner(engine, name, test, pillar, jobs).await;
+    let out = run_inner(engine, name, test, pillar, jobs, observer).await;
     engine.disconnect().await;
     out
 }
@@ -45,17 +46,18 @@ async fn run_inner(
     test: bool,
     pillar: Option<Value>,
     jobs: usize,
+    observer: Option<Arc<dyn Observer>>,
 ) -> Result<Map<String, Value>, Error> {
     let local: Arc<dyn Transport> = Arc::new(Local::new(engine.config.timeout));
-    let hostname = grains::gather("master", local.as_ref())
-        .await
-        .ok()
-        .and_then(|g| g.get("host").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_else(|| "converge".into());
-    let id = format!("{hostname}_master");
-    let grains = grains::gather(&id, local.as_ref())
+    let mut grains = grains::gather("master", local.as_ref())
         .await
         .map_err(|e| Error::invalid(None, format!("cannot read this machine's grains: {e}")))?;
+    let hostname = grains
+        .get("host")
+        .and_then(Value::as_str)
+        .unwrap_or("converge");
+    let id = format!("{hostname}_master");
+    grains["id"] = Value::String(id.clone());
     let calls: Arc<dyn HostCalls> = Arc::new(TransportCalls {
         transport: Arc::clone(&local),
         handle: tokio::runtime::Handle::current(),
@@ -79,15 +81,12 @@ async fn run_inner(
         pillar,
         jobs,
     }));
-    let results = run::run(
-        &graph,
-        &host,
-        Options {
-            test,
-            failhard: false,
-        },
-    )
-    .await;
+    let opts = Options {
+        test,
+        failhard: false,
+        observer,
+    };
+    let results = run::run(&graph, &host, opts).await;
     Ok(Map::from_iter([(
         id,
         Value::Object(report::host_return(&results)),

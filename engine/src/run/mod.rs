@@ -5,6 +5,7 @@
 mod checks;
 mod requisites;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
@@ -38,11 +39,28 @@ impl StateResult {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Options {
     pub test: bool,
     /// Stop at the first failure, as if every state had `failhard: True`.
     pub failhard: bool,
+    /// Told as each state starts and ends (an orchestration's progress).
+    pub observer: Option<Arc<dyn Observer>>,
+}
+
+impl Options {
+    pub fn test(test: bool) -> Options {
+        Options {
+            test,
+            ..Options::default()
+        }
+    }
+}
+
+/// Someone who wants to know as states start and end.
+pub trait Observer: Send + Sync {
+    fn started(&self, state: &StateId);
+    fn finished(&self, result: &StateResult);
 }
 
 /// Run every state of `graph` on `host`.
@@ -62,8 +80,11 @@ pub async fn run(graph: &Graph, host: &Host, opts: Options) -> Vec<StateResult> 
         let started = Instant::now();
         let start_time = clock::now();
         let chunk = &graph.chunks[idx];
+        if let Some(o) = &opts.observer {
+            o.started(&chunk.state);
+        }
         let (result, changes, comment) =
-            run_one(graph, host, idx, &results, &prereq_of, opts).await;
+            run_one(graph, host, idx, &results, &prereq_of, &opts).await;
         let r = StateResult {
             state: chunk.state.clone(),
             sls: chunk.sls.clone(),
@@ -74,6 +95,9 @@ pub async fn run(graph: &Graph, host: &Host, opts: Options) -> Vec<StateResult> 
             duration_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
             run_num,
         };
+        if let Some(o) = &opts.observer {
+            o.finished(&r);
+        }
         let stop = r.result == Some(false) && !opts.test && (chunk.failhard || opts.failhard);
         results[idx] = Some(r.clone());
         out.push(r);
@@ -92,7 +116,7 @@ async fn run_one(
     idx: usize,
     results: &[Option<StateResult>],
     prereq_of: &[Vec<usize>],
-    opts: Options,
+    opts: &Options,
 ) -> Outcome {
     let chunk = &graph.chunks[idx];
     let watch_fired = match requisites::gate(graph, idx, results, prereq_of) {

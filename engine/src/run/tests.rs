@@ -57,15 +57,7 @@ fn world(sls: &str, fake: Fake) -> World {
 }
 
 async fn run_world(w: &World, test: bool) -> Vec<StateResult> {
-    run(
-        &w.graph,
-        &w.host,
-        Options {
-            test,
-            failhard: false,
-        },
-    )
-    .await
+    run(&w.graph, &w.host, Options::test(test)).await
 }
 
 fn summary(results: &[StateResult]) -> Vec<(String, Option<bool>, String)> {
