@@ -24,7 +24,12 @@ pub struct Host {
     /// Set when this host is the controller running an orchestration.
     pub orchestrator: Option<Arc<dyn Orchestrator>>,
     files: Mutex<HashMap<String, Arc<FileFact>>>,
+    /// Every path the run will look at, in run order (from `prefetch`).
+    upcoming: Mutex<Vec<String>>,
 }
+
+/// How many paths one read brings back after the cache was emptied.
+const BATCH: usize = 64;
 
 impl Host {
     pub fn new(
@@ -42,27 +47,41 @@ impl Host {
             render,
             orchestrator: None,
             files: Mutex::new(HashMap::new()),
+            upcoming: Mutex::new(Vec::new()),
         }
     }
 
-    /// What is at `path` now.
+    /// What is at `path` now. A miss (after a command emptied the cache)
+    /// also reads the next paths the run will need, in one round trip.
     pub async fn file(&self, path: &str) -> Result<Arc<FileFact>, Failure> {
         if let Some(f) = self.cache().get(path) {
             return Ok(Arc::clone(f));
         }
-        let fact = self
-            .transport
-            .read_files(&[path.to_string()])
-            .await?
-            .pop()
-            .ok_or_else(|| Failure::new(format!("no answer reading {path}")))?;
-        let fact = Arc::new(fact);
-        self.cache().insert(path.to_string(), Arc::clone(&fact));
-        Ok(fact)
+        let batch: Vec<String> = {
+            let upcoming = self.upcoming.lock().unwrap_or_else(|e| e.into_inner());
+            let at = upcoming.iter().position(|p| p == path);
+            let mut batch = vec![path.to_string()];
+            if let Some(at) = at {
+                batch.extend(upcoming[at + 1..].iter().take(BATCH - 1).cloned());
+            }
+            batch
+        };
+        self.read_into_cache(batch).await?;
+        self.cache()
+            .get(path)
+            .cloned()
+            .ok_or_else(|| Failure::new(format!("no answer reading {path}")))
     }
 
-    /// Read `paths` in one batch into the cache.
+    /// Read every path of the run in one batch, and remember them (in run
+    /// order) for the batches after a command.
     pub async fn prefetch(&self, paths: Vec<String>) -> Result<(), Failure> {
+        *self.upcoming.lock().unwrap_or_else(|e| e.into_inner()) = paths.clone();
+        self.read_into_cache(paths).await
+    }
+
+    /// Read those of `paths` not in the cache, in one batch.
+    async fn read_into_cache(&self, paths: Vec<String>) -> Result<(), Failure> {
         let missing: Vec<String> = {
             let cache = self.cache();
             let mut seen = std::collections::HashSet::new();

@@ -256,3 +256,24 @@ async fn second_run_changes_nothing() {
         "{second:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_command_the_next_files_are_read_in_one_batch() {
+    let w = world(
+        "first:\n  cmd.run:\n    - name: echo hi\n/a:\n  file.managed:\n    - contents: a\n/b:\n  file.managed:\n    - contents: b\n/c:\n  file.managed:\n    - contents: c\n",
+        Fake::new(),
+    );
+    run_world(&w, false).await;
+    let reads: Vec<Vec<String>> = w
+        .fake
+        .calls()
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::Read(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    // The prefetch, then one read after the command for what is left.
+    assert_eq!(reads.len(), 2, "{reads:?}");
+    assert_eq!(reads[1], ["/a", "/b", "/c"]);
+}
