@@ -6,6 +6,16 @@
 {% set signal = pg.datadir ~ ('/recovery.conf' if pg.major < 12 else '/standby.signal') %}
 {% set psql = 'psql -XAtq -h ' ~ pg.socket_dir ~ ' -p ' ~ pg.port %}
 
+{% if pg.major >= 12 %}
+# The standby settings live in conf.d/ (Debian's postgresql.conf includes
+# it; a plain initdb's does not).
+include_conf_d:
+  cmd.run:
+    - name: echo "include_dir = 'conf.d'" >> {{ pg.confdir }}/postgresql.conf
+    - unless: grep -q "^include_dir = 'conf.d'" {{ pg.confdir }}/postgresql.conf
+    - runas: {{ pg.user }}
+{% endif %}
+
 {% if me == pg.query %}
 {% if salt['pillar.get']('failover:demoting') != me %}
 # Writing the standby marker under a running primary would fork its
@@ -17,7 +27,9 @@ refuse_to_demote_a_running_primary:
     - onlyif: test "$(runuser -u {{ pg.user }} -- {{ psql }} -c 'select pg_is_in_recovery()' 2>/dev/null)" = f
     - require_in:
       - file: standby_config
+{% if pg.major >= 12 %}
       - file: standby_marker
+{% endif %}
 {% endif %}
 
 standby_config:
