@@ -358,35 +358,90 @@ fn yaml_1_1_values_reach_states_as_salt_reads_them() {
 #[test]
 fn the_shipped_tree_serves_debian_plain_pgdata_and_old_layouts() {
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let t = Test::new().file("roster.yaml", "pgdb1:\n  connection: local\npgdb2:\n  connection: local\n");
+    let t = Test::new().file(
+        "roster.yaml",
+        "pgdb1:\n  connection: local\npgdb2:\n  connection: local\n",
+    );
     let states = repo.join("states").display().to_string();
     let pillar = repo.join("pillar").display().to_string();
     let show = |over: &str| {
-        let out = t.run_with(&["--states", &states, "--pillar-root", &pillar, "--pillar", over, "--out", "json", "show", "pgdb*"]);
+        let out = t.run_with(&[
+            "--states",
+            &states,
+            "--pillar-root",
+            &pillar,
+            "--pillar",
+            over,
+            "--out",
+            "json",
+            "show",
+            "pgdb*",
+        ]);
         out.code(0);
         out.json()
     };
     let names = |v: &serde_json::Value, host: &str| -> Vec<String> {
-        v[host].as_array().unwrap().iter().map(|s| format!("{} {}", s["fun"].as_str().unwrap(), s["name"].as_str().unwrap())).collect()
+        v[host]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s["fun"].as_str().unwrap(),
+                    s["name"].as_str().unwrap()
+                )
+            })
+            .collect()
     };
     let debian = show("{}");
-    assert!(names(&debian, "pgdb2").contains(&"file.managed /etc/postgresql/15/main/conf.d/standby.conf".to_string()));
-    assert!(names(&debian, "pgdb2").contains(&"file.managed /var/lib/postgresql/15/main/standby.signal".to_string()));
+    assert!(names(&debian, "pgdb2")
+        .contains(&"file.managed /etc/postgresql/15/main/conf.d/standby.conf".to_string()));
+    assert!(names(&debian, "pgdb2")
+        .contains(&"file.managed /var/lib/postgresql/15/main/standby.signal".to_string()));
     assert!(names(&debian, "pgdb1").contains(&"postgres.promoted promote".to_string()));
     assert!(names(&debian, "pgdb1").contains(&"pgbouncer.reloaded pgbouncer_reload".to_string()));
 
-    let plain = show(r#"{"postgres": {"datadir": "/pg_data/15", "confdir": "/pg_data/15", "bindir": "/usr/pgsql-15/bin"}}"#);
+    let plain = show(
+        r#"{"postgres": {"datadir": "/pg_data/15", "confdir": "/pg_data/15", "bindir": "/usr/pgsql-15/bin"}}"#,
+    );
     let q = names(&plain, "pgdb2");
-    assert!(q.contains(&"file.managed /pg_data/15/conf.d/standby.conf".to_string()), "{q:?}");
-    assert!(q.contains(&"file.managed /pg_data/15/standby.signal".to_string()), "{q:?}");
-    assert!(q.iter().any(|n| n.contains(">> /pg_data/15/postgresql.conf")), "{q:?}");
+    assert!(
+        q.contains(&"file.managed /pg_data/15/conf.d/standby.conf".to_string()),
+        "{q:?}"
+    );
+    assert!(
+        q.contains(&"file.managed /pg_data/15/standby.signal".to_string()),
+        "{q:?}"
+    );
+    assert!(
+        q.iter()
+            .any(|n| n.contains(">> /pg_data/15/postgresql.conf")),
+        "{q:?}"
+    );
 
-    let old = show(r#"{"postgres": {"version": "11", "datadir": "/pg_data/11", "confdir": "/pg_data/11"}}"#);
+    let old = show(
+        r#"{"postgres": {"version": "11", "datadir": "/pg_data/11", "confdir": "/pg_data/11"}}"#,
+    );
     let q = names(&old, "pgdb2");
-    assert!(q.contains(&"file.managed /pg_data/11/recovery.conf".to_string()), "{q:?}");
+    assert!(
+        q.contains(&"file.managed /pg_data/11/recovery.conf".to_string()),
+        "{q:?}"
+    );
     assert!(!q.iter().any(|n| n.contains("standby.signal")), "{q:?}");
 
     // A pillar naming one host as both: refused, with the place.
-    let out = t.run_with(&["--states", &states, "--pillar-root", &pillar, "--pillar", r#"{"postgres": {"query": "pgdb1"}}"#, "show", "pgdb1"]);
-    out.code(1).stderr_has("both name pgdb1").stderr_has("postgres/map.jinja:");
+    let out = t.run_with(&[
+        "--states",
+        &states,
+        "--pillar-root",
+        &pillar,
+        "--pillar",
+        r#"{"postgres": {"query": "pgdb1"}}"#,
+        "show",
+        "pgdb1",
+    ]);
+    out.code(1)
+        .stderr_has("both name pgdb1")
+        .stderr_has("postgres/map.jinja:");
 }

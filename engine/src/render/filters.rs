@@ -13,6 +13,27 @@ use crate::source::Source;
 use crate::yaml;
 
 pub fn register(env: &mut Environment<'static>) {
+    // Jinja2's tojson: Python's json.dumps, keys sorted, HTML-safe.
+    env.add_filter("tojson", |v: Value| -> Result<Value, Error> {
+        let text = python_json(&sorted(to_json(&v)?))
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026")
+            .replace('\'', "\\u0027");
+        Ok(Value::from_safe_string(text))
+    });
+    // Python's round: halves to even, a float back.
+    env.add_filter("round", |v: f64, precision: Option<i32>| -> f64 {
+        let factor = 10f64.powi(precision.unwrap_or(0));
+        let x = v * factor;
+        let r = x.round();
+        let r = if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+            r - x.signum()
+        } else {
+            r
+        };
+        r / factor
+    });
     env.add_filter("yaml", |v: Value| -> Result<Value, Error> {
         Ok(Value::from_safe_string(flow_yaml(&to_json(&v)?)))
     });
@@ -29,7 +50,7 @@ pub fn register(env: &mut Environment<'static>) {
         let sort: Option<bool> = kwargs.get("sort_keys")?;
         kwargs.assert_all_used()?;
         let mut data = to_json(&v)?;
-        if sort.unwrap_or(false) {
+        if sort.unwrap_or(true) {
             data = sorted(data);
         }
         Ok(Value::from_safe_string(python_json(&data)))
@@ -67,6 +88,84 @@ pub fn register(env: &mut Environment<'static>) {
                 .unwrap_or_else(|| default.unwrap_or(Value::from(())))
         },
     );
+}
+
+/// How Jinja2 prints a value: lists and dicts as Python's repr
+/// (`['a', 1]`, `{'k': None}`), `None`, `True`; the rest as minijinja does.
+pub fn python_formatter(
+    out: &mut minijinja::Output,
+    state: &minijinja::State,
+    value: &Value,
+) -> Result<(), Error> {
+    use minijinja::value::ValueKind;
+    match value.kind() {
+        ValueKind::Seq | ValueKind::Map | ValueKind::None | ValueKind::Bool => out
+            .write_str(&python_repr(value))
+            .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string())),
+        _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+/// Python's `repr` of a value.
+pub fn python_repr(value: &Value) -> String {
+    use minijinja::value::ValueKind;
+    match value.kind() {
+        ValueKind::None | ValueKind::Undefined => "None".into(),
+        ValueKind::Bool => if value.is_true() { "True" } else { "False" }.into(),
+        ValueKind::String => {
+            let s = value.as_str().unwrap_or_default();
+            let quote = if s.contains('\'') && !s.contains('"') {
+                '"'
+            } else {
+                '\''
+            };
+            let mut out = String::from(quote);
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\t' => out.push_str("\\t"),
+                    '\r' => out.push_str("\\r"),
+                    c if c == quote => {
+                        out.push('\\');
+                        out.push(c);
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push(quote);
+            out
+        }
+        ValueKind::Number => match serde_json::to_value(value) {
+            Ok(serde_json::Value::Number(n))
+                if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() == 0.0) =>
+            {
+                format!("{:.1}", n.as_f64().unwrap_or_default())
+            }
+            _ => value.to_string(),
+        },
+        ValueKind::Seq | ValueKind::Iterable => {
+            let items: Vec<String> = value
+                .try_iter()
+                .map(|i| i.map(|v| python_repr(&v)).collect())
+                .unwrap_or_default();
+            format!("[{}]", items.join(", "))
+        }
+        ValueKind::Map => {
+            let items: Vec<String> = value
+                .try_iter()
+                .map(|keys| {
+                    keys.map(|k| {
+                        let v = value.get_item(&k).unwrap_or_default();
+                        format!("{}: {}", python_repr(&k), python_repr(&v))
+                    })
+                    .collect()
+                })
+                .unwrap_or_default();
+            format!("{{{}}}", items.join(", "))
+        }
+        _ => value.to_string(),
+    }
 }
 
 fn to_json(v: &Value) -> Result<serde_json::Value, Error> {

@@ -119,6 +119,7 @@ impl Renderer {
         env.set_trim_blocks(false);
         env.set_lstrip_blocks(false);
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
+        env.set_formatter(filters::python_formatter);
         minijinja_contrib::add_to_environment(&mut env);
         filters::register(&mut env);
         env.add_function("raise", |msg: String| -> Result<Value, minijinja::Error> {

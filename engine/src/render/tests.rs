@@ -69,7 +69,7 @@ fn serializer_filters() {
     assert_eq!(render("{{ pillar.dbs | yaml }}").unwrap(), "[a, b]");
     assert_eq!(
         render("{{ pillar.postgres | json }}").unwrap(),
-        "{\"writer\": \"pgdb1\", \"query\": \"pgdb2\"}"
+        "{\"query\": \"pgdb2\", \"writer\": \"pgdb1\"}"
     );
 }
 
@@ -137,4 +137,25 @@ fn file_templates_see_context_over_defaults() {
 fn normalizes_relative_paths() {
     assert_eq!(normalize("a/b/../c"), "a/c");
     assert_eq!(normalize("a/./b"), "a/b");
+}
+
+#[test]
+fn values_print_as_jinja2_prints_them() {
+    assert_eq!(
+        render("{{ pillar.dbs }} {{ none }} {{ true }} {{ {'k': none, 'n': 1.0} }} {{ \"it's\" }}")
+            .unwrap(),
+        "['a', 'b'] None True {'k': None, 'n': 1.0} it's"
+    );
+    assert_eq!(
+        render("{{ [\"it's\", 'x\\ny'] }}").unwrap(),
+        "[\"it's\", 'x\\ny']"
+    );
+    assert_eq!(
+        render("{{ 2.5 | round }} {{ 3.5 | round }} {{ 2.675 | round(1) }}").unwrap(),
+        "2.0 4.0 2.7"
+    );
+    assert_eq!(
+        render("{{ {'b': 1, 'a': '<'} | tojson }}").unwrap(),
+        "{\"a\": \"\\u003c\", \"b\": 1}"
+    );
 }
