@@ -152,37 +152,25 @@ mod tests {
 
     #[test]
     fn top_files_includes_and_override() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path();
-        std::fs::write(
-            p.join("top.sls"),
-            "base:\n  'pgdb*':\n    - globals\n    - site\n  'other':\n    - nothing\n",
-        )
-        .unwrap();
-        std::fs::write(
-            p.join("globals.sls"),
-            "include:\n  - .common\npostgres:\n  writer: pgdb1\n  query: pgdb2\n",
-        )
-        .unwrap();
-        std::fs::write(
-            p.join("common.sls"),
-            "postgres:\n  version: 15\n  writer: overridden-by-globals\n",
-        )
-        .unwrap();
-        std::fs::write(
-            p.join("site.sls"),
-            "site: {{ grains['id'] }}-{{ pillar['postgres']['version'] }}\n",
-        )
-        .unwrap();
-        let config = Config {
-            file_roots: Default::default(),
-            pillar_roots: [("base".to_string(), vec![p.to_path_buf()])]
-                .into_iter()
-                .collect(),
-            roster_file: "roster.yaml".into(),
-            saltenv: "base".into(),
-            timeout: 10,
-        };
+        let dir = crate::testing::files(&[
+            (
+                "top.sls",
+                "base:\n  'pgdb*':\n    - globals\n    - site\n  'other':\n    - nothing\n",
+            ),
+            (
+                "globals.sls",
+                "include:\n  - .common\npostgres:\n  writer: pgdb1\n  query: pgdb2\n",
+            ),
+            (
+                "common.sls",
+                "postgres:\n  version: 15\n  writer: overridden-by-globals\n",
+            ),
+            (
+                "site.sls",
+                "site: {{ grains['id'] }}-{{ pillar['postgres']['version'] }}\n",
+            ),
+        ]);
+        let config = crate::testing::config(None, Some(dir.path()));
         let pillar = Pillar::new(&config)
             .compile(
                 "pgdb1",
