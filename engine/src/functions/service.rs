@@ -14,7 +14,7 @@ use serde_json::json;
 use super::{Ctx, Function};
 use crate::plan::{Changes, Failure, Plan, Step};
 use crate::transport::shell::quote;
-use crate::transport::Exec;
+use crate::transport::{Exec, Transport};
 
 pub struct Running;
 pub struct Dead;
@@ -105,8 +105,9 @@ pub fn status_command(init: Init, name: &str) -> String {
     }
 }
 
-async fn status(ctx: &Ctx<'_>, name: &str) -> Result<Status, Failure> {
-    let out = ctx.host.exec(&Exec::new(probe_command(name))).await?;
+/// What the probe finds on `host`; a service that is not there is a failure.
+pub async fn probe(host: &dyn Transport, name: &str) -> Result<Status, Failure> {
+    let out = host.exec(&Exec::new(probe_command(name))).await?;
     let status = parse_status(&out.stdout)?;
     if !status.present {
         return Err(Failure::new(format!(
@@ -172,7 +173,7 @@ impl Function for Running {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let name = &args.name;
-        let st = status(ctx, name).await?;
+        let st = probe(ctx.host.transport.as_ref(), name).await?;
         let enable = to_enable(args, &st);
         let mut steps = Vec::new();
         if !st.running {
@@ -205,7 +206,7 @@ impl Function for Running {
 
     async fn watch(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Option<Plan>, Failure> {
         let name = &args.name;
-        let st = status(ctx, name).await?;
+        let st = probe(ctx.host.transport.as_ref(), name).await?;
         let plan = if !st.running {
             Plan::change(
                 changed(name),
@@ -255,7 +256,7 @@ impl Function for Dead {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let name = &args.name;
-        let st = status(ctx, name).await?;
+        let st = probe(ctx.host.transport.as_ref(), name).await?;
         let mut steps = Vec::new();
         if st.running {
             steps.push(run(

@@ -58,11 +58,7 @@ impl ExecFn for Cmd {
         }
         exec.env = crate::functions::env_pairs(kwargs.get("env")).map_err(|f| json!(f.comment))?;
         exec.timeout = kwargs.get("timeout").and_then(Value::as_u64);
-        let out = on
-            .transport
-            .exec(&exec)
-            .await
-            .map_err(|e| json!(e.to_string()))?;
+        let out = on.exec(&exec).await?;
         let ret = match self.shape {
             Shape::Run => json!(out.stdout_trimmed()),
             Shape::All => {
