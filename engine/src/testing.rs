@@ -1,7 +1,8 @@
-//! Temporary trees for unit tests: the files a test writes, the config
-//! that points at them, and a state tree compiled from them. Tests that
-//! need a tree on disk start here, so that a new config key or a change to
-//! how an sls is compiled has one place to go.
+//! What unit tests share: temporary trees (the files a test writes, the
+//! config that points at them, a state tree compiled from them) and a
+//! runtime for tests that are not async themselves. Tests that need a tree
+//! on disk start here, so that a new config key or a change to how an sls
+//! is compiled has one place to go.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,6 +16,14 @@ use crate::error::Error;
 use crate::render::HostContext;
 use crate::source::{Source, Span};
 use crate::tree::{High, Tree};
+
+/// A single-threaded runtime, for a test to block on.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
 
 /// A temporary directory holding `files` ((path, text)), parents made.
 pub fn files(files: &[(&str, &str)]) -> TempDir {
