@@ -12,7 +12,6 @@ use serde_json::{Map, Value};
 
 use crate::error::Error;
 use crate::functions::salt::{Orchestrator, Target};
-use crate::glob;
 use crate::grains;
 use crate::host::{Host, TransportCalls};
 use crate::job::{join_all, Engine, Mode, Request};
@@ -107,10 +106,7 @@ impl Steps {
             .roster
             .hosts
             .iter()
-            .filter(|h| match tgt {
-                Target::Glob(g) => g.split(',').any(|p| glob::matches(p.trim(), &h.id)),
-                Target::List(ids) => ids.contains(&h.id),
-            })
+            .filter(|h| tgt.matches(&h.id))
             .cloned()
             .collect()
     }

@@ -147,7 +147,7 @@ impl Roster {
         let hosts: Vec<&Host> = self
             .hosts
             .iter()
-            .filter(|h| target.split(',').any(|t| glob::matches(t.trim(), &h.id)))
+            .filter(|h| glob::matches_any(target, &h.id))
             .collect();
         if hosts.is_empty() {
             return Err(Error::NoTargets {

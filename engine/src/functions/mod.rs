@@ -48,21 +48,17 @@ impl Ctx<'_> {
         tgt: Option<&str>,
     ) -> Result<Vec<(String, Arc<dyn Transport>)>, Failure> {
         match (tgt, &self.host.orchestrator) {
-            (None, _) => Ok(vec![(
-                self.host.id.clone(),
-                Arc::clone(&self.host.transport),
-            )]),
             (Some(t), Some(orch)) => orch
                 .connect(&salt::Target::Glob(t.to_string()))
                 .await
                 .map_err(Failure::new),
-            (Some(t), None) if t == self.host.id => Ok(vec![(
+            (Some(t), None) if t != self.host.id => Err(Failure::new(format!(
+                "`tgt: {t}` is for orchestrations; on a host, leave it out"
+            ))),
+            _ => Ok(vec![(
                 self.host.id.clone(),
                 Arc::clone(&self.host.transport),
             )]),
-            (Some(t), None) => Err(Failure::new(format!(
-                "`tgt: {t}` is for orchestrations; on a host, leave it out"
-            ))),
         }
     }
 
