@@ -10,6 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+use crate::compile::Graph;
 use crate::error::Error;
 use crate::functions::salt::{Orchestrator, Target};
 use crate::grains;
@@ -34,19 +35,34 @@ pub async fn run(
     jobs: usize,
     observer: Option<Arc<dyn Observer>>,
 ) -> Result<Map<String, Value>, Error> {
-    let out = run_inner(engine, name, test, pillar, jobs, observer).await;
+    let out = match controller(engine, name, pillar, jobs).await {
+        Ok((graph, host)) => {
+            let opts = Options {
+                test,
+                failhard: false,
+                observer,
+            };
+            let results = run::run(&graph, &host, opts).await;
+            Ok(Map::from_iter([(
+                host.id.clone(),
+                Value::Object(report::host_return(&results)),
+            )]))
+        }
+        Err(e) => Err(e),
+    };
     engine.disconnect().await;
     out
 }
 
-async fn run_inner(
+/// This machine as the host that runs orchestration `name`: its grains
+/// (its id `<host>_master`), the master's pillar, the orchestration
+/// compiled for it, and its steps reaching hosts through `engine`.
+async fn controller(
     engine: &Engine,
     name: &str,
-    test: bool,
     pillar: Option<Value>,
     jobs: usize,
-    observer: Option<Arc<dyn Observer>>,
-) -> Result<Map<String, Value>, Error> {
+) -> Result<(Graph, Host), Error> {
     let local: Arc<dyn Transport> = Arc::new(Local::new(engine.config.timeout));
     let mut grains = grains::gather("master", local.as_ref())
         .await
@@ -80,16 +96,7 @@ async fn run_inner(
         pillar,
         jobs,
     }));
-    let opts = Options {
-        test,
-        failhard: false,
-        observer,
-    };
-    let results = run::run(&graph, &host, opts).await;
-    Ok(Map::from_iter([(
-        id,
-        Value::Object(report::host_return(&results)),
-    )]))
+    Ok((graph, host))
 }
 
 /// The engine as orchestration steps see it.
