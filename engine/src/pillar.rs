@@ -78,12 +78,11 @@ impl Pillar {
             return Ok(());
         };
         let Y::Map(map) = &root.value else {
-            return Err(Error::Expected {
-                span: root.span.clone(),
-                expected: "a mapping".into(),
-                found: root.kind(),
-                context: format!("pillar sls `{name}` (after rendering)"),
-            });
+            return Err(Error::expected(
+                &root,
+                "a mapping",
+                format!("pillar sls `{name}` (after rendering)"),
+            ));
         };
         if let Some(inc) = map.get("include") {
             for item in inc.as_seq().unwrap_or_default() {

@@ -151,12 +151,11 @@ impl High {
                 })
                 .collect(),
             _ => {
-                return Err(Error::Expected {
-                    span: body.span.clone(),
-                    expected: "a mapping of state declarations (e.g. `file.managed:`)".into(),
-                    found: body.kind(),
-                    context: format!("ID `{id}`"),
-                })
+                return Err(Error::expected(
+                    body,
+                    "a mapping of state declarations (e.g. `file.managed:`)",
+                    format!("ID `{id}`"),
+                ))
             }
         };
         for (key, span, value) in entries {
@@ -191,18 +190,13 @@ impl High {
 
     /// Read a declaration's argument list into `decl`.
     fn fill(&self, decl: &mut Decl, id: &str, value: &Node) -> Result<(), Error> {
-        let items = match &value.value {
-            Value::Seq(items) => items.as_slice(),
-            Value::Null => &[],
-            _ => {
-                return Err(Error::Expected {
-                    span: value.span.clone(),
-                    expected: "a list of arguments (`- name: value`)".into(),
-                    found: value.kind(),
-                    context: format!("state `{id}` ({})", decl.module),
-                })
-            }
-        };
+        let items = value.as_list().ok_or_else(|| {
+            Error::expected(
+                value,
+                "a list of arguments (`- name: value`)",
+                format!("state `{id}` ({})", decl.module),
+            )
+        })?;
         for item in items {
             match &item.value {
                 Value::Map(m) if folds_into_mapping(m).is_some() => {
@@ -231,12 +225,11 @@ impl High {
                     } else {
                         "a function name or `- key: value`"
                     };
-                    return Err(Error::Expected {
-                        span: item.span.clone(),
-                        expected: what.into(),
-                        found: item.kind(),
-                        context: format!("state `{id}` ({})", decl.module),
-                    });
+                    return Err(Error::expected(
+                        item,
+                        what,
+                        format!("state `{id}` ({})", decl.module),
+                    ));
                 }
             }
         }
@@ -247,12 +240,11 @@ impl High {
     /// arguments replaced, a new module added.
     fn extend(&mut self, sls: &str, node: &Node) -> Result<(), Error> {
         let Value::Map(map) = &node.value else {
-            return Err(Error::Expected {
-                span: node.span.clone(),
-                expected: "a mapping of IDs".into(),
-                found: node.kind(),
-                context: format!("extend in sls `{sls}`"),
-            });
+            return Err(Error::expected(
+                node,
+                "a mapping of IDs",
+                format!("extend in sls `{sls}`"),
+            ));
         };
         for (key, body) in map.iter() {
             let id = key.scalar_string().unwrap_or_default();
