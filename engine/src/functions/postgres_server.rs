@@ -95,26 +95,31 @@ async fn start(host: Arc<dyn Transport>, id: String, layout: Layout) -> Result<C
     Ok(Changes::from_iter([(id, json!("started"))]))
 }
 
+/// Run pg_ctl's `cmd` as the cluster's owner (90 s at most), then read the
+/// control data it left; `failed` words pg_ctl's failure, before its stderr.
+async fn pg_ctl(
+    host: &dyn Transport,
+    layout: &Layout,
+    cmd: String,
+    failed: String,
+) -> Result<ControlData, Failure> {
+    let exec = Exec::new(cmd).runas(Some(&layout.user)).timeout(Some(90));
+    let out = host.exec(&exec).await?;
+    if !out.success() {
+        return Err(Failure::new(format!("{failed}: {}", out.stderr.trim())));
+    }
+    controldata(host, layout).await
+}
+
 async fn stop(
     host: Arc<dyn Transport>,
     id: String,
     layout: Layout,
     mode: String,
 ) -> Result<Changes, Failure> {
-    let out = host
-        .exec(
-            &Exec::new(layout.stop_command(&mode))
-                .runas(Some(&layout.user))
-                .timeout(Some(90)),
-        )
-        .await?;
-    if !out.success() {
-        return Err(Failure::new(format!(
-            "PostgreSQL on {id} did not stop: {}",
-            out.stderr.trim()
-        )));
-    }
-    let cd = controldata(host.as_ref(), &layout).await?;
+    let cmd = layout.stop_command(&mode);
+    let failed = format!("PostgreSQL on {id} did not stop");
+    let cd = pg_ctl(host.as_ref(), &layout, cmd, failed).await?;
     if !cd.state.starts_with("shut down") {
         return Err(Failure::new(format!(
             "PostgreSQL on {id} stopped but its cluster state is `{}`, not `shut down`",
@@ -238,20 +243,9 @@ impl Function for Promoted {
 }
 
 async fn promote(host: Arc<dyn Transport>, id: String, layout: Layout) -> Result<Changes, Failure> {
-    let out = host
-        .exec(
-            &Exec::new(layout.promote_command())
-                .runas(Some(&layout.user))
-                .timeout(Some(90)),
-        )
-        .await?;
-    if !out.success() {
-        return Err(Failure::new(format!(
-            "PostgreSQL on {id} was not promoted: {}",
-            out.stderr.trim()
-        )));
-    }
-    let cd = controldata(host.as_ref(), &layout).await?;
+    let cmd = layout.promote_command();
+    let failed = format!("PostgreSQL on {id} was not promoted");
+    let cd = pg_ctl(host.as_ref(), &layout, cmd, failed).await?;
     Ok(Changes::from_iter([(
         id,
         json!({"promoted": cd.state, "timeline": cd.timeline}),
