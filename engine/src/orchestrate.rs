@@ -14,11 +14,10 @@ use crate::compile::Graph;
 use crate::error::Error;
 use crate::functions::salt::{Orchestrator, Target};
 use crate::grains;
-use crate::host::{Host, TransportCalls};
-use crate::job::{join_all, Engine, Mode, Request};
+use crate::host::Host;
+use crate::job::{join_all, Engine, Mode, Prepared, Request};
 use crate::modules::{self, On};
-use crate::pillar::{merge, Pillar};
-use crate::render::{HostCalls, HostContext};
+use crate::pillar::merge;
 use crate::report;
 use crate::roster;
 use crate::run::{self, Observer, Options};
@@ -73,24 +72,10 @@ async fn controller(
         .unwrap_or("converge");
     let id = format!("{hostname}_master");
     grains["id"] = Value::String(id.clone());
-    let calls: Arc<dyn HostCalls> = Arc::new(TransportCalls {
-        transport: Arc::clone(&local),
-        handle: tokio::runtime::Handle::current(),
-    });
-    let master_pillar = tokio::task::block_in_place(|| {
-        Pillar::new(&engine.config).compile(&id, &grains, pillar.as_ref(), Some(Arc::clone(&calls)))
-    })?;
-    let render = HostContext::new(&engine.config.saltenv, &grains, &master_pillar, Some(calls))
-        .with_roster(engine.roster_ids());
     let mode = Mode::Sls(vec![name.to_string()]);
-    let graph = tokio::task::block_in_place(|| engine.compile(&id, &grains, &render, &mode))?;
-    let mut host = Host::new(
-        &id,
-        local,
-        Arc::clone(&engine.tree),
-        &engine.config.saltenv,
-        render,
-    );
+    let Prepared {
+        mut host, graph, ..
+    } = engine.compile_host(&id, local, grains, pillar.as_ref(), &mode, true)?;
     host.orchestrator = Some(Arc::new(Steps {
         engine: engine.clone(),
         pillar,
