@@ -17,7 +17,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::ids;
 use super::session::{Session, SessionError};
-use super::{Exec, FileFact, FileKind, Output, Transport, TransportError, WriteFile};
+use super::{
+    no_such_owner, Exec, FileFact, FileKind, Output, Transport, TransportError, WriteFile,
+};
 
 pub struct Local {
     /// Seconds a command may take when it sets no timeout of its own.
@@ -235,21 +237,13 @@ pub(crate) fn owner_ids(
     user: Option<&str>,
     group: Option<&str>,
 ) -> Result<(Option<u32>, Option<u32>), TransportError> {
-    let uid = match user {
-        Some(u) => Some(
-            ids::id_of(u, false)
-                .ok_or_else(|| io_err(write_path, format!("User {u} is not available")))?,
-        ),
-        None => None,
+    let id = |name: Option<&str>, group: bool| match name {
+        Some(n) => ids::id_of(n, group)
+            .map(Some)
+            .ok_or_else(|| io_err(write_path, no_such_owner(n, group))),
+        None => Ok(None),
     };
-    let gid = match group {
-        Some(g) => Some(
-            ids::id_of(g, true)
-                .ok_or_else(|| io_err(write_path, format!("Group {g} is not available")))?,
-        ),
-        None => None,
-    };
-    Ok((uid, gid))
+    Ok((id(user, false)?, id(group, true)?))
 }
 
 fn write_atomically(w: &WriteFile) -> Result<(), TransportError> {

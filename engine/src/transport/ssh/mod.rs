@@ -34,7 +34,7 @@ use tokio::time::{timeout, timeout_at, Instant};
 use self::agent::{Agent, Replies};
 use self::master::Master;
 use self::protocol::{Files, NulInField, ProtocolError, Refusal, Request};
-use super::{shell, Exec, FileFact, Output, Transport, TransportError, WriteFile};
+use super::{no_such_owner, shell, Exec, FileFact, Output, Transport, TransportError, WriteFile};
 use crate::roster::Host;
 
 pub struct Ssh {
@@ -335,8 +335,8 @@ impl Transport for Ssh {
 /// A write's failure in the local transport's words where they differ.
 fn worded(message: &str, write: &WriteFile) -> String {
     match (&write.user, &write.group) {
-        (Some(u), _) if message.contains("invalid user") => format!("User {u} is not available"),
-        (_, Some(g)) if message.contains("invalid group") => format!("Group {g} is not available"),
+        (Some(u), _) if message.contains("invalid user") => no_such_owner(u, false),
+        (_, Some(g)) if message.contains("invalid group") => no_such_owner(g, true),
         _ => message.to_string(),
     }
 }
