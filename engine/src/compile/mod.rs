@@ -326,27 +326,19 @@ fn expand_names(base: &Chunk, names: Node) -> Result<Vec<Chunk>, Error> {
             ),
         );
         if let Some(extra) = extra {
-            let args: Vec<Arg> = match &extra.value {
+            let pairs: Vec<&(Node, Node)> = match &extra.value {
                 Value::Seq(list) => list
                     .iter()
                     .filter_map(Node::as_map)
                     .flat_map(|m| m.iter())
-                    .map(|(k, v)| Arg {
-                        key: k.scalar_string().unwrap_or_default(),
-                        key_span: k.span.clone(),
-                        value: v.clone(),
-                    })
                     .collect(),
-                Value::Map(m) => m
-                    .iter()
-                    .map(|(k, v)| Arg {
-                        key: k.scalar_string().unwrap_or_default(),
-                        key_span: k.span.clone(),
-                        value: v.clone(),
-                    })
-                    .collect(),
+                Value::Map(m) => m.iter().collect(),
                 _ => vec![],
             };
+            let args: Vec<Arg> = pairs
+                .into_iter()
+                .map(|(k, v)| Arg::new(k, v.clone()))
+                .collect();
             let mut order = None;
             let mut nested = None;
             for arg in &args {

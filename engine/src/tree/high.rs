@@ -50,6 +50,17 @@ pub struct Arg {
     pub value: Node,
 }
 
+impl Arg {
+    /// The argument written `key: value`.
+    pub fn new(key: &Node, value: Node) -> Arg {
+        Arg {
+            key: key.scalar_string().unwrap_or_default(),
+            key_span: key.span.clone(),
+            value,
+        }
+    }
+}
+
 /// Requisite arguments, which `extend` appends to instead of replacing.
 const LIST_ARGS: &[&str] = &[
     "require",
@@ -201,19 +212,11 @@ impl High {
             match &item.value {
                 Value::Map(m) if folds_into_mapping(m).is_some() => {
                     let (key, value) = folds_into_mapping(m).expect("checked");
-                    decl.args.push(Arg {
-                        key: key.scalar_string().unwrap_or_default(),
-                        key_span: key.span.clone(),
-                        value,
-                    });
+                    decl.args.push(Arg::new(&key, value));
                 }
                 Value::Map(m) => {
                     for (k, v) in m.iter() {
-                        decl.args.push(Arg {
-                            key: k.scalar_string().unwrap_or_default(),
-                            key_span: k.span.clone(),
-                            value: v.clone(),
-                        });
+                        decl.args.push(Arg::new(k, v.clone()));
                     }
                 }
                 Value::Str(f) if decl.fun.is_none() => {
