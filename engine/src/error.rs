@@ -8,6 +8,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::source::Span;
+use crate::yaml::Node;
 
 #[derive(Debug)]
 pub enum Error {
@@ -105,6 +106,16 @@ impl Error {
         Error::Invalid {
             span,
             message: message.into(),
+        }
+    }
+
+    /// `node` is not what it should be (`expected`) where it stands (`context`).
+    pub fn expected(node: &Node, expected: impl Into<String>, context: impl Into<String>) -> Error {
+        Error::Expected {
+            span: node.span.clone(),
+            expected: expected.into(),
+            found: node.kind(),
+            context: context.into(),
         }
     }
 

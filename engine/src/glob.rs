@@ -12,6 +12,12 @@ pub fn matches(pattern: &str, text: &str) -> bool {
     matches_at(&p, &t)
 }
 
+/// Whether `text` matches one of the comma-separated `patterns`, as a
+/// glob target (`pgdb1,web*`) does in Salt.
+pub fn matches_any(patterns: &str, text: &str) -> bool {
+    patterns.split(',').any(|p| matches(p.trim(), text))
+}
+
 /// Whether `pattern` has any wildcard at all (else it names one thing).
 pub fn is_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?', '['])

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use crate::functions::salt::Orchestrator;
 use crate::plan::Failure;
 use crate::render::{HostCalls, HostContext};
-use crate::transport::{Exec, FileFact, Output, Transport};
+use crate::transport::{shell, Exec, FileFact, Output, Transport};
 use crate::tree::Tree;
 
 pub struct Host {
@@ -137,9 +137,7 @@ impl HostCalls for TransportCalls {
         runas: Option<&str>,
         cwd: Option<&str>,
     ) -> Result<(i32, String), String> {
-        let exec = Exec::new(format!("{{ {cmd}\n}} 2>&1"))
-            .runas(runas)
-            .cwd(cwd);
+        let exec = Exec::new(shell::merged(cmd)).runas(runas).cwd(cwd);
         let out = tokio::task::block_in_place(|| self.handle.block_on(self.transport.exec(&exec)));
         out.map(|o| (o.code, o.stdout)).map_err(|e| e.to_string())
     }

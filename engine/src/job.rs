@@ -133,6 +133,23 @@ impl Engine {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
+        self.compile_host(&h.id, transport, grains, over, mode, false)
+            .map(Ok)
+    }
+
+    /// Host `id`, reached through `transport`, ready to run `mode`: its
+    /// pillar compiled with its grains (the command line's `over` last),
+    /// then its states with both. With `roster`, its templates also see
+    /// the roster's ids (an orchestration's controller).
+    pub fn compile_host(
+        &self,
+        id: &str,
+        transport: Arc<dyn Transport>,
+        grains: Value,
+        over: Option<&Value>,
+        mode: &Mode,
+        roster: bool,
+    ) -> Result<Prepared, Error> {
         let calls: Arc<dyn HostCalls> = Arc::new(TransportCalls {
             transport: Arc::clone(&transport),
             handle: tokio::runtime::Handle::current(),
@@ -140,25 +157,28 @@ impl Engine {
         let config = &self.config;
         let (pillar, graph, render) = tokio::task::block_in_place(|| -> Result<_, Error> {
             let pillar =
-                Pillar::new(config).compile(&h.id, &grains, over, Some(Arc::clone(&calls)))?;
-            let render =
+                Pillar::new(config).compile(id, &grains, over, Some(Arc::clone(&calls)))?;
+            let mut render =
                 HostContext::new(&config.saltenv, &grains, &pillar, Some(Arc::clone(&calls)));
-            let graph = self.compile(&h.id, &grains, &render, mode)?;
+            if roster {
+                render = render.with_roster(self.roster_ids());
+            }
+            let graph = self.compile(id, &grains, &render, mode)?;
             Ok((pillar, graph, render))
         })?;
         let host = Host::new(
-            &h.id,
+            id,
             transport,
             Arc::clone(&self.tree),
             &config.saltenv,
             render,
         );
-        Ok(Ok(Prepared {
+        Ok(Prepared {
             host,
             graph,
             grains,
             pillar,
-        }))
+        })
     }
 
     pub fn roster_ids(&self) -> Vec<String> {

@@ -24,6 +24,8 @@ pub mod report;
 pub mod roster;
 pub mod run;
 pub mod source;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod transport;
 pub mod tree;
 pub mod yaml;

@@ -10,15 +10,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+use crate::compile::Graph;
 use crate::error::Error;
 use crate::functions::salt::{Orchestrator, Target};
-use crate::glob;
 use crate::grains;
-use crate::host::{Host, TransportCalls};
-use crate::job::{join_all, Engine, Mode, Request};
+use crate::host::Host;
+use crate::job::{join_all, Engine, Mode, Prepared, Request};
 use crate::modules::{self, On};
-use crate::pillar::{merge, Pillar};
-use crate::render::{HostCalls, HostContext};
+use crate::pillar::merge;
 use crate::report;
 use crate::roster;
 use crate::run::{self, Observer, Options};
@@ -35,19 +34,34 @@ pub async fn run(
     jobs: usize,
     observer: Option<Arc<dyn Observer>>,
 ) -> Result<Map<String, Value>, Error> {
-    let out = run_inner(engine, name, test, pillar, jobs, observer).await;
+    let out = match controller(engine, name, pillar, jobs).await {
+        Ok((graph, host)) => {
+            let opts = Options {
+                test,
+                failhard: false,
+                observer,
+            };
+            let results = run::run(&graph, &host, opts).await;
+            Ok(Map::from_iter([(
+                host.id.clone(),
+                Value::Object(report::host_return(&results)),
+            )]))
+        }
+        Err(e) => Err(e),
+    };
     engine.disconnect().await;
     out
 }
 
-async fn run_inner(
+/// This machine as the host that runs orchestration `name`: its grains
+/// (its id `<host>_master`), the master's pillar, the orchestration
+/// compiled for it, and its steps reaching hosts through `engine`.
+async fn controller(
     engine: &Engine,
     name: &str,
-    test: bool,
     pillar: Option<Value>,
     jobs: usize,
-    observer: Option<Arc<dyn Observer>>,
-) -> Result<Map<String, Value>, Error> {
+) -> Result<(Graph, Host), Error> {
     let local: Arc<dyn Transport> = Arc::new(Local::new(engine.config.timeout));
     let mut grains = grains::gather("master", local.as_ref())
         .await
@@ -58,39 +72,16 @@ async fn run_inner(
         .unwrap_or("converge");
     let id = format!("{hostname}_master");
     grains["id"] = Value::String(id.clone());
-    let calls: Arc<dyn HostCalls> = Arc::new(TransportCalls {
-        transport: Arc::clone(&local),
-        handle: tokio::runtime::Handle::current(),
-    });
-    let master_pillar = tokio::task::block_in_place(|| {
-        Pillar::new(&engine.config).compile(&id, &grains, pillar.as_ref(), Some(Arc::clone(&calls)))
-    })?;
-    let render = HostContext::new(&engine.config.saltenv, &grains, &master_pillar, Some(calls))
-        .with_roster(engine.roster_ids());
     let mode = Mode::Sls(vec![name.to_string()]);
-    let graph = tokio::task::block_in_place(|| engine.compile(&id, &grains, &render, &mode))?;
-    let mut host = Host::new(
-        &id,
-        local,
-        Arc::clone(&engine.tree),
-        &engine.config.saltenv,
-        render,
-    );
+    let Prepared {
+        mut host, graph, ..
+    } = engine.compile_host(&id, local, grains, pillar.as_ref(), &mode, true)?;
     host.orchestrator = Some(Arc::new(Steps {
         engine: engine.clone(),
         pillar,
         jobs,
     }));
-    let opts = Options {
-        test,
-        failhard: false,
-        observer,
-    };
-    let results = run::run(&graph, &host, opts).await;
-    Ok(Map::from_iter([(
-        id,
-        Value::Object(report::host_return(&results)),
-    )]))
+    Ok((graph, host))
 }
 
 /// The engine as orchestration steps see it.
@@ -107,10 +98,7 @@ impl Steps {
             .roster
             .hosts
             .iter()
-            .filter(|h| match tgt {
-                Target::Glob(g) => g.split(',').any(|p| glob::matches(p.trim(), &h.id)),
-                Target::List(ids) => ids.contains(&h.id),
-            })
+            .filter(|h| tgt.matches(&h.id))
             .cloned()
             .collect()
     }

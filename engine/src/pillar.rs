@@ -6,6 +6,7 @@
 //! command line's `--pillar` merges last.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
@@ -17,17 +18,18 @@ use crate::source::{Source, Span};
 use crate::tree::{find_sls, read_sls, sls::relative, Top};
 use crate::yaml::{self, Value as Y};
 
-pub struct Pillar<'a> {
-    config: &'a Config,
+pub struct Pillar {
+    /// The base environment's pillar_roots.
+    roots: Vec<PathBuf>,
     renderer: Renderer,
 }
 
-impl<'a> Pillar<'a> {
-    pub fn new(config: &'a Config) -> Pillar<'a> {
+impl Pillar {
+    pub fn new(config: &Config) -> Pillar {
         let roots = config.pillar_roots.get("base").cloned().unwrap_or_default();
         Pillar {
-            config,
-            renderer: Renderer::new(roots),
+            renderer: Renderer::new(roots.clone()),
+            roots,
         }
     }
 
@@ -40,25 +42,15 @@ impl<'a> Pillar<'a> {
         host: Option<Arc<dyn HostCalls>>,
     ) -> Result<Value, Error> {
         let mut pillar = Value::Object(Map::new());
-        let roots = self
-            .config
-            .pillar_roots
-            .get("base")
-            .cloned()
-            .unwrap_or_default();
-        if find_sls(&roots, "top").is_none() {
-            if let Some(o) = over {
-                merge(&mut pillar, o.clone());
+        if find_sls(&self.roots, "top").is_some() {
+            let ctx = HostContext::new("base", grains, &pillar, host.clone());
+            let original = read_sls(&self.roots, "base", "top", None)?;
+            let text = self.renderer.render_sls(&original, "top", &ctx)?;
+            let top = Top::parse(&Source::rendered(&original, text), id, grains)?;
+            let mut seen = HashSet::new();
+            for (_env, name, span) in &top.entries {
+                self.load(name, Some(span), grains, &host, &mut pillar, &mut seen)?;
             }
-            return Ok(pillar);
-        }
-        let ctx = HostContext::new("base", grains, &pillar, host.clone());
-        let original = read_sls(&roots, "base", "top", None)?;
-        let text = self.renderer.render_sls(&original, "top", &ctx)?;
-        let top = Top::parse(&Source::rendered(&original, text), id, grains)?;
-        let mut seen = HashSet::new();
-        for (_env, name, span) in &top.entries {
-            self.load(name, Some(span), grains, &host, &mut pillar, &mut seen)?;
         }
         if let Some(o) = over {
             merge(&mut pillar, o.clone());
@@ -78,13 +70,7 @@ impl<'a> Pillar<'a> {
         if !seen.insert(name.to_string()) {
             return Ok(());
         }
-        let roots = self
-            .config
-            .pillar_roots
-            .get("base")
-            .cloned()
-            .unwrap_or_default();
-        let original = read_sls(&roots, "base (pillar)", name, span)?;
+        let original = read_sls(&self.roots, "base (pillar)", name, span)?;
         let ctx = HostContext::new("base", grains, pillar, host.clone());
         let text = self.renderer.render_sls(&original, name, &ctx)?;
         let source = Source::rendered(&original, text);
@@ -92,12 +78,11 @@ impl<'a> Pillar<'a> {
             return Ok(());
         };
         let Y::Map(map) = &root.value else {
-            return Err(Error::Expected {
-                span: root.span.clone(),
-                expected: "a mapping".into(),
-                found: root.kind(),
-                context: format!("pillar sls `{name}` (after rendering)"),
-            });
+            return Err(Error::expected(
+                &root,
+                "a mapping",
+                format!("pillar sls `{name}` (after rendering)"),
+            ));
         };
         if let Some(inc) = map.get("include") {
             for item in inc.as_seq().unwrap_or_default() {
@@ -152,37 +137,25 @@ mod tests {
 
     #[test]
     fn top_files_includes_and_override() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path();
-        std::fs::write(
-            p.join("top.sls"),
-            "base:\n  'pgdb*':\n    - globals\n    - site\n  'other':\n    - nothing\n",
-        )
-        .unwrap();
-        std::fs::write(
-            p.join("globals.sls"),
-            "include:\n  - .common\npostgres:\n  writer: pgdb1\n  query: pgdb2\n",
-        )
-        .unwrap();
-        std::fs::write(
-            p.join("common.sls"),
-            "postgres:\n  version: 15\n  writer: overridden-by-globals\n",
-        )
-        .unwrap();
-        std::fs::write(
-            p.join("site.sls"),
-            "site: {{ grains['id'] }}-{{ pillar['postgres']['version'] }}\n",
-        )
-        .unwrap();
-        let config = Config {
-            file_roots: Default::default(),
-            pillar_roots: [("base".to_string(), vec![p.to_path_buf()])]
-                .into_iter()
-                .collect(),
-            roster_file: "roster.yaml".into(),
-            saltenv: "base".into(),
-            timeout: 10,
-        };
+        let dir = crate::testing::files(&[
+            (
+                "top.sls",
+                "base:\n  'pgdb*':\n    - globals\n    - site\n  'other':\n    - nothing\n",
+            ),
+            (
+                "globals.sls",
+                "include:\n  - .common\npostgres:\n  writer: pgdb1\n  query: pgdb2\n",
+            ),
+            (
+                "common.sls",
+                "postgres:\n  version: 15\n  writer: overridden-by-globals\n",
+            ),
+            (
+                "site.sls",
+                "site: {{ grains['id'] }}-{{ pillar['postgres']['version'] }}\n",
+            ),
+        ]);
+        let config = crate::testing::config(None, Some(dir.path()));
         let pillar = Pillar::new(&config)
             .compile(
                 "pgdb1",

@@ -84,6 +84,15 @@ impl CustomStep for Once {
 }
 
 impl Step {
+    /// Run `exec`; a non-zero exit fails the state with `fail`.
+    pub fn command(exec: Exec, fail: impl Into<String>) -> Step {
+        Step::Run {
+            exec,
+            capture: false,
+            fail: Some(fail.into()),
+        }
+    }
+
     /// A step that awaits `future` when the plan is applied (never in a test run).
     pub fn future(
         describe: impl Into<String>,

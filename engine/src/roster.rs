@@ -91,12 +91,9 @@ impl Roster {
 
     /// `base` is the roster's directory: relative key paths are relative to it.
     pub fn from_node(node: &Node, base: &Path) -> Result<Roster, Error> {
-        let map = node.as_map().ok_or_else(|| Error::Expected {
-            span: node.span.clone(),
-            expected: "a mapping of host ids".into(),
-            found: node.kind(),
-            context: "roster".into(),
-        })?;
+        let map = node
+            .as_map()
+            .ok_or_else(|| Error::expected(node, "a mapping of host ids", "roster"))?;
         let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
         let mut hosts = Vec::new();
         for (key, value) in map.iter() {
@@ -147,7 +144,7 @@ impl Roster {
         let hosts: Vec<&Host> = self
             .hosts
             .iter()
-            .filter(|h| target.split(',').any(|t| glob::matches(t.trim(), &h.id)))
+            .filter(|h| glob::matches_any(target, &h.id))
             .collect();
         if hosts.is_empty() {
             return Err(Error::NoTargets {

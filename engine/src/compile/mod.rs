@@ -289,12 +289,11 @@ fn strings(node: &Node) -> Result<Vec<String>, String> {
 /// a mapping brings arguments of its own, which win.
 fn expand_names(base: &Chunk, names: Node) -> Result<Vec<Chunk>, Error> {
     let Value::Seq(items) = &names.value else {
-        return Err(Error::Expected {
-            span: names.span.clone(),
-            expected: "a list of names".into(),
-            found: names.kind(),
-            context: format!("names of state `{}`", base.state.id),
-        });
+        return Err(Error::expected(
+            &names,
+            "a list of names",
+            format!("names of state `{}`", base.state.id),
+        ));
     };
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -306,11 +305,12 @@ fn expand_names(base: &Chunk, names: Node) -> Result<Vec<Chunk>, Error> {
                 (k.scalar_string().unwrap_or_default(), Some(v))
             }
             _ => (
-                item.scalar_string().ok_or_else(|| Error::Expected {
-                    span: item.span.clone(),
-                    expected: "a name, or `name: [arguments]`".into(),
-                    found: item.kind(),
-                    context: format!("names of state `{}`", base.state.id),
+                item.scalar_string().ok_or_else(|| {
+                    Error::expected(
+                        item,
+                        "a name, or `name: [arguments]`",
+                        format!("names of state `{}`", base.state.id),
+                    )
                 })?,
                 None,
             ),
@@ -326,27 +326,19 @@ fn expand_names(base: &Chunk, names: Node) -> Result<Vec<Chunk>, Error> {
             ),
         );
         if let Some(extra) = extra {
-            let args: Vec<Arg> = match &extra.value {
+            let pairs: Vec<&(Node, Node)> = match &extra.value {
                 Value::Seq(list) => list
                     .iter()
                     .filter_map(Node::as_map)
                     .flat_map(|m| m.iter())
-                    .map(|(k, v)| Arg {
-                        key: k.scalar_string().unwrap_or_default(),
-                        key_span: k.span.clone(),
-                        value: v.clone(),
-                    })
                     .collect(),
-                Value::Map(m) => m
-                    .iter()
-                    .map(|(k, v)| Arg {
-                        key: k.scalar_string().unwrap_or_default(),
-                        key_span: k.span.clone(),
-                        value: v.clone(),
-                    })
-                    .collect(),
+                Value::Map(m) => m.iter().collect(),
                 _ => vec![],
             };
+            let args: Vec<Arg> = pairs
+                .into_iter()
+                .map(|(k, v)| Arg::new(k, v.clone()))
+                .collect();
             let mut order = None;
             let mut nested = None;
             for arg in &args {

@@ -1,42 +1,14 @@
 //! Compiling trees: Salt's run order, names, extend, requisites in both
 //! directions, and the errors a tree can have.
 
-use std::sync::Arc;
-
 use serde_json::json;
 
 use super::*;
-use crate::config::Config;
-use crate::render::HostContext;
-use crate::source::Source;
-use crate::tree::{High, Tree};
+use crate::testing::TestTree;
 
 /// Compile the sls `main` of a tree made of `files` ((path, text)).
 fn compile_tree(files: &[(&str, &str)]) -> Result<Graph, Error> {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    let config = Config {
-        file_roots: [("base".to_string(), vec![dir.path().to_path_buf()])]
-            .into_iter()
-            .collect(),
-        pillar_roots: Default::default(),
-        roster_file: "roster.yaml".into(),
-        saltenv: "base".into(),
-        timeout: 10,
-    };
-    let tree = Arc::new(Tree::new(config));
-    let render = HostContext::new("base", &json!({"id": "h"}), &json!({}), None);
-    let cli = Source::new("cli", "main");
-    let high = High::build(
-        &tree,
-        &render,
-        &[("base".into(), "main".into(), Span::file(&cli))],
-    )?;
-    Graph::build(compile(&high)?)
+    TestTree::new(files).compile("main")
 }
 
 fn order(g: &Graph) -> Vec<String> {

@@ -40,11 +40,10 @@ impl Function for Absent {
             FileKind::Directory => "Directory",
             _ => "File",
         };
-        let step = Step::Run {
-            exec: Exec::new(format!("rm -rf -- {}", quote(path))),
-            capture: false,
-            fail: Some(format!("Failed to remove {path}")),
-        };
+        let step = Step::command(
+            Exec::new(format!("rm -rf -- {}", quote(path))),
+            format!("Failed to remove {path}"),
+        );
         Ok(Plan::change(
             Changes::from_iter([("removed".to_string(), json!(path))]),
             format!("{what} {path} is set for removal"),

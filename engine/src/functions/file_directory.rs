@@ -61,11 +61,10 @@ pub fn attrs_step(
     let user = user.filter(|_| changes.contains_key("user"));
     let group = group.filter(|_| changes.contains_key("group"));
     let mode = mode.filter(|_| changes.contains_key("mode"));
-    Step::Run {
-        exec: Exec::new(attrs_command(path, user, group, mode)),
-        capture: false,
-        fail: Some(format!("Failed to set owner or mode of {path}")),
-    }
+    Step::command(
+        Exec::new(attrs_command(path, user, group, mode)),
+        format!("Failed to set owner or mode of {path}"),
+    )
 }
 
 #[async_trait]
@@ -131,11 +130,10 @@ impl Function for Directory {
                 format!("{cmd} && {fix}")
             };
         }
-        let step = Step::Run {
-            exec: Exec::new(cmd),
-            capture: false,
-            fail: Some(format!("Failed to create or update directory {path}")),
-        };
+        let step = Step::command(
+            Exec::new(cmd),
+            format!("Failed to create or update directory {path}"),
+        );
         let changes = Changes::from_iter([(path.clone(), Value::Object(attrs))]);
         Ok(Plan::change(
             changes,

@@ -48,21 +48,17 @@ impl Ctx<'_> {
         tgt: Option<&str>,
     ) -> Result<Vec<(String, Arc<dyn Transport>)>, Failure> {
         match (tgt, &self.host.orchestrator) {
-            (None, _) => Ok(vec![(
-                self.host.id.clone(),
-                Arc::clone(&self.host.transport),
-            )]),
             (Some(t), Some(orch)) => orch
                 .connect(&salt::Target::Glob(t.to_string()))
                 .await
                 .map_err(Failure::new),
-            (Some(t), None) if t == self.host.id => Ok(vec![(
+            (Some(t), None) if t != self.host.id => Err(Failure::new(format!(
+                "`tgt: {t}` is for orchestrations; on a host, leave it out"
+            ))),
+            _ => Ok(vec![(
                 self.host.id.clone(),
                 Arc::clone(&self.host.transport),
             )]),
-            (Some(t), None) => Err(Failure::new(format!(
-                "`tgt: {t}` is for orchestrations; on a host, leave it out"
-            ))),
         }
     }
 
@@ -206,22 +202,22 @@ fn registry() -> &'static IndexMap<&'static str, Box<dyn StateFn>> {
         r.insert("service.running", Box::new(Typed(service::Running)));
         r.insert("service.dead", Box::new(Typed(service::Dead)));
         r.insert("pkg.installed", Box::new(Typed(pkg_installed::Installed)));
-        r.insert("test.nop", Box::new(Typed(test_states::Nop)));
+        r.insert("test.nop", Box::new(Typed(test_states::NOP)));
         r.insert(
             "test.succeed_without_changes",
-            Box::new(Typed(test_states::SucceedWithout)),
+            Box::new(Typed(test_states::NOP)),
         );
         r.insert(
             "test.succeed_with_changes",
-            Box::new(Typed(test_states::SucceedWith)),
+            Box::new(Typed(test_states::SUCCEED_WITH)),
         );
         r.insert(
             "test.fail_without_changes",
-            Box::new(Typed(test_states::FailWithout)),
+            Box::new(Typed(test_states::FAIL_WITHOUT)),
         );
         r.insert(
             "test.fail_with_changes",
-            Box::new(Typed(test_states::FailWith)),
+            Box::new(Typed(test_states::FAIL_WITH)),
         );
         r.insert(
             "postgres.running",

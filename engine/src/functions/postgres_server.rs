@@ -95,26 +95,31 @@ async fn start(host: Arc<dyn Transport>, id: String, layout: Layout) -> Result<C
     Ok(Changes::from_iter([(id, json!("started"))]))
 }
 
+/// Run pg_ctl's `cmd` as the cluster's owner (90 s at most), then read the
+/// control data it left; `failed` words pg_ctl's failure, before its stderr.
+async fn pg_ctl(
+    host: &dyn Transport,
+    layout: &Layout,
+    cmd: String,
+    failed: String,
+) -> Result<ControlData, Failure> {
+    let exec = Exec::new(cmd).runas(Some(&layout.user)).timeout(Some(90));
+    let out = host.exec(&exec).await?;
+    if !out.success() {
+        return Err(Failure::new(format!("{failed}: {}", out.stderr.trim())));
+    }
+    controldata(host, layout).await
+}
+
 async fn stop(
     host: Arc<dyn Transport>,
     id: String,
     layout: Layout,
     mode: String,
 ) -> Result<Changes, Failure> {
-    let out = host
-        .exec(
-            &Exec::new(layout.stop_command(&mode))
-                .runas(Some(&layout.user))
-                .timeout(Some(90)),
-        )
-        .await?;
-    if !out.success() {
-        return Err(Failure::new(format!(
-            "PostgreSQL on {id} did not stop: {}",
-            out.stderr.trim()
-        )));
-    }
-    let cd = controldata(host.as_ref(), &layout).await?;
+    let cmd = layout.stop_command(&mode);
+    let failed = format!("PostgreSQL on {id} did not stop");
+    let cd = pg_ctl(host.as_ref(), &layout, cmd, failed).await?;
     if !cd.state.starts_with("shut down") {
         return Err(Failure::new(format!(
             "PostgreSQL on {id} stopped but its cluster state is `{}`, not `shut down`",
@@ -127,31 +132,35 @@ async fn stop(
     )]))
 }
 
+/// The hosts that need a step, each with it, as a plan's parts: the
+/// changes (each host becomes `state`), the steps, and the hosts' list for
+/// the comments. `None` when no host needs one.
+fn per_host(todo: Vec<(String, Step)>, state: &str) -> Option<(Changes, Vec<Step>, String)> {
+    if todo.is_empty() {
+        return None;
+    }
+    let (ids, steps): (Vec<String>, Vec<Step>) = todo.into_iter().unzip();
+    let changes = ids.iter().map(|id| (id.clone(), json!(state))).collect();
+    Some((changes, steps, ids.join(", ")))
+}
+
 #[async_trait]
 impl Function for Running {
     type Args = Args;
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let mut down = Vec::new();
-        let mut steps = Vec::new();
         for (id, host) in ctx.targets(args.tgt.as_deref()).await? {
             if !running(host.as_ref(), &args.cluster).await? {
-                steps.push(Step::future(
-                    format!("start PostgreSQL on {id}"),
-                    start(host, id.clone(), args.cluster.clone()),
-                ));
-                down.push(id);
+                let step = start(host, id.clone(), args.cluster.clone());
+                let step = Step::future(format!("start PostgreSQL on {id}"), step);
+                down.push((id, step));
             }
         }
         let dir = &args.cluster.datadir;
-        if down.is_empty() {
+        let Some((changes, steps, on)) = per_host(down, "started") else {
             return Ok(Plan::noop(format!("PostgreSQL ({dir}) is already running")));
-        }
-        let on = down.join(", ");
-        let changes = down
-            .iter()
-            .map(|id| (id.clone(), json!("started")))
-            .collect();
+        };
         Ok(Plan::change(
             changes,
             format!("PostgreSQL ({dir}) is set to start on {on}"),
@@ -167,20 +176,17 @@ impl Function for Stopped {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let mut up = Vec::new();
-        let mut steps = Vec::new();
         for (id, host) in ctx.targets(args.tgt.as_deref()).await? {
             if running(host.as_ref(), &args.cluster).await? {
                 let step = stop(host, id.clone(), args.cluster.clone(), args.mode.clone());
-                steps.push(Step::future(format!("stop PostgreSQL on {id}"), step));
-                up.push(id);
+                let step = Step::future(format!("stop PostgreSQL on {id}"), step);
+                up.push((id, step));
             }
         }
         let dir = &args.cluster.datadir;
-        if up.is_empty() {
+        let Some((changes, steps, on)) = per_host(up, "stopped") else {
             return Ok(Plan::noop(format!("PostgreSQL ({dir}) is already stopped")));
-        }
-        let on = up.join(", ");
-        let changes = up.iter().map(|id| (id.clone(), json!("stopped"))).collect();
+        };
         let mut plan = Plan::change(
             changes,
             format!(
@@ -206,28 +212,20 @@ impl Function for Promoted {
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let layout = &args.cluster;
         let marker = layout.marker();
-        let mut todo = Vec::new();
-        let mut steps = Vec::new();
+        let mut standbys = Vec::new();
         for (id, host) in ctx.targets(args.tgt.as_deref()).await? {
             let fact = host.read_files(std::slice::from_ref(&marker)).await?;
             if fact.first().is_some_and(|f| f.exists()) {
-                steps.push(Step::future(
-                    format!("promote PostgreSQL on {id}"),
-                    promote(host, id.clone(), layout.clone()),
-                ));
-                todo.push(id);
+                let step = promote(host, id.clone(), layout.clone());
+                let step = Step::future(format!("promote PostgreSQL on {id}"), step);
+                standbys.push((id, step));
             }
         }
-        if todo.is_empty() {
+        let Some((changes, steps, on)) = per_host(standbys, "promoted") else {
             return Ok(Plan::noop(format!(
                 "{marker} is absent: PostgreSQL is not a standby here, nothing to promote"
             )));
-        }
-        let on = todo.join(", ");
-        let changes = todo
-            .iter()
-            .map(|id| (id.clone(), json!("promoted")))
-            .collect();
+        };
         Ok(Plan::change(
             changes,
             format!("PostgreSQL on {on} is set to be promoted ({marker} is present)"),
@@ -238,20 +236,9 @@ impl Function for Promoted {
 }
 
 async fn promote(host: Arc<dyn Transport>, id: String, layout: Layout) -> Result<Changes, Failure> {
-    let out = host
-        .exec(
-            &Exec::new(layout.promote_command())
-                .runas(Some(&layout.user))
-                .timeout(Some(90)),
-        )
-        .await?;
-    if !out.success() {
-        return Err(Failure::new(format!(
-            "PostgreSQL on {id} was not promoted: {}",
-            out.stderr.trim()
-        )));
-    }
-    let cd = controldata(host.as_ref(), &layout).await?;
+    let cmd = layout.promote_command();
+    let failed = format!("PostgreSQL on {id} was not promoted");
+    let cd = pg_ctl(host.as_ref(), &layout, cmd, failed).await?;
     Ok(Changes::from_iter([(
         id,
         json!({"promoted": cd.state, "timeline": cd.timeline}),

@@ -62,15 +62,21 @@ impl Target {
         match (tgt_type, tgt) {
             ("glob", Value::String(s)) => Ok(Target::Glob(s.clone())),
             ("list", Value::Array(items)) => Ok(Target::List(items.iter().map(text).collect())),
-            ("list", Value::String(s)) => Ok(Target::List(
-                s.split(',').map(|x| x.trim().to_string()).collect(),
-            )),
+            ("list", Value::String(s)) => Ok(Target::List(comma_list(s))),
             ("glob", other) => Err(format!(
                 "tgt must be a string for tgt_type glob, not {other}"
             )),
             (other, _) => Err(format!(
                 "unsupported tgt_type `{other}` (glob and list are supported)"
             )),
+        }
+    }
+
+    /// Whether host `id` is one of the targets.
+    pub fn matches(&self, id: &str) -> bool {
+        match self {
+            Target::Glob(g) => crate::glob::matches_any(g, id),
+            Target::List(ids) => ids.iter().any(|i| i == id),
         }
     }
 
@@ -147,20 +153,45 @@ pub struct FunctionArgs {
 pub struct State;
 pub struct Function;
 
-fn minions(v: &Option<Value>) -> Vec<String> {
+fn comma_list(s: &str) -> Vec<String> {
+    s.split(',').map(|x| x.trim().to_string()).collect()
+}
+
+/// Names given as a comma-separated string or as a list (its strings).
+fn names(v: &Value) -> Option<Vec<String>> {
     match v {
-        Some(Value::String(s)) => s.split(',').map(|x| x.trim().to_string()).collect(),
-        Some(Value::Array(a)) => a
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
+        Value::String(s) => Some(comma_list(s)),
+        Value::Array(a) => Some(
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        ),
+        _ => None,
     }
+}
+
+fn minions(v: &Option<Value>) -> Vec<String> {
+    v.as_ref().and_then(names).unwrap_or_default()
 }
 
 fn failed(comment: impl Into<String>) -> Outcome {
     (Some(false), Changes::new(), comment.into())
+}
+
+/// The orchestrator step `fun` goes through and the hosts it targets, or
+/// the outcome that says why it cannot run.
+fn reach<'a>(
+    ctx: &Ctx<'a>,
+    fun: &str,
+    tgt: &Value,
+    tgt_type: &str,
+) -> Result<(&'a Arc<dyn Orchestrator>, Target), Outcome> {
+    let Some(orch) = &ctx.host.orchestrator else {
+        return Err(failed(format!("{fun} runs only in an orchestration")));
+    };
+    let target = Target::new(tgt, tgt_type).map_err(failed)?;
+    Ok((orch, target))
 }
 
 /// Whether a host's state return holds a failure.
@@ -186,23 +217,15 @@ impl Delegate for State {
     type Args = StateArgs;
 
     async fn delegate(&self, args: &StateArgs, ctx: &Ctx<'_>, test: bool) -> Outcome {
-        let Some(orch) = &ctx.host.orchestrator else {
-            return failed("salt.state runs only in an orchestration");
-        };
-        let target = match Target::new(&args.tgt, &args.tgt_type) {
-            Ok(t) => t,
-            Err(e) => return failed(e),
+        let (orch, target) = match reach(ctx, "salt.state", &args.tgt, &args.tgt_type) {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
         };
         let mode = match (&args.sls, args.highstate) {
-            (Some(sls), _) => Mode::Sls(match sls {
-                Value::Array(a) => a
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect(),
-                Value::String(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
-                other => return failed(format!("sls must be a name or a list, not {other}")),
-            }),
+            (Some(sls), _) => match names(sls) {
+                Some(names) => Mode::Sls(names),
+                None => return failed(format!("sls must be a name or a list, not {sls}")),
+            },
             (None, true) => Mode::Highstate,
             (None, false) => return failed("No highstate or sls specified, no execution made"),
         };
@@ -274,12 +297,9 @@ impl Delegate for Function {
     type Args = FunctionArgs;
 
     async fn delegate(&self, args: &FunctionArgs, ctx: &Ctx<'_>, test: bool) -> Outcome {
-        let Some(orch) = &ctx.host.orchestrator else {
-            return failed("salt.function runs only in an orchestration");
-        };
-        let target = match Target::new(&args.tgt, &args.tgt_type) {
-            Ok(t) => t,
-            Err(e) => return failed(e),
+        let (orch, target) = match reach(ctx, "salt.function", &args.tgt, &args.tgt_type) {
+            Ok(r) => r,
+            Err(outcome) => return outcome,
         };
         let fun = &args.name;
         let Some(exec) = crate::modules::lookup(fun) else {

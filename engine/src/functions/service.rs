@@ -14,7 +14,7 @@ use serde_json::json;
 use super::{Ctx, Function};
 use crate::plan::{Changes, Failure, Plan, Step};
 use crate::transport::shell::quote;
-use crate::transport::Exec;
+use crate::transport::{Exec, Transport};
 
 pub struct Running;
 pub struct Dead;
@@ -105,8 +105,9 @@ pub fn status_command(init: Init, name: &str) -> String {
     }
 }
 
-async fn status(ctx: &Ctx<'_>, name: &str) -> Result<Status, Failure> {
-    let out = ctx.host.exec(&Exec::new(probe_command(name))).await?;
+/// What the probe finds on `host`; a service that is not there is a failure.
+pub async fn probe(host: &dyn Transport, name: &str) -> Result<Status, Failure> {
+    let out = host.exec(&Exec::new(probe_command(name))).await?;
     let status = parse_status(&out.stdout)?;
     if !status.present {
         return Err(Failure::new(format!(
@@ -117,11 +118,8 @@ async fn status(ctx: &Ctx<'_>, name: &str) -> Result<Status, Failure> {
 }
 
 fn run(init: Init, args: &Args, action: &str, fail: String) -> Step {
-    Step::Run {
-        exec: Exec::new(action_command(init, &args.name, action)).timeout(args.timeout),
-        capture: false,
-        fail: Some(fail),
-    }
+    let exec = Exec::new(action_command(init, &args.name, action)).timeout(args.timeout);
+    Step::command(exec, fail)
 }
 
 /// Start, wait `init_delay`, then check that it really runs: an init script
@@ -139,14 +137,30 @@ fn start_steps(init: Init, args: &Args) -> Vec<Step> {
             "start",
             format!("Service {name} failed to start"),
         ),
-        Step::Run {
-            exec: Exec::new(check),
-            capture: false,
-            fail: Some(format!(
-                "Service {name} failed to start: it is not running after `start`"
-            )),
-        },
+        Step::command(
+            Exec::new(check),
+            format!("Service {name} failed to start: it is not running after `start`"),
+        ),
     ]
+}
+
+/// `enable` as asked, when the service is not so already.
+fn to_enable(args: &Args, st: &Status) -> Option<bool> {
+    args.enable.filter(|e| *e != st.enabled)
+}
+
+fn enable_step(init: Init, args: &Args, enable: bool) -> Step {
+    let action = if enable { "enable" } else { "disable" };
+    let fail = format!("Failed to {action} service {}", args.name);
+    run(init, args, action, fail)
+}
+
+fn enabled(enable: bool) -> &'static str {
+    if enable {
+        "enabled"
+    } else {
+        "disabled"
+    }
 }
 
 fn changed(name: &str) -> Changes {
@@ -159,21 +173,13 @@ impl Function for Running {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let name = &args.name;
-        let st = status(ctx, name).await?;
-        let enable = args.enable.filter(|e| *e != st.enabled);
+        let st = probe(ctx.host.transport.as_ref(), name).await?;
+        let enable = to_enable(args, &st);
         let mut steps = Vec::new();
         if !st.running {
             steps.extend(start_steps(st.init, args));
         }
-        if let Some(e) = enable {
-            let action = if e { "enable" } else { "disable" };
-            steps.push(run(
-                st.init,
-                args,
-                action,
-                format!("Failed to {action} service {name}"),
-            ));
-        }
+        steps.extend(enable.map(|e| enable_step(st.init, args, e)));
         if steps.is_empty() {
             return Ok(Plan::noop(format!("The service {name} is already running")));
         }
@@ -182,21 +188,17 @@ impl Function for Running {
                 format!("Service {name} is set to start"),
                 format!("Started service {name}"),
             ),
-            (false, Some(true)) => (
+            (false, Some(e)) => (
                 format!("Service {name} is set to start"),
-                format!("Service {name} has been enabled, and is running"),
+                format!("Service {name} has been {}, and is running", enabled(e)),
             ),
-            (false, Some(false)) => (
-                format!("Service {name} is set to start"),
-                format!("Service {name} has been disabled, and is running"),
+            (true, Some(e)) => (
+                format!("Service {name} set to be {}", enabled(e)),
+                format!(
+                    "Service {name} has been {}, and is in the desired state",
+                    enabled(e)
+                ),
             ),
-            (true, Some(e)) => {
-                let word = if e { "enabled" } else { "disabled" };
-                (
-                    format!("Service {name} set to be {word}"),
-                    format!("Service {name} has been {word}, and is in the desired state"),
-                )
-            }
             (true, None) => unreachable!("steps would be empty"),
         };
         Ok(Plan::change(changed(name), comment, done, steps))
@@ -204,7 +206,7 @@ impl Function for Running {
 
     async fn watch(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Option<Plan>, Failure> {
         let name = &args.name;
-        let st = status(ctx, name).await?;
+        let st = probe(ctx.host.transport.as_ref(), name).await?;
         let plan = if !st.running {
             Plan::change(
                 changed(name),
@@ -225,17 +227,18 @@ impl Function for Running {
                 )],
             )
         } else {
-            let mut steps = vec![run(
-                st.init,
-                args,
-                "restart",
-                format!("Failed to restart service {name}"),
-            )];
-            steps.push(Step::Run {
-                exec: Exec::new(status_command(st.init, name)),
-                capture: false,
-                fail: Some(format!("Service {name} is not running after restart")),
-            });
+            let steps = vec![
+                run(
+                    st.init,
+                    args,
+                    "restart",
+                    format!("Failed to restart service {name}"),
+                ),
+                Step::command(
+                    Exec::new(status_command(st.init, name)),
+                    format!("Service {name} is not running after restart"),
+                ),
+            ];
             Plan::change(
                 changed(name),
                 "Service is set to be restarted",
@@ -253,7 +256,7 @@ impl Function for Dead {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let name = &args.name;
-        let st = status(ctx, name).await?;
+        let st = probe(ctx.host.transport.as_ref(), name).await?;
         let mut steps = Vec::new();
         if st.running {
             steps.push(run(
@@ -262,24 +265,13 @@ impl Function for Dead {
                 "stop",
                 format!("Service {name} failed to die"),
             ));
-            steps.push(Step::Run {
-                exec: Exec::new(format!("! {}", status_command(st.init, name))),
-                capture: false,
-                fail: Some(format!(
-                    "Service {name} failed to die: it still runs after `stop`"
-                )),
-            });
-        }
-        let disable = args.enable.filter(|e| *e != st.enabled);
-        if let Some(e) = disable {
-            let action = if e { "enable" } else { "disable" };
-            steps.push(run(
-                st.init,
-                args,
-                action,
-                format!("Failed to {action} service {name}"),
+            steps.push(Step::command(
+                Exec::new(format!("! {}", status_command(st.init, name))),
+                format!("Service {name} failed to die: it still runs after `stop`"),
             ));
         }
+        let enable = to_enable(args, &st);
+        steps.extend(enable.map(|e| enable_step(st.init, args, e)));
         if steps.is_empty() {
             return Ok(Plan::noop(format!("The service {name} is already dead")));
         }
@@ -289,11 +281,7 @@ impl Function for Dead {
                 format!("Service {name} was killed"),
             )
         } else {
-            let word = if disable == Some(true) {
-                "enabled"
-            } else {
-                "disabled"
-            };
+            let word = enabled(enable == Some(true));
             (
                 format!("Service {name} set to be {word}"),
                 format!("Service {name} has been {word}, and is dead"),

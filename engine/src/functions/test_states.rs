@@ -8,11 +8,30 @@ use serde_json::json;
 use super::{Ctx, Function};
 use crate::plan::{Changes, Failure, Plan, Step};
 
-pub struct Nop;
-pub struct SucceedWithout;
-pub struct SucceedWith;
-pub struct FailWithout;
-pub struct FailWith;
+/// A state that succeeds or fails, with or without pretended changes, as
+/// Salt's `test.succeed_with_changes` and kin do.
+pub struct Pretend {
+    pub succeed: bool,
+    pub changes: bool,
+}
+
+/// `test.nop` and `test.succeed_without_changes`.
+pub const NOP: Pretend = Pretend {
+    succeed: true,
+    changes: false,
+};
+pub const SUCCEED_WITH: Pretend = Pretend {
+    succeed: true,
+    changes: true,
+};
+pub const FAIL_WITHOUT: Pretend = Pretend {
+    succeed: false,
+    changes: false,
+};
+pub const FAIL_WITH: Pretend = Pretend {
+    succeed: false,
+    changes: true,
+};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,63 +50,30 @@ fn pretend() -> Changes {
 }
 
 #[async_trait]
-impl Function for Nop {
+impl Function for Pretend {
     type Args = Args;
-    async fn plan(&self, args: &Args, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        Ok(Plan::noop(
-            args.comment.clone().unwrap_or_else(|| "Success!".into()),
-        ))
-    }
-}
 
-#[async_trait]
-impl Function for SucceedWithout {
-    type Args = Args;
     async fn plan(&self, args: &Args, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        Ok(Plan::noop(
-            args.comment.clone().unwrap_or_else(|| "Success!".into()),
-        ))
-    }
-}
-
-#[async_trait]
-impl Function for SucceedWith {
-    type Args = Args;
-    async fn plan(&self, args: &Args, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        let done = args.comment.clone().unwrap_or_else(|| "Success!".into());
-        Ok(Plan::change(
-            pretend(),
-            "If we weren't testing, this would be successful with changes",
-            done,
-            vec![],
-        ))
-    }
-}
-
-#[async_trait]
-impl Function for FailWithout {
-    type Args = Args;
-    async fn plan(&self, args: &Args, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        let done = args.comment.clone().unwrap_or_else(|| "Failure!".into());
-        Ok(Plan::change(
-            Changes::new(),
-            "If we weren't testing, this would be a failure!",
-            done.clone(),
-            vec![Step::Fail(done)],
-        ))
-    }
-}
-
-#[async_trait]
-impl Function for FailWith {
-    type Args = Args;
-    async fn plan(&self, args: &Args, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        let done = args.comment.clone().unwrap_or_else(|| "Failure!".into());
-        Ok(Plan::change(
-            pretend(),
-            "If we weren't testing, this would be failed with changes",
-            done.clone(),
-            vec![Step::Fail(done)],
-        ))
+        let done = args
+            .comment
+            .clone()
+            .unwrap_or_else(|| if self.succeed { "Success!" } else { "Failure!" }.into());
+        let comment = match (self.succeed, self.changes) {
+            (true, false) => return Ok(Plan::noop(done)),
+            (true, true) => "If we weren't testing, this would be successful with changes",
+            (false, false) => "If we weren't testing, this would be a failure!",
+            (false, true) => "If we weren't testing, this would be failed with changes",
+        };
+        let changes = if self.changes {
+            pretend()
+        } else {
+            Changes::new()
+        };
+        let steps = if self.succeed {
+            vec![]
+        } else {
+            vec![Step::Fail(done.clone())]
+        };
+        Ok(Plan::change(changes, comment, done, steps))
     }
 }

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use crate::compile::{Checks, Chunk, StateId};
-use crate::config::Config;
 use crate::host::Host;
 use crate::plan::{Failure, Plan};
 use crate::render::HostContext;
@@ -23,16 +22,8 @@ pub struct Fixture {
 /// A host backed by `fake`, with an empty state tree in a temporary root
 /// and some pillar.
 pub fn fixture(fake: Fake) -> Fixture {
-    let root = tempfile::tempdir().expect("a temporary directory");
-    let config = Config {
-        file_roots: [("base".to_string(), vec![root.path().to_path_buf()])]
-            .into_iter()
-            .collect(),
-        pillar_roots: Default::default(),
-        roster_file: "roster.yaml".into(),
-        saltenv: "base".into(),
-        timeout: 10,
-    };
+    let root = crate::testing::files(&[]);
+    let config = crate::testing::config(Some(root.path()), None);
     let fake = Arc::new(fake);
     let render = HostContext::new(
         "base",

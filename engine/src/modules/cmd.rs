@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::{arg_str, ExecFn, On};
-use crate::transport::Exec;
+use crate::transport::{shell, Exec};
 
 struct Cmd {
     shape: Shape,
@@ -48,7 +48,7 @@ impl ExecFn for Cmd {
         let cmd =
             arg_str(args, kwargs, 0, "cmd").ok_or_else(|| json!("cmd.run needs a command"))?;
         let mut exec = Exec::new(match self.shape {
-            Shape::Run => format!("{{ {cmd}\n}} 2>&1"),
+            Shape::Run => shell::merged(&cmd),
             _ => cmd,
         });
         exec.runas = arg_str(args, kwargs, usize::MAX, "runas");
@@ -58,11 +58,7 @@ impl ExecFn for Cmd {
         }
         exec.env = crate::functions::env_pairs(kwargs.get("env")).map_err(|f| json!(f.comment))?;
         exec.timeout = kwargs.get("timeout").and_then(Value::as_u64);
-        let out = on
-            .transport
-            .exec(&exec)
-            .await
-            .map_err(|e| json!(e.to_string()))?;
+        let out = on.exec(&exec).await?;
         let ret = match self.shape {
             Shape::Run => json!(out.stdout_trimmed()),
             Shape::All => {

@@ -12,12 +12,31 @@ use std::sync::OnceLock;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
-use crate::transport::Transport;
+use crate::transport::{Exec, Output, Transport};
 
 /// The host a function runs on.
 pub struct On<'a> {
     pub id: &'a str,
     pub transport: &'a dyn Transport,
+}
+
+impl On<'_> {
+    /// Run `exec`; a transport error is the function's failed return.
+    pub async fn exec(&self, exec: &Exec) -> Result<Output, Value> {
+        self.transport
+            .exec(exec)
+            .await
+            .map_err(|e| Value::String(e.to_string()))
+    }
+}
+
+/// A yes-or-no answer as Salt returns it: `true`, or `false` as a failure.
+pub fn verdict(yes: bool) -> Result<Value, Value> {
+    if yes {
+        Ok(Value::Bool(true))
+    } else {
+        Err(Value::Bool(false))
+    }
 }
 
 #[async_trait]

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::{arg_str, ExecFn, On};
-use crate::functions::service::{action_command, parse_status, probe_command, status_command};
+use super::{arg_str, verdict, ExecFn, On};
+use crate::functions::service::{action_command, probe, status_command};
 use crate::transport::Exec;
 
 struct Service {
@@ -39,25 +39,17 @@ impl ExecFn for Service {
     ) -> Result<Value, Value> {
         let name =
             arg_str(args, kwargs, 0, "name").ok_or_else(|| json!("a service name is needed"))?;
-        let probe = on
-            .transport
-            .exec(&Exec::new(probe_command(&name)))
+        let st = probe(on.transport, &name)
             .await
-            .map_err(|e| json!(e.to_string()))?;
-        let st = parse_status(&probe.stdout).map_err(|f| json!(f.comment))?;
-        if !st.present {
-            return Err(json!(format!("The named service {name} is not available")));
-        }
+            .map_err(|f| json!(f.comment))?;
         if self.action == "status" {
             return Ok(json!(st.running));
         }
         let out = on
-            .transport
             .exec(&Exec::new(action_command(st.init, &name, self.action)))
-            .await
-            .map_err(|e| json!(e.to_string()))?;
+            .await?;
         if !out.success() {
-            return Err(json!(false));
+            return verdict(false);
         }
         // As Salt's service module: the answer is the state afterwards.
         let running = on
@@ -65,15 +57,10 @@ impl ExecFn for Service {
             .exec(&Exec::new(status_command(st.init, &name)))
             .await
             .is_ok_and(|o| o.success());
-        let ok = if self.action == "stop" {
+        verdict(if self.action == "stop" {
             !running
         } else {
             running
-        };
-        if ok {
-            Ok(json!(true))
-        } else {
-            Err(json!(false))
-        }
+        })
     }
 }

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
-use super::{ExecFn, On};
+use super::{verdict, ExecFn, On};
 use crate::transport::Exec;
 
 struct Ping;
@@ -30,11 +30,7 @@ impl ExecFn for Ping {
         _args: &[Value],
         _kwargs: &Map<String, Value>,
     ) -> Result<Value, Value> {
-        match on.transport.exec(&Exec::new("true")).await {
-            Ok(o) if o.success() => Ok(json!(true)),
-            Ok(_) => Err(json!(false)),
-            Err(e) => Err(json!(e.to_string())),
-        }
+        verdict(on.exec(&Exec::new("true")).await?.success())
     }
 }
 
@@ -50,10 +46,6 @@ impl ExecFn for Fixed {
         _args: &[Value],
         _kwargs: &Map<String, Value>,
     ) -> Result<Value, Value> {
-        if self.0 {
-            Ok(json!(true))
-        } else {
-            Err(json!(false))
-        }
+        verdict(self.0)
     }
 }

@@ -25,8 +25,7 @@ fn salt_settings_keep_newline_and_whitespace() {
 
 #[test]
 fn included_templates_lose_their_final_newline_as_in_salt() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("header.j2"), "# header\n").unwrap();
+    let dir = crate::testing::files(&[("header.j2", "# header\n")]);
     let r = Renderer::new(vec![dir.path().to_path_buf()]);
     let render = |text: &str| {
         r.render_sls(&Source::new("main.sls", text), "main", &ctx())
@@ -103,14 +102,10 @@ fn syntax_errors_have_a_place() {
 
 #[test]
 fn includes_resolve_in_the_roots_and_relative() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("web")).unwrap();
-    std::fs::write(dir.path().join("web/map.jinja"), "{% set port = 6432 %}").unwrap();
-    std::fs::write(
-        dir.path().join("top.jinja"),
-        "{% macro hi() %}hi{% endmacro %}",
-    )
-    .unwrap();
+    let dir = crate::testing::files(&[
+        ("web/map.jinja", "{% set port = 6432 %}"),
+        ("top.jinja", "{% macro hi() %}hi{% endmacro %}"),
+    ]);
     let r = Renderer::new(vec![dir.path().to_path_buf()]);
     let src = Source::new(
         "web/init.sls",

@@ -6,53 +6,34 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::*;
-use crate::compile::{self, Graph};
-use crate::config::Config;
-use crate::render::HostContext;
+use crate::compile::Graph;
+use crate::testing::TestTree;
 use crate::transport::fake::{Call, Fake};
-use crate::tree::{High, Tree};
 
 struct World {
     fake: Arc<Fake>,
     host: Host,
     graph: Graph,
-    _dir: tempfile::TempDir,
+    _tree: TestTree,
 }
 
 /// `sls` as `demo.sls` of a fresh tree, compiled for a host backed by `fake`.
 fn world(sls: &str, fake: Fake) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("demo.sls"), sls).unwrap();
-    let config = Config {
-        file_roots: [("base".to_string(), vec![dir.path().to_path_buf()])]
-            .into_iter()
-            .collect(),
-        pillar_roots: Default::default(),
-        roster_file: "roster.yaml".into(),
-        saltenv: "base".into(),
-        timeout: 10,
-    };
-    let tree = Arc::new(Tree::new(config));
-    let render = HostContext::new("base", &json!({"id": "h"}), &json!({}), None);
-    let src = crate::source::Source::new("cli", "demo");
-    let high = High::build(
-        &tree,
-        &render,
-        &[(
-            "base".into(),
-            "demo".into(),
-            crate::source::Span::file(&src),
-        )],
-    )
-    .unwrap();
-    let graph = Graph::build(compile::compile(&high).unwrap()).unwrap();
+    let tree = TestTree::new(&[("demo.sls", sls)]);
+    let graph = tree.compile("demo").unwrap();
     let fake = Arc::new(fake);
-    let host = Host::new("h", fake.clone(), tree, "base", render);
+    let host = Host::new(
+        "h",
+        fake.clone(),
+        Arc::clone(&tree.tree),
+        "base",
+        tree.render.clone(),
+    );
     World {
         fake,
         host,
         graph,
-        _dir: dir,
+        _tree: tree,
     }
 }
 

@@ -1,5 +1,7 @@
 //! A command to run on a host, and what it returned.
 
+use super::TransportError;
+
 /// A shell command line and how to run it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Exec {
@@ -54,9 +56,28 @@ impl Exec {
         self.timeout = seconds;
         self
     }
+
+    /// The error for this command still running after `seconds`.
+    pub fn timed_out(&self, seconds: u64) -> TransportError {
+        TransportError::Timeout {
+            what: format!("`{}`", self.cmd),
+            seconds,
+        }
+    }
 }
 
 impl Output {
+    /// A command's end, its output as text (bytes that are not UTF-8
+    /// replaced, as Salt decodes them).
+    pub fn decode(code: i32, stdout: &[u8], stderr: &[u8], pid: Option<u32>) -> Output {
+        Output {
+            code,
+            stdout: String::from_utf8_lossy(stdout).into_owned(),
+            stderr: String::from_utf8_lossy(stderr).into_owned(),
+            pid,
+        }
+    }
+
     pub fn success(&self) -> bool {
         self.code == 0
     }

@@ -41,6 +41,14 @@ impl FileFact {
     }
 }
 
+/// Why a write cannot give the file to user (or group, when `group`)
+/// `name`: there is none by that name. Worded as Salt words it, by every
+/// transport.
+pub fn no_such_owner(name: &str, group: bool) -> String {
+    let what = if group { "Group" } else { "User" };
+    format!("{what} {name} is not available")
+}
+
 /// A file to put in place atomically.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WriteFile {

@@ -18,19 +18,16 @@ pub fn name_of(id: u32, group: bool) -> String {
 }
 
 fn lookup_name(id: u32, group: bool) -> Option<String> {
-    let mut buf = vec![0u8; 16384];
-    unsafe {
-        if group {
-            let mut grp: libc::group = std::mem::zeroed();
-            let mut out: *mut libc::group = std::ptr::null_mut();
-            libc::getgrgid_r(id, &mut grp, buf.as_mut_ptr().cast(), buf.len(), &mut out);
-            (!out.is_null()).then(|| CStr::from_ptr(grp.gr_name).to_string_lossy().into_owned())
-        } else {
-            let mut pwd: libc::passwd = std::mem::zeroed();
-            let mut out: *mut libc::passwd = std::ptr::null_mut();
-            libc::getpwuid_r(id, &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut out);
-            (!out.is_null()).then(|| CStr::from_ptr(pwd.pw_name).to_string_lossy().into_owned())
-        }
+    if group {
+        nss(
+            |r, buf, len, out| unsafe { libc::getgrgid_r(id, r, buf, len, out) },
+            |g: &libc::group| unsafe { text(g.gr_name) },
+        )
+    } else {
+        nss(
+            |r, buf, len, out| unsafe { libc::getpwuid_r(id, r, buf, len, out) },
+            |p: &libc::passwd| unsafe { text(p.pw_name) },
+        )
     }
 }
 
@@ -39,51 +36,54 @@ pub fn id_of(name: &str, group: bool) -> Option<u32> {
     if let Ok(n) = name.parse() {
         return Some(n);
     }
-    let cname = CString::new(name).ok()?;
-    let mut buf = vec![0u8; 16384];
-    unsafe {
-        if group {
-            let mut grp: libc::group = std::mem::zeroed();
-            let mut out: *mut libc::group = std::ptr::null_mut();
-            libc::getgrnam_r(
-                cname.as_ptr(),
-                &mut grp,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                &mut out,
-            );
-            (!out.is_null()).then_some(grp.gr_gid)
-        } else {
-            let mut pwd: libc::passwd = std::mem::zeroed();
-            let mut out: *mut libc::passwd = std::ptr::null_mut();
-            libc::getpwnam_r(
-                cname.as_ptr(),
-                &mut pwd,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-                &mut out,
-            );
-            (!out.is_null()).then_some(pwd.pw_uid)
-        }
+    if group {
+        let cname = CString::new(name).ok()?;
+        nss(
+            |r, buf, len, out| unsafe { libc::getgrnam_r(cname.as_ptr(), r, buf, len, out) },
+            |g: &libc::group| g.gr_gid,
+        )
+    } else {
+        user(name, |p| p.pw_uid)
     }
 }
 
 /// The home directory of user `name`.
 pub fn home_of(name: &str) -> Option<String> {
+    user(name, |p| unsafe { text(p.pw_dir) })
+}
+
+/// What `read` takes from user `name`'s passwd entry.
+fn user<R>(name: &str, read: impl FnOnce(&libc::passwd) -> R) -> Option<R> {
     let cname = CString::new(name).ok()?;
+    nss(
+        |r, buf, len, out| unsafe { libc::getpwnam_r(cname.as_ptr(), r, buf, len, out) },
+        read,
+    )
+}
+
+/// One reentrant NSS lookup (`getpwnam_r` and kin, which `call` makes with
+/// the record, a buffer, its size and the result pointer): what `read`
+/// takes from the record, when there is one. The record's strings point
+/// into the buffer, so `read` is where they can be used.
+fn nss<T, R>(
+    call: impl FnOnce(*mut T, *mut libc::c_char, libc::size_t, *mut *mut T) -> libc::c_int,
+    read: impl FnOnce(&T) -> R,
+) -> Option<R> {
     let mut buf = vec![0u8; 16384];
-    unsafe {
-        let mut pwd: libc::passwd = std::mem::zeroed();
-        let mut out: *mut libc::passwd = std::ptr::null_mut();
-        libc::getpwnam_r(
-            cname.as_ptr(),
-            &mut pwd,
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-            &mut out,
-        );
-        (!out.is_null()).then(|| CStr::from_ptr(pwd.pw_dir).to_string_lossy().into_owned())
-    }
+    // SAFETY: `T` is only ever libc's `passwd` or `group`, plain C records
+    // for which all zeroes is a valid value.
+    let mut record: T = unsafe { std::mem::zeroed() };
+    let mut out: *mut T = std::ptr::null_mut();
+    call(&mut record, buf.as_mut_ptr().cast(), buf.len(), &mut out);
+    (!out.is_null()).then(|| read(&record))
+}
+
+/// A record's C string, as text.
+///
+/// # Safety
+/// `p` points to a NUL-terminated string.
+unsafe fn text(p: *const libc::c_char) -> String {
+    CStr::from_ptr(p).to_string_lossy().into_owned()
 }
 
 #[cfg(test)]

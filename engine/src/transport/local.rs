@@ -17,7 +17,9 @@ use tokio::io::AsyncWriteExt;
 
 use super::ids;
 use super::session::{Session, SessionError};
-use super::{Exec, FileFact, FileKind, Output, Transport, TransportError, WriteFile};
+use super::{
+    no_such_owner, Exec, FileFact, FileKind, Output, Transport, TransportError, WriteFile,
+};
 
 pub struct Local {
     /// Seconds a command may take when it sets no timeout of its own.
@@ -95,28 +97,23 @@ impl Transport for Local {
         }
         let seconds = exec.timeout.unwrap_or(self.timeout);
         match tokio::time::timeout(Duration::from_secs(seconds), child.wait_with_output()).await {
-            Ok(Ok(out)) => Ok(Output {
-                code: out
-                    .status
+            Ok(Ok(out)) => Ok(Output::decode(
+                out.status
                     .code()
                     .unwrap_or_else(|| 128 + signal_of(&out.status)),
-                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+                &out.stdout,
+                &out.stderr,
                 pid,
-            }),
+            )),
             Ok(Err(e)) => Err(TransportError::Broken(format!(
                 "waiting for `{}`: {e}",
                 exec.cmd
             ))),
             Err(_) => {
                 if let Some(pid) = pid {
-                    // The command's own process group: it and everything it started.
-                    unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+                    kill_group(pid);
                 }
-                Err(TransportError::Timeout {
-                    what: format!("`{}`", exec.cmd),
-                    seconds,
-                })
+                Err(exec.timed_out(seconds))
             }
         }
     }
@@ -151,10 +148,7 @@ impl Transport for Local {
             Ok(code) => Ok(code),
             Err(SessionError::Timeout) => {
                 *slot = None;
-                Err(TransportError::Timeout {
-                    what: format!("`{}`", exec.cmd),
-                    seconds,
-                })
+                Err(exec.timed_out(seconds))
             }
             // The command ended the shell itself: run it again on its own,
             // as it would have run without a session.
@@ -183,6 +177,12 @@ impl Transport for Local {
             .await
             .map_err(|e| TransportError::Broken(e.to_string()))?
     }
+}
+
+/// End process group `pgid` (a command spawned as its leader): the
+/// command and everything it started.
+pub(super) fn kill_group(pgid: u32) {
+    unsafe { libc::kill(-(pgid as i32), libc::SIGKILL) };
 }
 
 fn signal_of(status: &std::process::ExitStatus) -> i32 {
@@ -237,21 +237,13 @@ pub(crate) fn owner_ids(
     user: Option<&str>,
     group: Option<&str>,
 ) -> Result<(Option<u32>, Option<u32>), TransportError> {
-    let uid = match user {
-        Some(u) => Some(
-            ids::id_of(u, false)
-                .ok_or_else(|| io_err(write_path, format!("User {u} is not available")))?,
-        ),
-        None => None,
+    let id = |name: Option<&str>, group: bool| match name {
+        Some(n) => ids::id_of(n, group)
+            .map(Some)
+            .ok_or_else(|| io_err(write_path, no_such_owner(n, group))),
+        None => Ok(None),
     };
-    let gid = match group {
-        Some(g) => Some(
-            ids::id_of(g, true)
-                .ok_or_else(|| io_err(write_path, format!("Group {g} is not available")))?,
-        ),
-        None => None,
-    };
-    Ok((uid, gid))
+    Ok((id(user, false)?, id(group, true)?))
 }
 
 fn write_atomically(w: &WriteFile) -> Result<(), TransportError> {
@@ -307,13 +299,7 @@ fn write_atomically(w: &WriteFile) -> Result<(), TransportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
+    use crate::testing::runtime as rt;
 
     #[test]
     fn exec_captures_output_code_and_env() {

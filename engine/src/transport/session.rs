@@ -24,6 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout};
 
+use super::local::kill_group;
 use super::shell::quote;
 
 pub struct Session {
@@ -125,7 +126,7 @@ impl Session {
     /// everything that command started.
     fn kill(&mut self) {
         if let Some(pgid) = self.pgid.take() {
-            unsafe { libc::kill(-(pgid as i32), libc::SIGKILL) };
+            kill_group(pgid);
         }
         let _ = self.child.start_kill();
     }
@@ -134,13 +135,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-    }
+    use crate::testing::runtime as rt;
 
     #[test]
     fn statuses_come_back_in_order_and_commands_are_isolated() {

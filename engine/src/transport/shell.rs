@@ -16,6 +16,12 @@ pub fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
+/// `cmd` with its stderr merged into its stdout, as Salt's `cmd.run`
+/// returns them (the newline ends a trailing comment in `cmd`).
+pub fn merged(cmd: &str) -> String {
+    format!("{{ {cmd}\n}} 2>&1")
+}
+
 /// The command line that runs `exec` from a plain POSIX shell on the host:
 /// change directory, switch user, set the environment, then `shell -c cmd`.
 /// The default directory is the user's home, as Salt's `cmd.run` uses.

@@ -50,6 +50,17 @@ pub struct Arg {
     pub value: Node,
 }
 
+impl Arg {
+    /// The argument written `key: value`.
+    pub fn new(key: &Node, value: Node) -> Arg {
+        Arg {
+            key: key.scalar_string().unwrap_or_default(),
+            key_span: key.span.clone(),
+            value,
+        }
+    }
+}
+
 /// Requisite arguments, which `extend` appends to instead of replacing.
 const LIST_ARGS: &[&str] = &[
     "require",
@@ -151,12 +162,11 @@ impl High {
                 })
                 .collect(),
             _ => {
-                return Err(Error::Expected {
-                    span: body.span.clone(),
-                    expected: "a mapping of state declarations (e.g. `file.managed:`)".into(),
-                    found: body.kind(),
-                    context: format!("ID `{id}`"),
-                })
+                return Err(Error::expected(
+                    body,
+                    "a mapping of state declarations (e.g. `file.managed:`)",
+                    format!("ID `{id}`"),
+                ))
             }
         };
         for (key, span, value) in entries {
@@ -191,35 +201,22 @@ impl High {
 
     /// Read a declaration's argument list into `decl`.
     fn fill(&self, decl: &mut Decl, id: &str, value: &Node) -> Result<(), Error> {
-        let items = match &value.value {
-            Value::Seq(items) => items.as_slice(),
-            Value::Null => &[],
-            _ => {
-                return Err(Error::Expected {
-                    span: value.span.clone(),
-                    expected: "a list of arguments (`- name: value`)".into(),
-                    found: value.kind(),
-                    context: format!("state `{id}` ({})", decl.module),
-                })
-            }
-        };
+        let items = value.as_list().ok_or_else(|| {
+            Error::expected(
+                value,
+                "a list of arguments (`- name: value`)",
+                format!("state `{id}` ({})", decl.module),
+            )
+        })?;
         for item in items {
             match &item.value {
                 Value::Map(m) if folds_into_mapping(m).is_some() => {
                     let (key, value) = folds_into_mapping(m).expect("checked");
-                    decl.args.push(Arg {
-                        key: key.scalar_string().unwrap_or_default(),
-                        key_span: key.span.clone(),
-                        value,
-                    });
+                    decl.args.push(Arg::new(&key, value));
                 }
                 Value::Map(m) => {
                     for (k, v) in m.iter() {
-                        decl.args.push(Arg {
-                            key: k.scalar_string().unwrap_or_default(),
-                            key_span: k.span.clone(),
-                            value: v.clone(),
-                        });
+                        decl.args.push(Arg::new(k, v.clone()));
                     }
                 }
                 Value::Str(f) if decl.fun.is_none() => {
@@ -231,12 +228,11 @@ impl High {
                     } else {
                         "a function name or `- key: value`"
                     };
-                    return Err(Error::Expected {
-                        span: item.span.clone(),
-                        expected: what.into(),
-                        found: item.kind(),
-                        context: format!("state `{id}` ({})", decl.module),
-                    });
+                    return Err(Error::expected(
+                        item,
+                        what,
+                        format!("state `{id}` ({})", decl.module),
+                    ));
                 }
             }
         }
@@ -247,12 +243,11 @@ impl High {
     /// arguments replaced, a new module added.
     fn extend(&mut self, sls: &str, node: &Node) -> Result<(), Error> {
         let Value::Map(map) = &node.value else {
-            return Err(Error::Expected {
-                span: node.span.clone(),
-                expected: "a mapping of IDs".into(),
-                found: node.kind(),
-                context: format!("extend in sls `{sls}`"),
-            });
+            return Err(Error::expected(
+                node,
+                "a mapping of IDs",
+                format!("extend in sls `{sls}`"),
+            ));
         };
         for (key, body) in map.iter() {
             let id = key.scalar_string().unwrap_or_default();

@@ -41,12 +41,11 @@ pub fn load(
         return Ok(sls);
     };
     let Value::Map(map) = root.value else {
-        return Err(Error::Expected {
-            span: root.span.clone(),
-            expected: "a mapping of IDs to state declarations".into(),
-            found: root.kind(),
-            context: format!("sls `{name}` (after rendering)"),
-        });
+        return Err(Error::expected(
+            &root,
+            "a mapping of IDs to state declarations",
+            format!("sls `{name}` (after rendering)"),
+        ));
     };
     for (key, value) in map.entries {
         match key.scalar_string().as_deref() {
@@ -64,18 +63,9 @@ fn includes(
     env: &str,
     file: &str,
 ) -> Result<Vec<(String, String, Span)>, Error> {
-    let items = match &node.value {
-        Value::Seq(items) => items.as_slice(),
-        Value::Null => &[],
-        _ => {
-            return Err(Error::Expected {
-                span: node.span.clone(),
-                expected: "a list of sls names".into(),
-                found: node.kind(),
-                context: "include".into(),
-            })
-        }
-    };
+    let items = node
+        .as_list()
+        .ok_or_else(|| Error::expected(node, "a list of sls names", "include"))?;
     let mut out = Vec::new();
     for item in items {
         match &item.value {

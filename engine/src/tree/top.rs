@@ -32,18 +32,13 @@ impl Top {
             let targets = expect_map(targets, &format!("environment `{env}` of the top file"))?;
             for (target_key, items) in targets.iter() {
                 let target = target_key.scalar_string().unwrap_or_default();
-                let items = match &items.value {
-                    Value::Seq(items) => items.as_slice(),
-                    Value::Null => &[],
-                    _ => {
-                        return Err(Error::Expected {
-                            span: items.span.clone(),
-                            expected: "a list of sls names".into(),
-                            found: items.kind(),
-                            context: format!("target `{target}` of the top file"),
-                        })
-                    }
-                };
+                let items = items.as_list().ok_or_else(|| {
+                    Error::expected(
+                        items,
+                        "a list of sls names",
+                        format!("target `{target}` of the top file"),
+                    )
+                })?;
                 let mut matcher = "glob".to_string();
                 let mut names = Vec::new();
                 for item in items {
@@ -57,12 +52,11 @@ impl Top {
                         _ => match item.scalar_string() {
                             Some(name) => names.push((name, item.span.clone())),
                             None => {
-                                return Err(Error::Expected {
-                                    span: item.span.clone(),
-                                    expected: "an sls name or `match: <type>`".into(),
-                                    found: item.kind(),
-                                    context: format!("target `{target}` of the top file"),
-                                })
+                                return Err(Error::expected(
+                                    item,
+                                    "an sls name or `match: <type>`",
+                                    format!("target `{target}` of the top file"),
+                                ))
                             }
                         },
                     }
@@ -83,12 +77,7 @@ impl Top {
 fn expect_map<'a>(node: &'a Node, context: &str) -> Result<&'a yaml::Map, Error> {
     match &node.value {
         Value::Map(m) => Ok(m),
-        _ => Err(Error::Expected {
-            span: node.span.clone(),
-            expected: "a mapping".into(),
-            found: node.kind(),
-            context: context.into(),
-        }),
+        _ => Err(Error::expected(node, "a mapping", context)),
     }
 }
 

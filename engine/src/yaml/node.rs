@@ -64,6 +64,16 @@ impl Node {
         }
     }
 
+    /// A list's items, where nothing (`key:` alone) is an empty list, as
+    /// Salt reads argument, include and top file lists.
+    pub fn as_list(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(s) => Some(s),
+            Value::Null => Some(&[]),
+            _ => None,
+        }
+    }
+
     /// The text a scalar stands for, as Salt turns a scalar key or a
     /// requisite target into a string (`8080` is `"8080"`, `true` is `"True"`).
     pub fn scalar_string(&self) -> Option<String> {

@@ -34,7 +34,7 @@ use tokio::time::{timeout, timeout_at, Instant};
 use self::agent::{Agent, Replies};
 use self::master::Master;
 use self::protocol::{Files, NulInField, ProtocolError, Refusal, Request};
-use super::{shell, Exec, FileFact, Output, Transport, TransportError, WriteFile};
+use super::{no_such_owner, shell, Exec, FileFact, Output, Transport, TransportError, WriteFile};
 use crate::roster::Host;
 
 pub struct Ssh {
@@ -226,10 +226,6 @@ impl Transport for Ssh {
         })?;
         let seconds = exec.timeout.unwrap_or(self.timeout);
         let deadline = Instant::now() + Duration::from_secs(seconds);
-        let timed_out = || TransportError::Timeout {
-            what: format!("`{}`", exec.cmd),
-            seconds,
-        };
         let mut slot = self.agent.lock().await;
         let agent = self.ready(&mut slot).await?;
         let started = timeout_at(deadline, async {
@@ -242,20 +238,15 @@ impl Transport for Ssh {
             Ok(Err(e)) => return Err(self.lost(&mut slot, e).await),
             Err(_) => {
                 self.abandon(&mut slot, None).await;
-                return Err(timed_out());
+                return Err(exec.timed_out(seconds));
             }
         };
         match timeout_at(deadline, protocol::finished(agent.replies())).await {
-            Ok(Ok(f)) => Ok(Output {
-                code: f.code,
-                stdout: String::from_utf8_lossy(&f.stdout).into_owned(),
-                stderr: String::from_utf8_lossy(&f.stderr).into_owned(),
-                pid: Some(pid),
-            }),
+            Ok(Ok(f)) => Ok(Output::decode(f.code, &f.stdout, &f.stderr, Some(pid))),
             Ok(Err(e)) => Err(self.lost(&mut slot, e).await),
             Err(_) => {
                 self.abandon(&mut slot, Some(pid)).await;
-                Err(timed_out())
+                Err(exec.timed_out(seconds))
             }
         }
     }
@@ -344,8 +335,8 @@ impl Transport for Ssh {
 /// A write's failure in the local transport's words where they differ.
 fn worded(message: &str, write: &WriteFile) -> String {
     match (&write.user, &write.group) {
-        (Some(u), _) if message.contains("invalid user") => format!("User {u} is not available"),
-        (_, Some(g)) if message.contains("invalid group") => format!("Group {g} is not available"),
+        (Some(u), _) if message.contains("invalid user") => no_such_owner(u, false),
+        (_, Some(g)) if message.contains("invalid group") => no_such_owner(g, true),
         _ => message.to_string(),
     }
 }

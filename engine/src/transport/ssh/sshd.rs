@@ -20,13 +20,9 @@ pub struct Sshd {
 }
 
 impl Sshd {
-    /// A running sshd, or `None` with the reason printed when this machine
-    /// cannot run one for the tests.
-    pub fn start() -> Option<Sshd> {
-        Sshd::start_with("")
-    }
-
-    /// The same, with more lines for sshd_config.
+    /// A running sshd, with `config` as more lines for its sshd_config, or
+    /// `None` with the reason printed when this machine cannot run one for
+    /// the tests.
     pub fn start_with(config: &str) -> Option<Sshd> {
         if !Path::new(SSHD).exists() {
             eprintln!("skipped: {SSHD} is not installed");
@@ -47,22 +43,10 @@ impl Sshd {
         keygen(&d.join("id_ed25519"));
         std::fs::copy(d.join("id_ed25519.pub"), d.join("authorized_keys")).unwrap();
         let port = free_port();
-        let host_key = std::fs::read_to_string(d.join("host_key.pub")).unwrap();
-        let host_key: Vec<&str> = host_key.split_whitespace().take(2).collect();
-        std::fs::write(
-            d.join("known_hosts"),
-            format!("[127.0.0.1]:{port} {}\n", host_key.join(" ")),
-        )
-        .unwrap();
+        known_hosts(&d.join("known_hosts"), &d.join("host_key.pub"), port);
         // A valid key, but not this server's.
         keygen(&d.join("other_key"));
-        let other = std::fs::read_to_string(d.join("other_key.pub")).unwrap();
-        let other: Vec<&str> = other.split_whitespace().take(2).collect();
-        std::fs::write(
-            d.join("wrong_known_hosts"),
-            format!("[127.0.0.1]:{port} {}\n", other.join(" ")),
-        )
-        .unwrap();
+        known_hosts(&d.join("wrong_known_hosts"), &d.join("other_key.pub"), port);
         std::fs::write(d.join("empty_known_hosts"), "").unwrap();
         let config = format!(
             "ListenAddress 127.0.0.1\nPort {port}\nHostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\n\
@@ -151,6 +135,14 @@ fn keygen(path: &Path) {
         .expect("ssh-keygen runs")
         .success();
     assert!(ok, "ssh-keygen {}", path.display());
+}
+
+/// A known_hosts file at `path` giving the public key in `key` as the host
+/// key of the server on loopback `port`.
+fn known_hosts(path: &Path, key: &Path, port: u16) {
+    let key = std::fs::read_to_string(key).unwrap();
+    let key: Vec<&str> = key.split_whitespace().take(2).collect();
+    std::fs::write(path, format!("[127.0.0.1]:{port} {}\n", key.join(" "))).unwrap();
 }
 
 fn free_port() -> u16 {

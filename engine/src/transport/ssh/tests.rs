@@ -9,7 +9,10 @@ use crate::transport::FileKind;
 /// Each test: a server, or a printed reason and an early return.
 macro_rules! sshd {
     () => {
-        match Sshd::start() {
+        sshd!("")
+    };
+    ($config:expr) => {
+        match Sshd::start_with($config) {
             Some(s) => s,
             None => return,
         }
@@ -18,6 +21,14 @@ macro_rules! sshd {
 
 async fn connect(sshd: &Sshd, extra: &str) -> Ssh {
     Ssh::connect(&sshd.host(extra), 10).await.expect("connects")
+}
+
+/// Why connecting with `extra` in the roster entry fails.
+async fn refused(sshd: &Sshd, extra: &str) -> TransportError {
+    Ssh::connect(&sshd.host(extra), 10)
+        .await
+        .err()
+        .expect("a refusal")
 }
 
 fn write(path: &str, content: &[u8]) -> WriteFile {
@@ -268,13 +279,7 @@ async fn writes_set_or_keep_owner_and_mode_and_need_a_parent() {
 async fn a_wrong_host_key_is_refused() {
     let sshd = sshd!();
     let wrong = sshd.path("wrong_known_hosts");
-    let err = Ssh::connect(
-        &sshd.host(&format!("known_hosts_file: {}", wrong.display())),
-        10,
-    )
-    .await
-    .err()
-    .unwrap();
+    let err = refused(&sshd, &format!("known_hosts_file: {}", wrong.display())).await;
     assert_eq!(
         err,
         TransportError::Connect(format!(
@@ -283,13 +288,7 @@ async fn a_wrong_host_key_is_refused() {
         ))
     );
     let empty = sshd.path("empty_known_hosts");
-    let err = Ssh::connect(
-        &sshd.host(&format!("known_hosts_file: {}", empty.display())),
-        10,
-    )
-    .await
-    .err()
-    .unwrap();
+    let err = refused(&sshd, &format!("known_hosts_file: {}", empty.display())).await;
     assert!(
         err.to_string()
             .contains("Host key verification failed: no host key is known"),
@@ -316,10 +315,7 @@ async fn a_wrong_host_key_is_refused() {
 async fn a_refused_key_and_a_closed_port_fail_quickly_with_sshs_reason() {
     let sshd = sshd!();
     let other = sshd.path("other_key");
-    let err = Ssh::connect(&sshd.host(&format!("priv: {}", other.display())), 10)
-        .await
-        .err()
-        .unwrap();
+    let err = refused(&sshd, &format!("priv: {}", other.display())).await;
     assert_eq!(
         err,
         TransportError::Connect("root@127.0.0.1: Permission denied (publickey)".into())
@@ -327,10 +323,7 @@ async fn a_refused_key_and_a_closed_port_fail_quickly_with_sshs_reason() {
 
     let port = closed_port();
     let started = Instant::now();
-    let err = Ssh::connect(&sshd.host(&format!("port: {port}")), 10)
-        .await
-        .err()
-        .unwrap();
+    let err = refused(&sshd, &format!("port: {port}")).await;
     assert_eq!(
         err,
         TransportError::Connect(format!(
@@ -536,19 +529,27 @@ async fn measure_against_a_real_sshd() {
     measure(sshd!()).await;
     let home = tempfile::tempdir().unwrap();
     println!("-- an empty HOME (a plain account)");
-    measure(
-        match Sshd::start_with(&format!("SetEnv HOME={}\n", home.path().display())) {
-            Some(s) => s,
-            None => return,
-        },
-    )
-    .await;
+    measure(sshd!(&format!("SetEnv HOME={}\n", home.path().display()))).await;
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// `n` calls of `call`, one after the other: the time one takes on average.
+async fn each<F: std::future::Future<Output = ()>>(
+    n: u32,
+    mut call: impl FnMut(u32) -> F,
+) -> String {
+    let t = Instant::now();
+    for i in 0..n {
+        call(i).await;
+    }
+    ms(t.elapsed() / n)
 }
 
 async fn measure(sshd: Sshd) {
     let host = sshd.host("control_persist: 30");
-    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
-    let avg = |d: Duration, n: u32| ms(d / n);
 
     let t = Instant::now();
     let ssh = Ssh::connect(&host, 10).await.unwrap();
@@ -559,33 +560,25 @@ async fn measure(sshd: Sshd) {
     let ssh = Ssh::connect(&host, 10).await.unwrap();
     println!("connect, re-attach + agent:  {}", ms(t.elapsed()));
     assert!(!ssh.master.created);
+    let s = &ssh;
 
     let n = 200;
-    let t = Instant::now();
-    for _ in 0..n {
-        ssh.exec(&run("true")).await.unwrap();
-    }
-    println!(
-        "exec `true` via the agent:    {} each ({n})",
-        avg(t.elapsed(), n)
-    );
-    let t = Instant::now();
-    for _ in 0..n {
-        ssh.exec(&run("echo hello")).await.unwrap();
-    }
-    println!(
-        "exec `echo hello` via agent:  {} each ({n})",
-        avg(t.elapsed(), n)
-    );
+    let took = each(n, |_| async move {
+        s.exec(&run("true")).await.unwrap();
+    });
+    println!("exec `true` via the agent:    {} each ({n})", took.await);
+    let took = each(n, |_| async move {
+        s.exec(&run("echo hello")).await.unwrap();
+    });
+    println!("exec `echo hello` via agent:  {} each ({n})", took.await);
     let n = 20;
-    let t = Instant::now();
-    for _ in 0..n {
+    let took = each(n, |_| async move {
         let line = shell::wrap(&run("true"));
-        ssh.master.session.raw_command(line).output().await.unwrap();
-    }
+        s.master.session.raw_command(line).output().await.unwrap();
+    });
     println!(
         "the same as a new channel each: {} each ({n}; session.raw_command(wrap(true)).output())",
-        avg(t.elapsed(), n)
+        took.await
     );
 
     let dir = sshd.path("many");
@@ -597,54 +590,40 @@ async fn measure(sshd: Sshd) {
             p.display().to_string()
         })
         .collect();
+    let paths = &paths;
     let n = 20;
-    let t = Instant::now();
-    for _ in 0..n {
-        assert_eq!(ssh.read_files(&paths).await.unwrap().len(), 100);
-    }
-    println!(
-        "read_files, 100 files:        {} each ({n})",
-        avg(t.elapsed(), n)
-    );
-    let t = Instant::now();
-    for _ in 0..n {
-        ssh.read_files(&paths[..1]).await.unwrap();
-    }
-    println!(
-        "read_files, 1 file:           {} each ({n})",
-        avg(t.elapsed(), n)
-    );
+    let took = each(n, |_| async move {
+        assert_eq!(s.read_files(paths).await.unwrap().len(), 100);
+    });
+    println!("read_files, 100 files:        {} each ({n})", took.await);
+    let took = each(n, |_| async move {
+        s.read_files(&paths[..1]).await.unwrap();
+    });
+    println!("read_files, 1 file:           {} each ({n})", took.await);
 
     let n = 50;
-    let target = dir.join("written.conf").display().to_string();
-    let t = Instant::now();
-    for i in 0..n {
-        ssh.write_file(&write(&target, format!("x = {i}\n").as_bytes()))
+    let target = &dir.join("written.conf").display().to_string();
+    let took = each(n, |i| async move {
+        s.write_file(&write(target, format!("x = {i}\n").as_bytes()))
             .await
             .unwrap();
-    }
-    println!(
-        "write_file, new content:      {} each ({n})",
-        avg(t.elapsed(), n)
-    );
-    let mut w = write(&target, b"owned\n");
+    });
+    println!("write_file, new content:      {} each ({n})", took.await);
+    let mut w = write(target, b"owned\n");
     w.user = Some("nobody".into());
     w.group = Some("nogroup".into());
     w.mode = Some(0o640);
-    let t = Instant::now();
-    for _ in 0..n {
-        ssh.write_file(&w).await.unwrap();
-    }
-    println!(
-        "write_file, owner and mode:   {} each ({n})",
-        avg(t.elapsed(), n)
-    );
+    let w = &w;
+    let took = each(n, |_| async move {
+        s.write_file(w).await.unwrap();
+    });
+    println!("write_file, owner and mode:   {} each ({n})", took.await);
     let big = vec![b'x'; 4 << 20];
     let t = Instant::now();
-    ssh.write_file(&write(&target, &big)).await.unwrap();
+    ssh.write_file(&write(target, &big)).await.unwrap();
     println!("write_file, 4 MiB:            {}", ms(t.elapsed()));
     let t = Instant::now();
-    ssh.read_files(&[target]).await.unwrap();
+    ssh.read_files(std::slice::from_ref(target)).await.unwrap();
     println!("read_files, 4 MiB:            {}", ms(t.elapsed()));
 
     ssh.close().await;
