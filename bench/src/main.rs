@@ -3,9 +3,11 @@
 //!     converge-bench demo                 # the lab: a failover and a failback under write load
 //!     converge-bench failover [--runs N]  # N switchovers under write load, with statistics
 //!     converge-bench engine [--n N]       # the engine core on this machine, against Salt
+//!     converge-bench ssh [--reps N]       # over ssh on the lab: 1 to 32 hosts, cold and warm, against salt-ssh
 
 mod engine;
 mod failover;
+mod ssh;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -13,9 +15,10 @@ fn main() {
         Some("demo") => failover::main(&args[1..], true),
         Some("failover") => failover::main(&args[1..], false),
         Some("engine") => engine::main(&args[1..]),
+        Some("ssh") => ssh::main(&args[1..]),
         _ => {
             eprintln!(
-                "usage: converge-bench demo | failover [--runs N] [--json FILE] | engine [--help]"
+                "usage: converge-bench demo | failover [--runs N] [--json FILE] | engine [--help] | ssh [--help]"
             );
             2
         }

@@ -125,16 +125,27 @@ impl Engine {
         mode: &Mode,
         over: Option<&Value>,
     ) -> Result<Result<Prepared, TransportError>, Error> {
+        // Where each host's time goes, for `--log-level debug`.
+        let started = std::time::Instant::now();
         let transport = match self.connect(h).await {
             Ok(t) => t,
             Err(e) => return Ok(Err(e)),
         };
+        let connected = started.elapsed();
         let grains = match self.grains(h, &transport).await {
             Ok(g) => g,
             Err(e) => return Ok(Err(e)),
         };
-        self.compile_host(&h.id, transport, grains, over, mode, false)
-            .map(Ok)
+        let gathered = started.elapsed();
+        let prepared = self.compile_host(&h.id, transport, grains, over, mode, false);
+        tracing::debug!(
+            host = %h.id,
+            connect = ?connected,
+            grains = ?(gathered - connected),
+            compile = ?(started.elapsed() - gathered),
+            "host prepared"
+        );
+        prepared.map(Ok)
     }
 
     /// Host `id`, reached through `transport`, ready to run `mode`: its
@@ -328,7 +339,21 @@ impl Engine {
                 let _permit = gate.acquire().await.expect("never closed");
                 let ret = match p {
                     Ok(p) => {
+<<<<<<< HEAD
                         let results = run::run(&p.graph, &p.host, Options::test(test)).await;
+=======
+                        let started = std::time::Instant::now();
+                        let results = run::run(
+                            &p.graph,
+                            &p.host,
+                            Options {
+                                test,
+                                failhard: false,
+                            },
+                        )
+                        .await;
+                        tracing::debug!(host = %h.id, run = ?started.elapsed(), "host converged");
+>>>>>>> bench2
                         report::host_return(&results)
                     }
                     Err(e) => report::unreachable_return(&h.id, &h.address, &e.to_string()),
@@ -342,8 +367,12 @@ impl Engine {
 
 /// Wait for spawned tasks, results in spawn order. A task that panicked
 /// is a bug: its panic goes on here.
+///
+/// Callers pass a lazy `map(|h| tokio::spawn(...))`: every task is spawned
+/// before the first is awaited, or the hosts would run one after another.
 pub async fn join_all<T>(tasks: impl IntoIterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
-    let mut out = Vec::new();
+    let tasks: Vec<_> = tasks.into_iter().collect();
+    let mut out = Vec::with_capacity(tasks.len());
     for t in tasks {
         match t.await {
             Ok(v) => out.push(v),
@@ -351,4 +380,29 @@ pub async fn join_all<T>(tasks: impl IntoIterator<Item = tokio::task::JoinHandle
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_all;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn join_all_runs_every_task_at_once() {
+        // Each task waits for all the others: run one after another, they
+        // would wait forever.
+        let barrier = Arc::new(tokio::sync::Barrier::new(3));
+        let tasks = (0..3).map(|i| {
+            let b = Arc::clone(&barrier);
+            tokio::spawn(async move {
+                b.wait().await;
+                i
+            })
+        });
+        let out = tokio::time::timeout(Duration::from_secs(5), join_all(tasks))
+            .await
+            .expect("the tasks ran one after another");
+        assert_eq!(out, [0, 1, 2]);
+    }
 }

@@ -7,11 +7,11 @@
 
 mod args;
 mod compare;
-mod counts;
+pub mod counts;
 mod floor;
-mod report;
-mod run;
-mod stats;
+pub mod report;
+pub mod run;
+pub mod stats;
 mod tool;
 mod tree;
 

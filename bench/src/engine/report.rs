@@ -209,12 +209,12 @@ impl Report {
     }
 }
 
-fn cpus() -> usize {
+pub fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The workspace's git commit, when it can be told.
-fn revision() -> Option<String> {
+pub fn revision() -> Option<String> {
     let out = std::process::Command::new("git")
         .args([
             "-C",

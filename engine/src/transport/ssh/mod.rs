@@ -67,10 +67,18 @@ impl Ssh {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let started = std::time::Instant::now();
             let master = Master::open(host).await?;
+            let opened = started.elapsed();
             match within(connect_timeout, Agent::start(&master.session, &nonce)).await {
                 Ok(agent) => {
-                    tracing::debug!(host = %host.id, created = master.created, "ssh transport ready");
+                    tracing::debug!(
+                        host = %host.id,
+                        created = master.created,
+                        master = ?opened,
+                        agent = ?(started.elapsed() - opened),
+                        "ssh transport ready"
+                    );
                     return Ok(Ssh {
                         master,
                         agent: Mutex::new(Slot::Ready(Box::new(agent))),
