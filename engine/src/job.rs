@@ -339,21 +339,9 @@ impl Engine {
                 let _permit = gate.acquire().await.expect("never closed");
                 let ret = match p {
                     Ok(p) => {
-<<<<<<< HEAD
-                        let results = run::run(&p.graph, &p.host, Options::test(test)).await;
-=======
                         let started = std::time::Instant::now();
-                        let results = run::run(
-                            &p.graph,
-                            &p.host,
-                            Options {
-                                test,
-                                failhard: false,
-                            },
-                        )
-                        .await;
+                        let results = run::run(&p.graph, &p.host, Options::test(test)).await;
                         tracing::debug!(host = %h.id, run = ?started.elapsed(), "host converged");
->>>>>>> bench2
                         report::host_return(&results)
                     }
                     Err(e) => report::unreachable_return(&h.id, &h.address, &e.to_string()),
