@@ -6,7 +6,8 @@
 
 {% if not salt['pillar.get']('failover') %}
 # Pointing PgBouncer at a writer that is still a standby sends every write
-# to a read-only server: refuse (the failover promotes it first).
+# to a read-only server: refuse (the failover promotes it first). Asked
+# only when the configuration is about to change (prereq).
 refuse_to_point_at_a_standby:
   cmd.run:
     - name: >-
@@ -15,7 +16,7 @@ refuse_to_point_at_a_standby:
         test "$(PGCONNECT_TIMEOUT=3 PGPASSWORD='{{ pg.replication.password }}' psql -XAtq
         -h {{ pg.writer }} -p {{ pg.port }} -U {{ pg.replication.user }} -d postgres
         -c 'select pg_is_in_recovery()' 2>/dev/null)" = t
-    - require_in:
+    - prereq:
       - file: pgbouncer_config
 {% endif %}
 

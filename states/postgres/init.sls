@@ -20,12 +20,13 @@ include_conf_d:
 {% if salt['pillar.get']('failover:demoting') != me %}
 # Writing the standby marker under a running primary would fork its
 # timeline at its next restart: refuse; the failover stops it first.
+# (prereq: checked only when those files are about to change.)
 refuse_to_demote_a_running_primary:
   cmd.run:
     - name: >-
         echo "{{ me }} runs as a primary; 'converge orchestrate failover' demotes it" >&2; exit 1
     - onlyif: test "$(runuser -u {{ pg.user }} -- {{ psql }} -c 'select pg_is_in_recovery()' 2>/dev/null)" = f
-    - require_in:
+    - prereq:
       - file: standby_config
 {% if pg.major >= 12 %}
       - file: standby_marker
@@ -67,7 +68,7 @@ refuse_to_promote_beside_a_running_writer:
     - name: >-
         echo "{{ me }} still streams from a running primary; 'converge orchestrate failover' stops it first" >&2; exit 1
     - onlyif: test -e {{ signal }} && test "$(runuser -u {{ pg.user }} -- {{ psql }} -c 'select status from pg_stat_wal_receiver' 2>/dev/null)" = streaming
-    - require_in:
+    - prereq:
       - postgres: promote
 {% endif %}
 

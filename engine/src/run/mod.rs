@@ -123,10 +123,6 @@ async fn run_one(
         Gate::Skip(result, comment) => return (Some(result), Changes::new(), comment),
         Gate::Go { watch_fired } => watch_fired,
     };
-    let ctx = Ctx { host, chunk };
-    if let Some(comment) = checks::skip(&ctx).await {
-        return (Some(true), Changes::new(), comment);
-    }
     // prereq: run only if a state this one is a prerequisite of would change.
     let prereqs: Vec<usize> = graph.deps[idx]
         .iter()
@@ -152,6 +148,11 @@ async fn run_one(
         if !any {
             return (Some(true), Changes::new(), "No changes detected".into());
         }
+    }
+    // Requisites first, as in Salt: a prereq decides before the state's own checks run.
+    let ctx = Ctx { host, chunk };
+    if let Some(comment) = checks::skip(&ctx).await {
+        return (Some(true), Changes::new(), comment);
     }
     let Some(function) = functions::lookup(&chunk.state.function()) else {
         return (
