@@ -223,10 +223,12 @@ async fn switchovers(runs: usize, demo: bool) -> Result<(Vec<Measure>, usize, us
 }
 
 fn report(measures: &[Measure], lost: usize, failed: usize, json: Option<&str>) {
-    println!("\n switchover        wall time   longest client pause   failed");
+    println!("\n switchover                 total time   longest client pause   failed");
     for (i, m) in measures.iter().enumerate() {
+        // Odd ones move the writer away from pgdb1 (a failover), even ones back.
+        let what = if i % 2 == 0 { "failover" } else { "failback" };
         println!(
-            " {:>2}. to {:<6}   {:>8.0} ms   {:>8.0} ms            {}",
+            " {:>2}. {what} to {:<6}   {:>8.0} ms   {:>8.0} ms            {}",
             i + 1,
             m.to,
             m.wall.as_secs_f64() * 1000.0,
