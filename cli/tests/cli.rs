@@ -445,3 +445,29 @@ fn the_shipped_tree_serves_debian_plain_pgdata_and_old_layouts() {
         .stderr_has("both name pgdb1")
         .stderr_has("postgres/map.jinja:");
 }
+
+#[test]
+fn a_failover_naming_a_host_outside_the_roster_is_refused_before_anything_runs() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let t = Test::new().file(
+        "roster.yaml",
+        "pgdb1:\n  connection: local\npgdb2:\n  connection: local\n",
+    );
+    let states = repo.join("states").display().to_string();
+    let pillar = repo.join("pillar").display().to_string();
+    let over = r#"{"postgres": {"writer": "pgdb9", "query": "pgdb1"}}"#;
+    let out = t.run_with(&[
+        "--states",
+        &states,
+        "--pillar-root",
+        &pillar,
+        "--pillar",
+        over,
+        "orchestrate",
+        "failover",
+    ]);
+    out.code(1)
+        .stderr_has("both must be in the roster (pgdb1, pgdb2)")
+        .stderr_has("failover.sls:");
+    assert!(out.stdout.is_empty());
+}

@@ -465,3 +465,57 @@ fn failover_refusals_change_nothing() {
         "streaming"
     );
 }
+
+/// A PAUSE that cannot complete (a transaction outlives `pause_timeout`):
+/// the failover stops, every PgBouncer is resumed, nothing else changed.
+#[test]
+fn a_pause_that_times_out_resumes_every_pgbouncer() {
+    let lab = Lab::fresh();
+    lab.converge(&["highstate", "pgdb*"]).code(0);
+    let before = snapshot();
+    let mut long = Command::new("psql")
+        .args([
+            "-h",
+            "10.77.0.11",
+            "-p",
+            "6432",
+            "-U",
+            "app",
+            "app",
+            "-c",
+            "begin; select pg_sleep(6); commit;",
+        ])
+        .env("PGPASSWORD", "app-lab")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("psql");
+    std::thread::sleep(Duration::from_millis(300));
+    lab.writer("pgdb2", "pgdb1");
+    let out = lab.converge(&[
+        "--pillar",
+        r#"{"pgbouncer": {"pause_timeout": 1}}"#,
+        "orchestrate",
+        "failover",
+    ]);
+    let _ = long.wait();
+    out.code(2)
+        .stdout_has("PAUSE did not complete")
+        .stdout_has("every PgBouncer (pgdb1, pgdb2) is resumed");
+    assert_eq!(snapshot(), before, "a failed failover changed a host");
+    // Clients get through both PgBouncers again.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let opts = load::Options::lab();
+    rt.block_on(load::prepare(&opts)).unwrap();
+    let w = rt.block_on(async {
+        let l = load::Load::start(&opts, "after-pause");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        l.stop().await
+    });
+    assert!(
+        w.iter().all(|w| w.acknowledged > 0 && w.failed == 0),
+        "{w:?}"
+    );
+}
