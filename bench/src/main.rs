@@ -5,6 +5,7 @@
 //!     converge-bench engine [--n N]       # the engine core on this machine, against Salt
 //!     converge-bench ssh [--reps N]       # over ssh on the lab: 1 to 32 hosts, cold and warm, against salt-ssh
 
+mod driver;
 mod engine;
 mod failover;
 mod ssh;

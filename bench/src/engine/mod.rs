@@ -15,36 +15,26 @@ pub mod stats;
 mod tool;
 mod tree;
 
-use clap::Parser;
+use crate::driver::{drive, JsonOut};
+
+impl JsonOut for args::EngineArgs {
+    fn json_path(&self) -> Option<&std::path::PathBuf> {
+        self.json.as_ref()
+    }
+}
 
 pub fn main(argv: &[String]) -> i32 {
-    let args = match args::EngineArgs::try_parse_from(
-        std::iter::once("converge-bench engine".to_string()).chain(argv.iter().cloned()),
-    ) {
-        Ok(a) => a,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
-        }
-    };
-    let report = match run::run(&args) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("converge-bench: {e}");
-            return 1;
-        }
-    };
-    print!("{}", report.text());
-    if let Some(path) = &args.json {
-        let text = serde_json::to_string_pretty(&report.json()).expect("plain JSON") + "\n";
-        if let Err(e) = std::fs::write(path, text) {
-            eprintln!("converge-bench: writing {}: {e}", path.display());
-            return 1;
-        }
+    drive("engine", argv, run::run)
+}
+
+impl crate::driver::Report for report::Report {
+    fn text(&self) -> String {
+        report::Report::text(self)
     }
-    if report.ok() {
-        0
-    } else {
-        3
+    fn json(&self) -> serde_json::Value {
+        report::Report::json(self)
+    }
+    fn ok(&self) -> bool {
+        report::Report::ok(self)
     }
 }
