@@ -357,26 +357,9 @@ fn yaml_1_1_values_reach_states_as_salt_reads_them() {
 /// PostgreSQL 11's recovery.conf.
 #[test]
 fn the_shipped_tree_serves_debian_plain_pgdata_and_old_layouts() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let t = Test::new().file(
-        "roster.yaml",
-        "pgdb1:\n  connection: local\npgdb2:\n  connection: local\n",
-    );
-    let states = repo.join("states").display().to_string();
-    let pillar = repo.join("pillar").display().to_string();
+    let t = Test::shipped();
     let show = |over: &str| {
-        let out = t.run_with(&[
-            "--states",
-            &states,
-            "--pillar-root",
-            &pillar,
-            "--pillar",
-            over,
-            "--out",
-            "json",
-            "show",
-            "pgdb*",
-        ]);
+        let out = t.run_with(&["--pillar", over, "--out", "json", "show", "pgdb*"]);
         out.code(0);
         out.json()
     };
@@ -432,10 +415,6 @@ fn the_shipped_tree_serves_debian_plain_pgdata_and_old_layouts() {
 
     // A pillar naming one host as both: refused, with the place.
     let out = t.run_with(&[
-        "--states",
-        &states,
-        "--pillar-root",
-        &pillar,
         "--pillar",
         r#"{"postgres": {"query": "pgdb1"}}"#,
         "show",
@@ -448,24 +427,9 @@ fn the_shipped_tree_serves_debian_plain_pgdata_and_old_layouts() {
 
 #[test]
 fn a_failover_naming_a_host_outside_the_roster_is_refused_before_anything_runs() {
-    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let t = Test::new().file(
-        "roster.yaml",
-        "pgdb1:\n  connection: local\npgdb2:\n  connection: local\n",
-    );
-    let states = repo.join("states").display().to_string();
-    let pillar = repo.join("pillar").display().to_string();
+    let t = Test::shipped();
     let over = r#"{"postgres": {"writer": "pgdb9", "query": "pgdb1"}}"#;
-    let out = t.run_with(&[
-        "--states",
-        &states,
-        "--pillar-root",
-        &pillar,
-        "--pillar",
-        over,
-        "orchestrate",
-        "failover",
-    ]);
+    let out = t.run_with(&["--pillar", over, "orchestrate", "failover"]);
     out.code(1)
         .stderr_has("both must be in the roster (pgdb1, pgdb2)")
         .stderr_has("failover.sls:");

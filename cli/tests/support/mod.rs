@@ -31,6 +31,18 @@ impl Test {
         t.file("roster.yaml", "local:\n  connection: local\n")
     }
 
+    /// The repo's own states and pillar (through a converge.yaml), with
+    /// `pgdb1` and `pgdb2` as local hosts: the shipped tree, compiled here.
+    pub fn shipped() -> Test {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let repo = repo.canonicalize().expect("the repo").display().to_string();
+        let config = format!("file_roots:\n  base:\n    - {repo}/states\npillar_roots:\n  base:\n    - {repo}/pillar\n");
+        Test::new().file("converge.yaml", &config).file(
+            "roster.yaml",
+            "pgdb1:\n  connection: local\npgdb2:\n  connection: local\n",
+        )
+    }
+
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
