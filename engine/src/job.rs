@@ -51,13 +51,15 @@ pub struct Engine {
     pub roster: Arc<Roster>,
     /// One connection per host for the engine's whole life (an
     /// orchestration reaches the same host many times), with its grains.
-    pool: Arc<tokio::sync::Mutex<HashMap<String, Connection>>>,
+    pool: Arc<std::sync::Mutex<HashMap<String, Arc<Connection>>>>,
 }
 
-#[derive(Clone)]
+/// A host's connection and grains, each made once even when several tasks
+/// ask at the same time.
+#[derive(Default)]
 struct Connection {
-    transport: Arc<dyn Transport>,
-    grains: Option<Value>,
+    transport: tokio::sync::OnceCell<Arc<dyn Transport>>,
+    grains: tokio::sync::OnceCell<Value>,
 }
 
 /// A host ready to run: connected, with its compiled graph.
@@ -196,20 +198,20 @@ impl Engine {
         self.roster.hosts.iter().map(|h| h.id.clone()).collect()
     }
 
+    /// The pool's slot for host `id`.
+    fn slot(&self, id: &str) -> Arc<Connection> {
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(pool.entry(id.to_string()).or_default())
+    }
+
     /// The host's connection, opened on first use.
     pub async fn connect(&self, h: &roster::Host) -> Result<Arc<dyn Transport>, TransportError> {
-        let mut pool = self.pool.lock().await;
-        if let Some(c) = pool.get(&h.id) {
-            return Ok(Arc::clone(&c.transport));
-        }
-        drop(pool);
-        let transport = transport::connect(h, self.config.timeout).await?;
-        pool = self.pool.lock().await;
-        let c = pool.entry(h.id.clone()).or_insert(Connection {
-            transport,
-            grains: None,
-        });
-        Ok(Arc::clone(&c.transport))
+        let slot = self.slot(&h.id);
+        let t = slot
+            .transport
+            .get_or_try_init(|| transport::connect(h, self.config.timeout))
+            .await?;
+        Ok(Arc::clone(t))
     }
 
     /// The host's grains, gathered once per engine.
@@ -218,27 +220,24 @@ impl Engine {
         h: &roster::Host,
         transport: &Arc<dyn Transport>,
     ) -> Result<Value, TransportError> {
-        if let Some(g) = self
-            .pool
-            .lock()
-            .await
-            .get(&h.id)
-            .and_then(|c| c.grains.clone())
-        {
-            return Ok(g);
-        }
-        let g = grains::gather(&h.id, transport.as_ref()).await?;
-        if let Some(c) = self.pool.lock().await.get_mut(&h.id) {
-            c.grains = Some(g.clone());
-        }
-        Ok(g)
+        let slot = self.slot(&h.id);
+        let g = slot
+            .grains
+            .get_or_try_init(|| grains::gather(&h.id, transport.as_ref()))
+            .await?;
+        Ok(g.clone())
     }
 
     /// Close every connection (at the end of a command).
     pub async fn disconnect(&self) {
-        let conns: Vec<Connection> = self.pool.lock().await.drain().map(|(_, c)| c).collect();
-        for c in conns {
-            c.transport.close().await;
+        let slots: Vec<Arc<Connection>> = {
+            let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+            pool.drain().map(|(_, c)| c).collect()
+        };
+        for slot in slots {
+            if let Some(t) = slot.transport.get() {
+                t.close().await;
+            }
         }
     }
 
@@ -372,8 +371,7 @@ pub async fn join_all<T>(tasks: impl IntoIterator<Item = tokio::task::JoinHandle
 
 #[cfg(test)]
 mod tests {
-    use super::join_all;
-    use std::sync::Arc;
+    use super::*;
     use std::time::Duration;
 
     #[tokio::test]
@@ -392,5 +390,27 @@ mod tests {
             .await
             .expect("the tasks ran one after another");
         assert_eq!(out, [0, 1, 2]);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn one_connection_and_one_grains_probe_per_host_even_when_asked_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let roster = dir.path().join("roster.yaml");
+        std::fs::write(&roster, "h:\n  connection: local\n").unwrap();
+        let over = Overrides {
+            roster: Some(roster),
+            ..Overrides::default()
+        };
+        let engine = Engine::load(&over).unwrap();
+        let h = engine.roster.hosts[0].clone();
+        let (a, b) = tokio::join!(engine.connect(&h), engine.connect(&h));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert!(Arc::ptr_eq(&a, &b));
+        let (g1, g2) = tokio::join!(engine.grains(&h, &a), engine.grains(&h, &b));
+        assert_eq!(g1.unwrap(), g2.unwrap());
+        engine.disconnect().await;
+        // A new command connects anew.
+        let c = engine.connect(&h).await.unwrap();
+        assert!(!Arc::ptr_eq(&a, &c));
     }
 }
