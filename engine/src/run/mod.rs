@@ -15,7 +15,7 @@ use crate::functions::{self, Ctx};
 use crate::host::Host;
 use crate::plan::{Changes, Plan, Step};
 use crate::report::clock;
-use crate::transport::TransportError;
+use crate::transport::{TransportError, NO_PARENT};
 
 use requisites::Gate;
 
@@ -207,11 +207,7 @@ async fn apply(plan: Plan, host: &Host) -> Outcome {
                 host.forget(&w.path);
                 if let Err(e) = written {
                     let comment = match e {
-                        TransportError::Io { message, .. }
-                            if message == "Parent directory not present" =>
-                        {
-                            message
-                        }
+                        TransportError::Io { message, .. } if message == NO_PARENT => message,
                         e => format!("Unable to manage file: {e}"),
                     };
                     return (Some(false), Changes::new(), comment);

@@ -49,6 +49,11 @@ pub fn no_such_owner(name: &str, group: bool) -> String {
     format!("{what} {name} is not available")
 }
 
+/// Why a write without `makedirs` fails when its directory is missing:
+/// Salt's own comment, which the state reports as it is. The ssh agent
+/// (agent.sh) sends the same words.
+pub const NO_PARENT: &str = "Parent directory not present";
+
 /// A file to put in place atomically.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WriteFile {

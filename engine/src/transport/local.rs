@@ -259,7 +259,7 @@ fn write_atomically(w: &WriteFile) -> Result<(), TransportError> {
         std::fs::create_dir_all(dir).map_err(|e| io_err(&w.path, e))?;
     }
     if !dir.is_dir() {
-        return Err(io_err(&w.path, "Parent directory not present"));
+        return Err(io_err(&w.path, super::NO_PARENT));
     }
     let (uid, gid) = owner_ids(&w.path, w.user.as_deref(), w.group.as_deref())?;
     let existing = std::fs::metadata(path).ok();

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use exec::{Exec, Output};
-pub use files::{no_such_owner, FileFact, FileKind, WriteFile};
+pub use files::{no_such_owner, FileFact, FileKind, WriteFile, NO_PARENT};
 
 #[async_trait]
 pub trait Transport: Send + Sync {

@@ -93,7 +93,7 @@ w() {
 		skip "$6"; e "$p" "$(m mkdir)"; return
 	fi
 	if [[ ! -d $dir ]]; then
-		skip "$6"; e "$p" "Parent directory not present"; return
+		skip "$6"; e "$p" "Parent directory not present"; return # transport::NO_PARENT
 	fi
 	# A new name (never followed if it exists: noclobber), private (umask)
 	# until the content is in and the owner and mode are set.
