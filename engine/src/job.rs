@@ -49,6 +49,8 @@ pub struct Engine {
     pub config: Arc<Config>,
     pub tree: Arc<Tree>,
     pub roster: Arc<Roster>,
+    /// The pillar tree, its templates compiled once for every host.
+    pillar: Arc<Pillar>,
     /// One connection per host for the engine's whole life (an
     /// orchestration reaches the same host many times), with its grains.
     pool: Arc<std::sync::Mutex<HashMap<String, Arc<Connection>>>>,
@@ -79,6 +81,7 @@ impl Engine {
         let roster = Roster::load(&config.roster_file)?;
         Ok(Engine {
             tree: Arc::new(Tree::new(config.clone())),
+            pillar: Arc::new(Pillar::new(&config)),
             config: Arc::new(config),
             roster: Arc::new(roster),
             pool: Default::default(),
@@ -169,8 +172,9 @@ impl Engine {
         });
         let config = &self.config;
         let (pillar, graph, render) = tokio::task::block_in_place(|| -> Result<_, Error> {
-            let pillar =
-                Pillar::new(config).compile(id, &grains, over, Some(Arc::clone(&calls)))?;
+            let pillar = self
+                .pillar
+                .compile(id, &grains, over, Some(Arc::clone(&calls)))?;
             let mut render =
                 HostContext::new(&config.saltenv, &grains, &pillar, Some(Arc::clone(&calls)));
             if roster {
