@@ -179,7 +179,7 @@ async fn write(
                 Ok(c) => client = Some(c),
                 Err(e) => {
                     w.failed += 1;
-                    note(&mut w, e);
+                    note(&mut w, started.elapsed(), e);
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue;
                 }
@@ -202,15 +202,17 @@ async fn write(
                     Some(db) => format!("{}: {}", db.code().code(), db.message()),
                     None => e.to_string(),
                 };
-                note(
-                    &mut w,
-                    format!("{:.3}s {text}", started.elapsed().as_secs_f64()),
-                );
+                let at = started.elapsed();
+                note(&mut w, at, format!("{:.3}s {text}", at.as_secs_f64()));
                 client = None;
             }
             Err(_) => {
                 w.failed += 1;
-                note(&mut w, format!("no answer within {:?}", opts.timeout));
+                note(
+                    &mut w,
+                    started.elapsed(),
+                    format!("no answer within {:?}", opts.timeout),
+                );
                 client = None;
             }
         }
@@ -221,9 +223,9 @@ async fn write(
     w
 }
 
-fn note(w: &mut Writer, e: String) {
-    w.fail_times
-        .push(w.ack_times.last().copied().unwrap_or_default());
+/// A failure at `at` (since the load started), and its message.
+fn note(w: &mut Writer, at: Duration, e: String) {
+    w.fail_times.push(at);
     if w.errors.len() < 20 {
         w.errors.push(e);
     }
@@ -251,4 +253,27 @@ pub async fn lost_rows(
         lost += w.acked.iter().filter(|s| !present.contains(s)).count();
     }
     Ok(lost)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn gaps_and_failures_are_counted_within_a_window() {
+        let w = Writer {
+            ack_times: vec![ms(0), ms(5), ms(10), ms(400), ms(405), ms(900)],
+            fail_times: vec![ms(10), ms(950)],
+            ..Writer::default()
+        };
+        assert_eq!(w.longest_gap(ms(0), ms(500)), (ms(390), ms(10)));
+        assert_eq!(w.longest_gap(ms(0), ms(1000)), (ms(495), ms(405)));
+        assert_eq!(w.longest_gap(ms(401), ms(500)), (ms(0), ms(0)));
+        assert_eq!(w.failed_between(ms(0), ms(500)), 1);
+        assert_eq!(w.failed_between(ms(500), ms(1000)), 1);
+    }
 }
