@@ -3,13 +3,12 @@
 use std::sync::Arc;
 
 use converge::job::{Engine, Mode, Request};
-use converge::report;
 use converge::run::Observer;
 use converge::Error;
 use serde_json::{json, Map, Value};
 
 use crate::args::{Cli, Command, Out, ShowFormat};
-use crate::output::{self, print_returns};
+use crate::output::{self, print_report};
 
 pub async fn run(cli: Cli) -> i32 {
     match dispatch(&cli).await {
@@ -45,11 +44,11 @@ async fn dispatch(cli: &Cli) -> Result<i32, Error> {
         Command::Orchestrate { name, test } => {
             let progress: Arc<dyn Observer> = Arc::new(output::Progress::new());
             let pillar = cli.pillar.clone();
-            let returns =
+            let report =
                 converge::orchestrate::run(&engine, name, *test, pillar, cli.jobs, Some(progress))
                     .await?;
-            print_returns(&returns, cli.out);
-            Ok(report::exit_code(&returns))
+            print_report(&report, cli.out);
+            Ok(report.exit_code())
         }
         Command::Pillar { target } => pillar(&engine, target, cli).await,
         Command::Show { target, format } => show(&engine, target, *format, cli).await,
@@ -58,9 +57,9 @@ async fn dispatch(cli: &Cli) -> Result<i32, Error> {
 }
 
 async fn apply(engine: &Engine, req: &Request, out: Out) -> Result<i32, Error> {
-    let returns = engine.apply(req).await?;
-    print_returns(&returns, out);
-    Ok(report::exit_code(&returns))
+    let report = engine.apply(req).await?;
+    print_report(&report, out);
+    Ok(report.exit_code())
 }
 
 async fn pillar(engine: &Engine, target: &str, cli: &Cli) -> Result<i32, Error> {

@@ -3,7 +3,8 @@
 use std::io::IsTerminal;
 
 use converge::report::{self, Palette};
-use serde_json::{Map, Value};
+use converge::result::Report;
+use serde_json::Value;
 
 use crate::args::Out;
 
@@ -16,18 +17,11 @@ pub fn palette() -> Palette {
     }
 }
 
-/// Host returns (host → tag → record), as text or JSON, on stdout.
-pub fn print_returns(returns: &Map<String, Value>, out: Out) {
+/// A run's report, in Salt's text layout or JSON shape, on stdout.
+pub fn print_report(report: &Report, out: Out) {
     match out {
-        Out::Json => println!("{}", pretty(&Value::Object(returns.clone()))),
-        Out::Text => {
-            let p = palette();
-            for (host, states) in returns {
-                let states = states.as_object().cloned().unwrap_or_default();
-                let (text, _) = report::format_host(host, &states, &p);
-                println!("{text}");
-            }
-        }
+        Out::Json => println!("{}", pretty(&Value::Object(report::salt_json(report)))),
+        Out::Text => println!("{}", report::format_report(report, &palette())),
     }
 }
 
@@ -63,13 +57,13 @@ impl converge::run::Observer for Progress {
     fn started(&self, state: &converge::compile::StateId) {
         eprintln!(
             "{} ... {} ({})",
-            report::clock::now(),
+            converge::clock::now(),
             state.id,
             state.function()
         );
     }
 
-    fn finished(&self, r: &converge::run::StateResult) {
+    fn finished(&self, r: &converge::result::StateResult) {
         let p = &self.palette;
         let (color, word) = match r.result {
             Some(true) if r.changed() => (p.cyan, "changed"),
@@ -80,7 +74,7 @@ impl converge::run::Observer for Progress {
         let first = r.comment.lines().next().unwrap_or_default();
         eprintln!(
             "{} {color}{word:>7}{} {} in {:.0} ms: {first}",
-            report::clock::now(),
+            converge::clock::now(),
             p.endc,
             r.state.id,
             r.duration_ms

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
 
 use crate::error::Error;
-use crate::job::{join_all, Engine};
+use crate::job::{in_parallel, Engine};
 use crate::transport::Exec;
 
 /// Per host, in roster order: `{pid, retcode, stderr, stdout}`; an
@@ -23,7 +23,7 @@ pub async fn run(
     let gate = Arc::new(Semaphore::new(jobs.max(1)));
     let tasks = hosts.into_iter().map(|h| {
         let (engine, gate, line) = (engine.clone(), Arc::clone(&gate), line.clone());
-        tokio::spawn(async move {
+        async move {
             let _permit = gate.acquire().await.expect("never closed");
             let ret = match engine.connect(&h).await {
                 Ok(t) => match t.exec(&Exec::new(line)).await {
@@ -33,9 +33,9 @@ pub async fn run(
                 Err(e) => json!({"pid": 0, "retcode": 255, "stderr": e.to_string(), "stdout": ""}),
             };
             (h.id.clone(), ret)
-        })
+        }
     });
-    let out = join_all(tasks).await.into_iter().collect();
+    let out = in_parallel(tasks).await.into_iter().collect();
     engine.disconnect().await;
     Ok(out)
 }

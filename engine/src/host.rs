@@ -1,5 +1,6 @@
 //! A host during a run: its transport, what templates know of it, and the
-//! facts read from it so far.
+//! files read from it so far. It knows nothing of orchestration: an
+//! orchestration's steps reach other hosts through the executor.
 //!
 //! Facts are cached so that a run reads each file once (all of them in one
 //! batch up front). The cache forgets a path when a state writes it, and
@@ -9,7 +10,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::functions::salt::Orchestrator;
 use crate::plan::Failure;
 use crate::render::{HostCalls, HostContext};
 use crate::transport::{shell, Exec, FileFact, Output, Transport};
@@ -21,8 +21,6 @@ pub struct Host {
     pub tree: Arc<Tree>,
     pub saltenv: String,
     pub render: HostContext,
-    /// Set when this host is the controller running an orchestration.
-    pub orchestrator: Option<Arc<dyn Orchestrator>>,
     files: Mutex<HashMap<String, Arc<FileFact>>>,
     /// Every path the run will look at, in run order (from `prefetch`).
     upcoming: Mutex<Vec<String>>,
@@ -45,7 +43,6 @@ impl Host {
             tree,
             saltenv: saltenv.to_string(),
             render,
-            orchestrator: None,
             files: Mutex::new(HashMap::new()),
             upcoming: Mutex::new(Vec::new()),
         }
@@ -123,8 +120,9 @@ impl Host {
     }
 }
 
-/// `salt['cmd.run']` in templates, run through a host's transport. Templates
-/// render synchronously inside the async run, hence `block_in_place`.
+/// `salt['cmd.run']` in templates, run through a host's transport.
+/// Templates render synchronously, on a blocking thread
+/// (`spawn_blocking`), which waits here for the transport's answer.
 pub struct TransportCalls {
     pub transport: Arc<dyn Transport>,
     pub handle: tokio::runtime::Handle,
@@ -138,7 +136,7 @@ impl HostCalls for TransportCalls {
         cwd: Option<&str>,
     ) -> Result<(i32, String), String> {
         let exec = Exec::new(shell::merged(cmd)).runas(runas).cwd(cwd);
-        let out = tokio::task::block_in_place(|| self.handle.block_on(self.transport.exec(&exec)));
+        let out = self.handle.block_on(self.transport.exec(&exec));
         out.map(|o| (o.code, o.stdout)).map_err(|e| e.to_string())
     }
 }

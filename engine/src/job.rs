@@ -1,5 +1,6 @@
 //! A command's work across hosts: connect, gather grains, compile pillar and
-//! states, and only when every host compiled, converge them in parallel.
+//! states, and only when every host compiled, converge them in parallel
+//! into a typed `Report`.
 //!
 //! Input errors (a YAML or Jinja error, a missing requisite...) stop the
 //! whole job before anything runs on any host, so nothing is half-applied.
@@ -8,18 +9,19 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use crate::compile::{self, Graph};
 use crate::config::{Config, Overrides};
 use crate::error::Error;
-use crate::functions;
+use crate::functions::Registry;
 use crate::grains;
 use crate::host::{Host, TransportCalls};
 use crate::pillar::Pillar;
 use crate::render::{HostCalls, HostContext};
-use crate::report;
+use crate::result::{HostOutcome, HostReport, Report};
 use crate::roster::{self, Roster};
 use crate::run::{self, Options};
 use crate::source::Span;
@@ -64,10 +66,12 @@ struct Connection {
     grains: tokio::sync::OnceCell<Value>,
 }
 
-/// A host ready to run: connected, with its compiled graph.
+/// A host ready to run: connected, with its compiled graph and the
+/// functions it names.
 pub struct Prepared {
     pub host: Host,
     pub graph: Graph,
+    pub functions: Arc<Registry>,
     pub grains: Value,
     pub pillar: Value,
 }
@@ -98,16 +102,16 @@ impl Engine {
     ) -> Result<Hosts, Error> {
         let hosts: Vec<roster::Host> = self.roster.select(target)?.into_iter().cloned().collect();
         let gate = Arc::new(Semaphore::new(jobs.max(1)));
-        let tasks = hosts.into_iter().map(|h| {
+        let prepared = in_parallel(hosts.into_iter().map(|h| {
             let gate = Arc::clone(&gate);
             let (this, mode, pillar) = (self.clone(), mode.clone(), pillar.cloned());
-            tokio::spawn(async move {
+            async move {
                 let _permit = gate.acquire().await.expect("never closed");
                 let r = this.prepare_host(&h, &mode, pillar.as_ref()).await;
                 (h, r)
-            })
-        });
-        let prepared = join_all(tasks).await;
+            }
+        }))
+        .await;
         let mut out = Vec::with_capacity(prepared.len());
         let mut first_error = None;
         for (h, r) in prepared {
@@ -142,7 +146,17 @@ impl Engine {
             Err(e) => return Ok(Err(e)),
         };
         let gathered = started.elapsed();
-        let prepared = self.compile_host(&h.id, transport, grains, over, mode, false);
+        let prepared = self
+            .compile_host(
+                &h.id,
+                transport,
+                grains,
+                over,
+                mode,
+                Registry::states(),
+                false,
+            )
+            .await;
         tracing::debug!(
             host = %h.id,
             connect = ?connected,
@@ -153,49 +167,58 @@ impl Engine {
         prepared.map(Ok)
     }
 
-    /// Host `id`, reached through `transport`, ready to run `mode`: its
-    /// pillar compiled with its grains (the command line's `over` last),
-    /// then its states with both. With `roster`, its templates also see
-    /// the roster's ids (an orchestration's controller).
-    pub fn compile_host(
+    /// Host `id`, reached through `transport`, ready to run `mode` with
+    /// `functions`: its pillar compiled with its grains (the command
+    /// line's `over` last), then its states with both. With `roster`, its
+    /// templates also see the roster's ids (an orchestration's controller).
+    ///
+    /// Rendering is synchronous and may call the host back
+    /// (`salt['cmd.run']`), so it runs on a blocking thread.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn compile_host(
         &self,
         id: &str,
         transport: Arc<dyn Transport>,
         grains: Value,
         over: Option<&Value>,
         mode: &Mode,
+        functions: Arc<Registry>,
         roster: bool,
     ) -> Result<Prepared, Error> {
         let calls: Arc<dyn HostCalls> = Arc::new(TransportCalls {
             transport: Arc::clone(&transport),
             handle: tokio::runtime::Handle::current(),
         });
-        let config = &self.config;
-        let (pillar, graph, render) = tokio::task::block_in_place(|| -> Result<_, Error> {
-            let pillar = self
-                .pillar
-                .compile(id, &grains, over, Some(Arc::clone(&calls)))?;
-            let mut render =
-                HostContext::new(&config.saltenv, &grains, &pillar, Some(Arc::clone(&calls)));
+        let (this, id, over, mode) = (self.clone(), id.to_string(), over.cloned(), mode.clone());
+        let compiled = tokio::task::spawn_blocking(move || -> Result<_, Error> {
+            let pillar =
+                this.pillar
+                    .compile(&id, &grains, over.as_ref(), Some(Arc::clone(&calls)))?;
+            let mut render = HostContext::new(&this.config.saltenv, &grains, &pillar, Some(calls));
             if roster {
-                render = render.with_roster(self.roster_ids());
+                render = render.with_roster(this.roster_ids());
             }
-            let graph = self.compile(id, &grains, &render, mode)?;
-            Ok((pillar, graph, render))
-        })?;
-        let host = Host::new(
-            id,
-            transport,
-            Arc::clone(&self.tree),
-            &config.saltenv,
-            render,
-        );
-        Ok(Prepared {
-            host,
-            graph,
-            grains,
-            pillar,
+            let graph = this.compile(&id, &grains, &render, &mode, functions.as_ref())?;
+            let host = Host::new(
+                &id,
+                transport,
+                Arc::clone(&this.tree),
+                &this.config.saltenv,
+                render,
+            );
+            Ok(Prepared {
+                host,
+                graph,
+                functions,
+                grains,
+                pillar,
+            })
         })
+        .await;
+        match compiled {
+            Ok(r) => r,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
     }
 
     pub fn roster_ids(&self) -> Vec<String> {
@@ -252,6 +275,7 @@ impl Engine {
         grains: &Value,
         render: &HostContext,
         mode: &Mode,
+        functions: &Registry,
     ) -> Result<Graph, Error> {
         let env = &self.config.saltenv;
         let entries: Vec<(String, String, Span)> = match mode {
@@ -283,94 +307,122 @@ impl Engine {
             }
         };
         let high = High::build(&self.tree, render, &entries)?;
-        let chunks = compile::compile(&high)?;
+        let chunks = compile::compile(&high, functions)?;
         self.check_sources(&chunks)?;
         Graph::build(chunks)
     }
 
-    /// Every `salt://` source must exist before anything runs.
+    /// Every `salt://` source must exist before anything runs; of a list,
+    /// one (Salt takes the first that exists).
     fn check_sources(&self, chunks: &[compile::Chunk]) -> Result<(), Error> {
         for chunk in chunks {
-            let Some(f) = functions::lookup(&chunk.state.function()) else {
+            let urls: Vec<&String> = chunk
+                .parsed
+                .sources
+                .iter()
+                .filter(|u| u.starts_with("salt://"))
+                .collect();
+            let Some(first) = urls.first() else {
                 continue;
             };
-            for url in f.sources(chunk) {
-                if !url.starts_with("salt://") {
-                    continue;
+            let mut found = false;
+            for url in &urls {
+                if self.tree.resolve_url(&chunk.env, url)?.is_some() {
+                    found = true;
+                    break;
                 }
-                if self.tree.resolve_url(&chunk.env, &url)?.is_none() {
-                    let span = chunk
-                        .args
-                        .iter()
-                        .find(|(k, _, _)| k == "source")
-                        .map(|(_, _, v)| v.span.clone())
-                        .unwrap_or_else(|| chunk.fun_span.clone());
-                    return Err(Error::MissingSource {
-                        source: url,
-                        env: chunk.env.clone(),
-                        state: chunk.state.id.clone(),
-                        span,
-                    });
-                }
+            }
+            if !found {
+                let span = chunk
+                    .args
+                    .iter()
+                    .find(|(k, _, _)| k == "source")
+                    .map(|(_, _, v)| v.span.clone())
+                    .unwrap_or_else(|| chunk.fun_span.clone());
+                return Err(Error::MissingSource {
+                    source: if urls.len() == 1 {
+                        first.to_string()
+                    } else {
+                        urls.iter()
+                            .map(|u| u.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                    env: chunk.env.clone(),
+                    state: chunk.state.id.clone(),
+                    span,
+                });
             }
         }
         Ok(())
     }
 
-    /// highstate / sls: converge the targeted hosts and return their results
-    /// in Salt's shape (host → tag → record), in roster order.
-    pub async fn apply(&self, req: &Request) -> Result<Map<String, Value>, Error> {
+    /// highstate / sls: converge the targeted hosts, in roster order.
+    pub async fn apply(&self, req: &Request) -> Result<Report, Error> {
         let out = self.apply_connected(req).await;
         self.disconnect().await;
         out
     }
 
     /// As `apply`, keeping the connections open for what comes next.
-    pub async fn apply_connected(&self, req: &Request) -> Result<Map<String, Value>, Error> {
+    pub async fn apply_connected(&self, req: &Request) -> Result<Report, Error> {
         let hosts = self
             .prepare(&req.target, &req.mode, req.pillar.as_ref(), req.jobs)
             .await?;
         Ok(self.converge(hosts, req.test, req.jobs).await)
     }
 
-    /// Run prepared hosts (`jobs` at a time) and close their connections.
-    pub async fn converge(&self, hosts: Hosts, test: bool, jobs: usize) -> Map<String, Value> {
+    /// Run prepared hosts (`jobs` at a time).
+    pub async fn converge(&self, hosts: Hosts, test: bool, jobs: usize) -> Report {
         let gate = Arc::new(Semaphore::new(jobs.max(1)));
-        let tasks = hosts.into_iter().map(|(h, p)| {
+        let hosts = in_parallel(hosts.into_iter().map(|(h, p)| {
             let gate = Arc::clone(&gate);
-            tokio::spawn(async move {
+            async move {
                 let _permit = gate.acquire().await.expect("never closed");
-                let ret = match p {
+                let outcome = match p {
                     Ok(p) => {
                         let started = std::time::Instant::now();
-                        let results = run::run(&p.graph, &p.host, Options::test(test)).await;
+                        let results =
+                            run::run(&p.graph, &p.host, &p.functions, Options::test(test)).await;
                         tracing::debug!(host = %h.id, run = ?started.elapsed(), "host converged");
-                        report::host_return(&results)
+                        HostOutcome::Reached(results)
                     }
-                    Err(e) => report::unreachable_return(&h.id, &h.address, &e.to_string()),
+                    Err(e) => HostOutcome::Unreachable {
+                        address: h.address.clone(),
+                        why: e.to_string(),
+                    },
                 };
-                (h.id.clone(), Value::Object(ret))
-            })
-        });
-        join_all(tasks).await.into_iter().collect()
+                HostReport {
+                    id: h.id.clone(),
+                    outcome,
+                }
+            }
+        }))
+        .await;
+        Report { hosts }
     }
 }
 
-/// Wait for spawned tasks, results in spawn order. A task that panicked
-/// is a bug: its panic goes on here.
-///
-/// Callers pass a lazy `map(|h| tokio::spawn(...))`: every task is spawned
-/// before the first is awaited, or the hosts would run one after another.
-pub async fn join_all<T>(tasks: impl IntoIterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
-    let tasks: Vec<_> = tasks.into_iter().collect();
-    let mut out = Vec::with_capacity(tasks.len());
-    for t in tasks {
-        match t.await {
-            Ok(v) => out.push(v),
+/// Run `tasks` at once (each its own tokio task), results in the order
+/// given. A task that panicked is a bug: its panic goes on here.
+pub async fn in_parallel<T, F>(tasks: impl IntoIterator<Item = F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut set = JoinSet::new();
+    for (i, t) in tasks.into_iter().enumerate() {
+        set.spawn(async move { (i, t.await) });
+    }
+    let mut out = Vec::with_capacity(set.len());
+    while let Some(joined) = set.join_next().await {
+        match joined {
+            Ok(r) => out.push(r),
             Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
-    out
+    out.sort_by_key(|(i, _)| *i);
+    out.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]
@@ -379,18 +431,18 @@ mod tests {
     use std::time::Duration;
 
     #[tokio::test]
-    async fn join_all_runs_every_task_at_once() {
+    async fn in_parallel_runs_every_task_at_once() {
         // Each task waits for all the others: run one after another, they
         // would wait forever.
         let barrier = Arc::new(tokio::sync::Barrier::new(3));
         let tasks = (0..3).map(|i| {
             let b = Arc::clone(&barrier);
-            tokio::spawn(async move {
+            async move {
                 b.wait().await;
                 i
-            })
+            }
         });
-        let out = tokio::time::timeout(Duration::from_secs(5), join_all(tasks))
+        let out = tokio::time::timeout(Duration::from_secs(5), in_parallel(tasks))
             .await
             .expect("the tasks ran one after another");
         assert_eq!(out, [0, 1, 2]);

@@ -5,22 +5,24 @@
 #![allow(clippy::result_large_err)]
 
 pub mod adhoc;
+pub mod clock;
 pub mod compile;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod facts;
 pub mod functions;
 pub mod glob;
 pub mod grains;
 pub mod host;
 pub mod job;
-pub mod modules;
 pub mod orchestrate;
 pub mod pillar;
 pub mod plan;
 pub mod postgres;
 pub mod render;
 pub mod report;
+pub mod result;
 pub mod roster;
 pub mod run;
 pub mod source;

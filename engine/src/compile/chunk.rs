@@ -1,6 +1,8 @@
 //! A low chunk: one state to run (one ID, one module, one name).
 
+use std::any::Any;
 use std::fmt;
+use std::sync::Arc;
 
 use crate::source::Span;
 use crate::yaml::{Map, Node, Value};
@@ -41,8 +43,10 @@ pub struct Chunk {
     pub state: StateId,
     pub sls: String,
     pub env: String,
-    /// The function's own arguments, `name` included.
+    /// The function's own arguments, `name` included, as written.
     pub args: Vec<(String, Span, Node)>,
+    /// The same, parsed once into the function's argument struct.
+    pub parsed: Parsed,
     pub requisites: Vec<Requisite>,
     pub order: f64,
     pub failhard: bool,
@@ -76,6 +80,46 @@ impl Chunk {
     /// `sls.ID`, as Salt names a state in requisite comments.
     pub fn sls_id(&self) -> String {
         format!("{}.{}", self.sls, self.state.id)
+    }
+}
+
+/// A state's arguments parsed into its function's argument struct (which
+/// only the function knows how to read back), with what the run needs to
+/// know of them before it starts.
+#[derive(Clone)]
+pub struct Parsed {
+    pub value: Arc<dyn Any + Send + Sync>,
+    /// Paths the state will look at, read in one batch before the run.
+    pub paths: Vec<String>,
+    /// `salt://` URLs it needs, checked before anything runs.
+    pub sources: Vec<String>,
+}
+
+impl Parsed {
+    pub fn new(value: impl Any + Send + Sync) -> Parsed {
+        Parsed {
+            value: Arc::new(value),
+            paths: Vec::new(),
+            sources: Vec::new(),
+        }
+    }
+
+    /// Not parsed yet (a chunk before `compile` checks it).
+    pub fn none() -> Parsed {
+        Parsed::new(())
+    }
+
+    pub fn get<T: 'static>(&self) -> Option<&T> {
+        self.value.downcast_ref()
+    }
+}
+
+impl fmt::Debug for Parsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Parsed")
+            .field("paths", &self.paths)
+            .field("sources", &self.sources)
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,18 +1,19 @@
 //! High data → low chunks: one chunk per (ID, module, name), with its
-//! function checked against the registry and its arguments against the
-//! function's argument type, so a typo fails before anything runs.
+//! function checked against the functions it is handed (`Signatures`: the
+//! host's state functions, or an orchestration's steps too) and its
+//! arguments parsed into the function's argument type, so a typo fails
+//! before anything runs and nothing is parsed twice.
 
 mod chunk;
 mod graph;
 
-pub use chunk::{Checks, Chunk, ReqKind, Requisite, StateId, Target};
+pub use chunk::{Checks, Chunk, Parsed, ReqKind, Requisite, StateId, Target};
 pub use graph::Graph;
 
 use crate::error::{suggest, Error};
-use crate::functions;
 use crate::source::Span;
 use crate::tree::{Arg, Decl, High, IdBlock};
-use crate::yaml::{Node, Value};
+use crate::yaml::{DeError, Node, Value};
 
 /// Arguments that belong to the state system, not to the function.
 const GLOBAL_ARGS: &[&str] = &[
@@ -33,19 +34,32 @@ const UNSUPPORTED: &[&str] = &[
     "prereq_any",
 ];
 
+/// The functions a tree may name, and how to read their arguments.
+pub trait Signatures: Sync {
+    /// `args` parsed as the arguments of `function`; `None` when there is
+    /// no such function.
+    fn parse(&self, function: &str, args: &Node) -> Option<Result<Parsed, DeError>>;
+    /// Every function's name, for suggestions.
+    fn names(&self) -> Vec<&'static str>;
+}
+
 /// Every chunk of `high`, in definition order.
-pub fn compile(high: &High) -> Result<Vec<Chunk>, Error> {
+pub fn compile(high: &High, functions: &dyn Signatures) -> Result<Vec<Chunk>, Error> {
     let mut chunks = Vec::new();
     for block in high.blocks.values() {
         for decl in &block.decls {
-            chunks.extend(decl_chunks(block, decl)?);
+            chunks.extend(decl_chunks(block, decl, functions)?);
         }
     }
     order(&mut chunks);
     Ok(chunks)
 }
 
-fn decl_chunks(block: &IdBlock, decl: &Decl) -> Result<Vec<Chunk>, Error> {
+fn decl_chunks(
+    block: &IdBlock,
+    decl: &Decl,
+    functions: &dyn Signatures,
+) -> Result<Vec<Chunk>, Error> {
     let (fun, fun_span) = decl.fun.clone().ok_or_else(|| {
         Error::invalid(
             Some(decl.span.clone()),
@@ -56,14 +70,14 @@ fn decl_chunks(block: &IdBlock, decl: &Decl) -> Result<Vec<Chunk>, Error> {
         )
     })?;
     let function = format!("{}.{fun}", decl.module);
-    let Some(state_fn) = functions::lookup(&function) else {
+    if !functions.names().contains(&function.as_str()) {
         return Err(Error::UnknownFunction {
             span: fun_span,
             state: block.id.clone(),
-            suggestion: suggest(&function, functions::names()),
+            suggestion: suggest(&function, functions.names()),
             function,
         });
-    };
+    }
 
     let mut base = Chunk {
         state: StateId {
@@ -75,6 +89,7 @@ fn decl_chunks(block: &IdBlock, decl: &Decl) -> Result<Vec<Chunk>, Error> {
         sls: block.sls.clone(),
         env: block.env.clone(),
         args: Vec::new(),
+        parsed: Parsed::none(),
         requisites: Vec::new(),
         order: 0.0,
         failhard: false,
@@ -97,13 +112,14 @@ fn decl_chunks(block: &IdBlock, decl: &Decl) -> Result<Vec<Chunk>, Error> {
         None => 10000.0 + decl.auto_order as f64,
     };
 
-    let expanded = match names {
+    let mut expanded = match names {
         None => vec![base],
         Some(names) => expand_names(&base, names)?,
     };
-    for chunk in &expanded {
-        state_fn
-            .validate(&chunk.args_node())
+    for chunk in &mut expanded {
+        chunk.parsed = functions
+            .parse(&function, &chunk.args_node())
+            .expect("a function named by `names()`")
             .map_err(|e| argument_error(chunk, e))?;
     }
     Ok(expanded)

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{Ctx, Function};
-use crate::plan::{Changes, Failure, Plan, Step};
+use crate::plan::{Action, Changes, Failure, On, Plan};
 use crate::transport::Exec;
 
 pub struct Run;
@@ -92,7 +92,8 @@ fn run_plan(args: &Args) -> Result<Plan, Failure> {
         Changes::from_iter([("cmd".to_string(), json!(name))]),
         format!("Command \"{name}\" would have been executed"),
         format!("Command \"{name}\" run"),
-        vec![Step::Run {
+        vec![Action::Run {
+            on: On::Here,
             exec: exec_for(args)?,
             capture: true,
             fail: None,

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Ctx, Function};
-use crate::plan::{Changes, Failure, Plan, Step};
+use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, FileKind};
 
@@ -40,7 +40,7 @@ impl Function for Absent {
             FileKind::Directory => "Directory",
             _ => "File",
         };
-        let step = Step::command(
+        let step = Action::run(
             Exec::new(format!("rm -rf -- {}", quote(path))),
             format!("Failed to remove {path}"),
         );

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::mode::{name_or_id, Mode};
 use super::{Ctx, Function};
-use crate::plan::{Changes, Failure, Plan, Step};
+use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, FileKind};
 
@@ -57,11 +57,11 @@ pub fn attrs_step(
     user: Option<&str>,
     group: Option<&str>,
     mode: Option<Mode>,
-) -> Step {
+) -> Action {
     let user = user.filter(|_| changes.contains_key("user"));
     let group = group.filter(|_| changes.contains_key("group"));
     let mode = mode.filter(|_| changes.contains_key("mode"));
-    Step::command(
+    Action::run(
         Exec::new(attrs_command(path, user, group, mode)),
         format!("Failed to set owner or mode of {path}"),
     )
@@ -130,7 +130,7 @@ impl Function for Directory {
                 format!("{cmd} && {fix}")
             };
         }
-        let step = Step::command(
+        let step = Action::run(
             Exec::new(cmd),
             format!("Failed to create or update directory {path}"),
         );

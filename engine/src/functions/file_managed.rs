@@ -5,6 +5,8 @@
 //! template error fails this state only, as in Salt. The file is replaced
 //! atomically by the transport.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -13,7 +15,7 @@ use serde_json::{json, Map, Value};
 use super::mode::{name_or_id, Mode};
 use super::{Ctx, Function};
 use crate::diff;
-use crate::plan::{Changes, Failure, Plan, Step};
+use crate::plan::{Action, Changes, Failure, Plan};
 use crate::source::Source;
 use crate::transport::{FileKind, WriteFile};
 
@@ -87,10 +89,10 @@ impl Function for Managed {
     }
 
     fn sources(args: &Args) -> Vec<String> {
-        // With a list, Salt takes the first that exists: only the first is required.
+        // With a list, Salt takes the first that exists: one must.
         args.source
             .as_ref()
-            .map(|s| s.list().into_iter().take(1).collect())
+            .map(OneOrMany::list)
             .unwrap_or_default()
     }
 
@@ -112,7 +114,7 @@ impl Function for Managed {
                 "File {path} is not present and is not set for creation"
             )));
         }
-        let wanted = desired_content(args, ctx)?;
+        let wanted = desired_content(args, ctx).await?;
 
         let mut changes = Changes::new();
         let mut content_changes = false;
@@ -141,7 +143,7 @@ impl Function for Managed {
         );
         let done = format!("File {path} updated");
         let write = |content: Vec<u8>| {
-            Step::Write(WriteFile {
+            Action::write(WriteFile {
                 path: path.clone(),
                 content,
                 user: args.user.clone(),
@@ -181,7 +183,7 @@ impl Function for Managed {
 }
 
 /// The content the file should have, or `None` when only attributes are managed.
-fn desired_content(args: &Args, ctx: &Ctx<'_>) -> Result<Option<Vec<u8>>, Failure> {
+async fn desired_content(args: &Args, ctx: &Ctx<'_>) -> Result<Option<Vec<u8>>, Failure> {
     if args.source.is_some() && args.contents.is_some() {
         return Err(Failure::new(
             "'source' cannot be used in combination with 'contents'",
@@ -230,16 +232,22 @@ fn desired_content(args: &Args, ctx: &Ctx<'_>) -> Result<Option<Vec<u8>>, Failur
             })?;
             let mut extra = args.defaults.clone().unwrap_or_default();
             extra.extend(args.context.clone().unwrap_or_default());
-            let renderer = tree.renderer(env).map_err(|e| Failure::new(e.headline()))?;
             let root = path
                 .to_str()
                 .and_then(|p| p.strip_suffix(&rel))
                 .map(std::path::PathBuf::from)
                 .unwrap_or_default();
             let source = Source::file(&root, &rel, text);
-            let out = tokio::task::block_in_place(|| {
-                renderer.render_file(&source, &ctx.chunk.sls, &ctx.host.render, &extra)
+            let (tree, env, sls) = (Arc::clone(tree), env.clone(), ctx.chunk.sls.clone());
+            let render = ctx.host.render.clone();
+            // Rendering is synchronous and may call the host back
+            // (`salt['cmd.run']`): it runs on a blocking thread.
+            let out = tokio::task::spawn_blocking(move || {
+                tree.renderer(&env)?
+                    .render_file(&source, &sls, &render, &extra)
             })
+            .await
+            .map_err(|e| Failure::new(format!("Unable to manage file: {e}")))?
             .map_err(|e| {
                 Failure::new(format!(
                     "Unable to manage file: {}",

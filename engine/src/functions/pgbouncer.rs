@@ -1,27 +1,21 @@
-//! `pgbouncer.paused`, `pgbouncer.resumed`, `pgbouncer.reloaded`: PgBouncer
-//! through its admin console.
+//! `pgbouncer.reloaded`: this host's PgBouncer re-reads its configuration,
+//! through its admin console, where RELOAD is synchronous (SIGHUP would
+//! race a RESUME sent just after). The console plans here are shared with
+//! an orchestration's multi-host steps (`pgbouncer.paused`, `.resumed`).
 //!
 //! PAUSE has no timeout of its own (and in session pooling waits for every
 //! client to leave): the console session is killed past `pause_timeout`,
 //! and then every PgBouncer of the step is RESUMEd, so a failed pause
-//! leaves clients running. RELOAD goes through the console too: it is
-//! synchronous there, where SIGHUP would race a RESUME sent just after.
-
-use std::future::Future;
-use std::sync::Arc;
+//! leaves clients running.
 
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{Ctx, Function};
-use crate::job::join_all;
-use crate::plan::{Changes, Failure, Plan, Step};
-use crate::postgres::{admin, Bouncer};
-use crate::transport::Transport;
+use crate::plan::{Action, Changes, Failure, On, Plan};
+use crate::postgres::Bouncer;
 
-pub struct Paused;
-pub struct Resumed;
 pub struct Reloaded;
 
 #[derive(Deserialize)]
@@ -29,160 +23,84 @@ pub struct Reloaded;
 pub struct Args {
     #[allow(dead_code)]
     pub name: String,
-    /// In an orchestration: the hosts whose PgBouncer to act on.
-    #[serde(default)]
-    pub tgt: Option<String>,
     #[serde(default)]
     pub pgbouncer: Bouncer,
 }
 
-type Conn = (String, Arc<dyn Transport>);
-/// Per host, the console's answer or its error.
-type Answers = Vec<(String, Result<String, String>)>;
-
-/// Send `command` to every PgBouncer at once; per host, the error if any.
-async fn everywhere(hosts: &[Conn], b: &Bouncer, command: &'static str, timeout: u64) -> Answers {
-    let mut tasks = Vec::with_capacity(hosts.len());
-    for (id, t) in hosts {
-        let (id, t, b) = (id.clone(), Arc::clone(t), b.clone());
-        tasks.push(tokio::spawn(async move {
-            let r = admin(t.as_ref(), &b, &[command], timeout).await;
-            (id, r)
-        }));
-    }
-    join_all(tasks).await
-}
-
-/// The `id: error` lines of the hosts whose answer failed, but for errors
-/// that contain `tolerated` (the state is already reached there).
-fn errors(results: &[(String, Result<String, String>)], tolerated: Option<&str>) -> Vec<String> {
-    results
-        .iter()
-        .filter_map(|(id, r)| match r {
-            Err(e) if !tolerated.is_some_and(|t| e.contains(t)) => Some(format!("{id}: {e}")),
-            _ => None,
-        })
-        .collect()
-}
-
-/// `command` everywhere: the results, or the failure naming each host it failed on.
-async fn all_or_fail(
-    hosts: &[Conn],
+/// `command` to the console of each of `hosts` at once.
+pub fn everywhere(
+    hosts: &[On],
     b: &Bouncer,
-    command: &'static str,
-    timeout: u64,
-    tolerated: Option<&str>,
-) -> Result<Answers, Failure> {
-    let results = everywhere(hosts, b, command, timeout).await;
-    let errors = errors(&results, tolerated);
-    if errors.is_empty() {
-        Ok(results)
-    } else {
-        Err(Failure::new(format!(
-            "{command} failed: {}",
-            errors.join("; ")
-        )))
-    }
-}
-
-/// RESUME everywhere; "not paused" is not an error. The hosts resumed.
-async fn resume(hosts: &[Conn], b: &Bouncer) -> Result<Vec<String>, Failure> {
-    let results = all_or_fail(hosts, b, "RESUME", 5, Some("not paused")).await?;
-    Ok(results
-        .into_iter()
-        .filter_map(|(id, r)| r.is_ok().then_some(id))
-        .collect())
-}
-
-fn list(hosts: &[Conn]) -> String {
-    hosts
-        .iter()
-        .map(|(id, _)| id.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The plan the three share: each target host is to be `state`, by one
-/// step that sends `command` (what `act` does with the hosts). `done` words
-/// the result for the list of hosts.
-async fn plan_everywhere<F>(
-    args: &Args,
-    ctx: &Ctx<'_>,
     command: &str,
-    state: &str,
-    done: impl FnOnce(&str) -> String,
-    act: impl FnOnce(Vec<Conn>, Bouncer) -> F,
-) -> Result<Plan, Failure>
-where
-    F: Future<Output = Result<Changes, Failure>> + Send + 'static,
-{
-    let hosts = ctx.targets(args.tgt.as_deref()).await?;
-    let on = list(&hosts);
-    let changes: Changes = hosts
-        .iter()
-        .map(|(id, _)| (id.clone(), json!(state)))
-        .collect();
-    let step = act(hosts, args.pgbouncer.clone());
-    Ok(Plan::change(
-        changes,
-        format!("PgBouncer on {on} is set to {}", command.to_lowercase()),
-        done(&on),
-        vec![Step::future(format!("{command} PgBouncer on {on}"), step)],
-    ))
+    timeout: u64,
+    tolerate: Option<&str>,
+    fail: &str,
+) -> Action {
+    Action::Together(
+        hosts
+            .iter()
+            .map(|on| Action::Console {
+                on: on.clone(),
+                bouncer: b.clone(),
+                command: command.to_string(),
+                timeout,
+                tolerate: tolerate.map(str::to_string),
+                fail: fail.to_string(),
+            })
+            .collect(),
+    )
 }
 
-#[async_trait]
-impl Function for Paused {
-    type Args = Args;
-
-    async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        let done = |on: &str| format!("PgBouncer paused on {on}: clients wait, none fails");
-        plan_everywhere(args, ctx, "PAUSE", "paused", done, |hosts, b| async move {
-            let results = everywhere(&hosts, &b, "PAUSE", b.pause_timeout).await;
-            let failed = errors(&results, Some("already"));
-            if failed.is_empty() {
-                return Ok(results
-                    .into_iter()
-                    .map(|(id, _)| (id, json!("paused")))
-                    .collect());
-            }
-            let resumed = match resume(&hosts, &b).await {
-                Ok(_) => format!("every PgBouncer ({}) is resumed", list(&hosts)),
-                Err(e) => format!("and resuming failed too: {e}"),
-            };
-            Err(Failure::new(format!(
-                "PAUSE did not complete ({}); {resumed}; nothing else was changed",
-                failed.join("; ")
-            )))
-        })
-        .await
-    }
+/// The plan of a console command on `hosts` (named `ids` in comments),
+/// each of which becomes `state`.
+fn plan(ids: &[String], hosts: &[On], b: &Bouncer, command: &str, state: &str) -> Plan {
+    let on = ids.join(", ");
+    let changes: Changes = ids.iter().map(|id| (id.clone(), json!(state))).collect();
+    let comment = format!("PgBouncer on {on} is set to {}", command.to_lowercase());
+    let (action, done) = match command {
+        "PAUSE" => (
+            everywhere(
+                hosts,
+                b,
+                "PAUSE",
+                b.pause_timeout,
+                Some("already"),
+                "PAUSE did not complete",
+            ),
+            format!("PgBouncer paused on {on}: clients wait, none fails"),
+        ),
+        "RESUME" => (
+            everywhere(hosts, b, "RESUME", 5, Some("not paused"), "RESUME failed"),
+            format!("PgBouncer serving on {on}"),
+        ),
+        _ => (
+            everywhere(hosts, b, command, 10, None, &format!("{command} failed")),
+            format!("PgBouncer reloaded on {on}"),
+        ),
+    };
+    Plan::change(changes, comment, done, vec![action])
 }
 
-#[async_trait]
-impl Function for Resumed {
-    type Args = Args;
+/// PAUSE on `hosts`; if any does not complete, RESUME on all of them.
+pub fn pause(ids: &[String], hosts: &[On], b: &Bouncer) -> Plan {
+    let resume = everywhere(hosts, b, "RESUME", 5, Some("not paused"), "RESUME failed");
+    plan(ids, hosts, b, "PAUSE", "paused").undo(
+        vec![resume],
+        format!(
+            "every PgBouncer ({}) is resumed; nothing else was changed",
+            ids.join(", ")
+        ),
+    )
+}
 
-    async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        let done = |on: &str| format!("PgBouncer serving on {on}");
-        let mut plan = plan_everywhere(
-            args,
-            ctx,
-            "RESUME",
-            "resumed",
-            done,
-            |hosts, b| async move {
-                let resumed = resume(&hosts, &b).await?;
-                Ok(resumed
-                    .into_iter()
-                    .map(|id| (id, json!("resumed")))
-                    .collect())
-            },
-        )
-        .await?;
-        plan.applied = Some(Changes::new());
-        Ok(plan)
-    }
+/// RESUME on `hosts` ("not paused" is no error).
+pub fn resume(ids: &[String], hosts: &[On], b: &Bouncer) -> Plan {
+    plan(ids, hosts, b, "RESUME", "resumed").applied(Changes::new())
+}
+
+/// RELOAD on `hosts`.
+pub fn reload(ids: &[String], hosts: &[On], b: &Bouncer) -> Plan {
+    plan(ids, hosts, b, "RELOAD", "reloaded")
 }
 
 #[async_trait]
@@ -190,18 +108,10 @@ impl Function for Reloaded {
     type Args = Args;
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        let done = |on: &str| format!("PgBouncer reloaded on {on}");
-        plan_everywhere(
-            args,
-            ctx,
-            "RELOAD",
-            "reloaded",
-            done,
-            |hosts, b| async move {
-                all_or_fail(&hosts, &b, "RELOAD", 10, None).await?;
-                Ok(Changes::new())
-            },
-        )
-        .await
+        Ok(reload(
+            std::slice::from_ref(&ctx.host.id),
+            &[On::Here],
+            &args.pgbouncer,
+        ))
     }
 }

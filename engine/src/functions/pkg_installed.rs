@@ -2,12 +2,13 @@
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::{Ctx, Function};
-use crate::plan::{Changes, CustomStep, Failure, Plan, Step};
+use crate::facts::Packages;
+use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::shell::quote;
-use crate::transport::{Exec, Transport};
+use crate::transport::{Exec, Output};
 
 pub struct Installed;
 
@@ -50,73 +51,57 @@ fn wanted(args: &Args) -> Result<Vec<(String, Option<String>)>, Failure> {
     Ok(out)
 }
 
-/// `dpkg-query` for these packages: name, status abbreviation and version,
-/// one line each; unknown packages print nothing.
-fn query(names: &[String]) -> String {
-    let list: Vec<String> = names.iter().map(|n| quote(n)).collect();
-    format!("dpkg-query -W -f='${{Package}}\\t${{db:Status-Abbrev}}\\t${{Version}}\\n' -- {} 2>/dev/null; true", list.join(" "))
+/// apt-get's command line for these package specs (`name` or `name=version`).
+fn install_command(specs: &[String], refresh: bool, fromrepo: Option<&str>) -> String {
+    let mut cmd = String::from("export DEBIAN_FRONTEND=noninteractive; ");
+    if refresh {
+        cmd.push_str("apt-get -q update >/dev/null && ");
+    }
+    cmd.push_str("apt-get install -y -q -o Dpkg::Options::=--force-confold");
+    if let Some(repo) = fromrepo {
+        cmd.push_str(&format!(" -t {}", quote(repo)));
+    }
+    for s in specs {
+        cmd.push(' ');
+        cmd.push_str(&quote(s));
+    }
+    // Only apt's last complaint: the one that says why.
+    format!("{{ {cmd}; }} 2> >(tail -n 1 >&2)")
 }
 
-/// Installed versions from `query`'s output.
-pub fn parse_installed(out: &str) -> Map<String, Value> {
-    out.lines()
-        .filter_map(|l| {
-            let mut parts = l.split('\t');
-            let (name, status, version) = (parts.next()?, parts.next()?, parts.next()?);
-            status
-                .starts_with("ii")
-                .then(|| (name.to_string(), json!(version)))
-        })
-        .collect()
-}
-
-struct Install {
-    specs: Vec<String>,
+/// After installing: the packages whose version changed, as Salt reports
+/// them (`{name: {old, new}}`).
+#[derive(Debug)]
+struct NowInstalled {
     names: Vec<String>,
-    refresh: bool,
-    fromrepo: Option<String>,
-    before: Map<String, Value>,
+    before: Packages,
 }
 
-#[async_trait]
-impl CustomStep for Install {
+impl Check for NowInstalled {
     fn describe(&self) -> String {
-        format!("apt-get install {}", self.specs.join(" "))
+        format!("{} are installed", self.names.join(", "))
     }
 
-    async fn apply(&self, host: &dyn Transport) -> Result<Changes, Failure> {
-        let mut cmd = String::from("export DEBIAN_FRONTEND=noninteractive; ");
-        if self.refresh {
-            cmd.push_str("apt-get -q update >/dev/null && ");
-        }
-        cmd.push_str("apt-get install -y -q -o Dpkg::Options::=--force-confold");
-        if let Some(repo) = &self.fromrepo {
-            cmd.push_str(&format!(" -t {}", quote(repo)));
-        }
-        for s in &self.specs {
-            cmd.push(' ');
-            cmd.push_str(&quote(s));
-        }
-        let out = host.exec(&Exec::new(cmd)).await?;
-        if !out.success() {
-            return Err(Failure::new(format!(
-                "Error occurred installing package(s): {}",
-                out.stderr_trimmed()
-                    .lines()
-                    .last()
-                    .unwrap_or("apt-get failed")
-            )));
-        }
-        let after = parse_installed(&host.exec(&Exec::new(query(&self.names))).await?.stdout);
+    fn probe(&self) -> Exec {
+        Packages::command(&self.names)
+    }
+
+    fn judge(&self, out: &Output) -> Verdict {
+        let after = Packages::parse(out);
         let mut changes = Changes::new();
         for n in &self.names {
-            let new = after.get(n).cloned().unwrap_or(json!(""));
-            let old = self.before.get(n).cloned().unwrap_or(json!(""));
+            let (old, new) = (self.before.version(n), after.version(n));
+            if new.is_none() {
+                return Verdict::Pending(format!("{n} is not installed"));
+            }
             if new != old {
-                changes.insert(n.clone(), json!({"old": old, "new": new}));
+                changes.insert(
+                    n.clone(),
+                    json!({"old": old.unwrap_or(""), "new": new.unwrap_or("")}),
+                );
             }
         }
-        Ok(changes)
+        Verdict::Met(changes)
     }
 }
 
@@ -127,10 +112,12 @@ impl Function for Installed {
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let wanted = wanted(args)?;
         let names: Vec<String> = wanted.iter().map(|(n, _)| n.clone()).collect();
-        let before = parse_installed(&ctx.host.exec(&Exec::new(query(&names))).await?.stdout);
+        let before = Packages::read(ctx.host.transport.as_ref(), &names)
+            .await
+            .map_err(Failure::new)?;
         let todo: Vec<&(String, Option<String>)> = wanted
             .iter()
-            .filter(|(n, v)| match (before.get(n).and_then(Value::as_str), v) {
+            .filter(|(n, v)| match (before.version(n), v) {
                 (None, _) => true,
                 (Some(have), Some(want)) => have != want,
                 (Some(_), None) => false,
@@ -140,21 +127,21 @@ impl Function for Installed {
             return Ok(Plan::noop("All specified packages are already installed"));
         }
         let list: Vec<String> = todo.iter().map(|(n, _)| n.clone()).collect();
-        let specs = todo
+        let specs: Vec<String> = todo
             .iter()
             .map(|(n, v)| v.as_ref().map_or(n.clone(), |v| format!("{n}={v}")))
             .collect();
         let changes = todo
             .iter()
             .map(|(n, v)| {
-                let old = before.get(n).cloned().unwrap_or(json!(""));
+                let old = before.version(n).unwrap_or("");
                 (
                     n.clone(),
                     json!({"old": old, "new": v.clone().unwrap_or_else(|| "latest".into())}),
                 )
             })
             .collect();
-        let mut plan = Plan::change(
+        let plan = Plan::change(
             changes,
             format!(
                 "The following packages would be installed/updated: {}",
@@ -164,28 +151,24 @@ impl Function for Installed {
                 "The following packages were installed/updated: {}",
                 list.join(", ")
             ),
-            vec![Step::Custom(Box::new(Install {
-                specs,
-                names: list,
-                refresh: args.refresh,
-                fromrepo: args.fromrepo.clone(),
-                before,
-            }))],
+            vec![
+                Action::run(
+                    Exec::new(install_command(
+                        &specs,
+                        args.refresh,
+                        args.fromrepo.as_deref(),
+                    )),
+                    "Error occurred installing package(s)",
+                ),
+                Action::verify(
+                    NowInstalled {
+                        names: list.clone(),
+                        before,
+                    },
+                    "Error occurred installing package(s)",
+                ),
+            ],
         );
-        plan.applied = Some(Changes::new());
-        Ok(plan)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_dpkg_query() {
-        let out = "pgbouncer\tii \t1.18.0-1\nvim\trc \t2:9.0\n";
-        let m = parse_installed(out);
-        assert_eq!(m.get("pgbouncer"), Some(&json!("1.18.0-1")));
-        assert!(m.get("vim").is_none());
+        Ok(plan.applied(Changes::new()))
     }
 }

@@ -1,20 +1,18 @@
 //! `service.running` and `service.dead`, on hosts with systemd and on hosts
 //! without it (Debian's `service` and init scripts, `update-rc.d`).
 //!
-//! One probe reads the init system, whether the service exists, runs and is
-//! enabled; the plan then speaks that init system's commands. The probe
-//! checks for systemd the way systemd itself documents it
-//! (`/run/systemd/system` exists), so a container without systemd as PID 1
-//! gets the init scripts.
+//! One probe (`facts::Service`) reads the init system, whether the service
+//! exists, runs and is enabled; the plan then speaks that init system's
+//! commands.
 
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{Ctx, Function};
-use crate::plan::{Changes, Failure, Plan, Step};
-use crate::transport::shell::quote;
-use crate::transport::{Exec, Transport};
+use crate::facts::{Init, Service as Status};
+use crate::plan::{Action, Changes, Failure, Plan};
+use crate::transport::Exec;
 
 pub struct Running;
 pub struct Dead;
@@ -35,100 +33,18 @@ pub struct Args {
     pub timeout: Option<u64>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Init {
-    Systemd,
-    SysV,
-}
-
-/// What the probe found.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Status {
-    pub init: Init,
-    pub present: bool,
-    pub running: bool,
-    pub enabled: bool,
-}
-
-/// One command: init system, presence, state, enablement, a line each.
-pub fn probe_command(name: &str) -> String {
-    let n = quote(name);
-    format!(
-        "if [ -d /run/systemd/system ]; then echo systemd; \
-         if systemctl cat -- {n} >/dev/null 2>&1; then echo present; else echo absent; fi; \
-         systemctl is-active --quiet -- {n} && echo running || echo stopped; \
-         systemctl is-enabled --quiet -- {n} 2>/dev/null && echo enabled || echo disabled; \
-         else echo sysv; \
-         if [ -x /etc/init.d/{n} ]; then echo present; else echo absent; fi; \
-         service {n} status >/dev/null 2>&1 && echo running || echo stopped; \
-         if ls /etc/rc[2345].d/S??{n} >/dev/null 2>&1; then echo enabled; else echo disabled; fi; fi"
-    )
-}
-
-pub fn parse_status(out: &str) -> Result<Status, Failure> {
-    let lines: Vec<&str> = out.lines().map(str::trim).collect();
-    let [init, present, running, enabled] = lines.as_slice() else {
-        return Err(Failure::new(format!(
-            "unexpected answer from the service probe: {out:?}"
-        )));
-    };
-    Ok(Status {
-        init: if *init == "systemd" {
-            Init::Systemd
-        } else {
-            Init::SysV
-        },
-        present: *present == "present",
-        running: *running == "running",
-        enabled: *enabled == "enabled",
-    })
-}
-
-/// The command for `action` (start, stop, restart, reload, enable, disable).
-pub fn action_command(init: Init, name: &str, action: &str) -> String {
-    let n = quote(name);
-    match (init, action) {
-        (Init::Systemd, a) => format!("systemctl {a} -- {n}"),
-        (Init::SysV, "enable") => {
-            format!("update-rc.d {n} defaults >/dev/null && update-rc.d {n} enable")
-        }
-        (Init::SysV, "disable") => format!("update-rc.d {n} disable"),
-        (Init::SysV, a) => format!("service {n} {a}"),
-    }
-}
-
-/// The status command alone: succeeds when the service runs.
-pub fn status_command(init: Init, name: &str) -> String {
-    match init {
-        Init::Systemd => format!("systemctl is-active --quiet -- {}", quote(name)),
-        Init::SysV => format!("service {} status >/dev/null 2>&1", quote(name)),
-    }
-}
-
-/// What the probe finds on `host`; a service that is not there is a failure.
-pub async fn probe(host: &dyn Transport, name: &str) -> Result<Status, Failure> {
-    let out = host.exec(&Exec::new(probe_command(name))).await?;
-    let status = parse_status(&out.stdout)?;
-    if !status.present {
-        return Err(Failure::new(format!(
-            "The named service {name} is not available"
-        )));
-    }
-    Ok(status)
-}
-
-fn run(init: Init, args: &Args, action: &str, fail: String) -> Step {
-    let exec = Exec::new(action_command(init, &args.name, action)).timeout(args.timeout);
-    Step::command(exec, fail)
+fn run(init: Init, args: &Args, action: &str, fail: String) -> Action {
+    let exec = Exec::new(init.command(&args.name, action)).timeout(args.timeout);
+    Action::run(exec, fail)
 }
 
 /// Start, wait `init_delay`, then check that it really runs: an init script
 /// that exits 0 proves nothing (`pgbouncer -d` exits 0 when it dies at once).
-fn start_steps(init: Init, args: &Args) -> Vec<Step> {
+fn start_steps(init: Init, args: &Args) -> Vec<Action> {
     let name = &args.name;
     let check = match args.init_delay {
-        Some(d) => format!("sleep {d}; {}", status_command(init, name)),
-        None => status_command(init, name),
+        Some(d) => format!("sleep {d}; {}", init.status_command(name)),
+        None => init.status_command(name),
     };
     vec![
         run(
@@ -137,7 +53,7 @@ fn start_steps(init: Init, args: &Args) -> Vec<Step> {
             "start",
             format!("Service {name} failed to start"),
         ),
-        Step::command(
+        Action::run(
             Exec::new(check),
             format!("Service {name} failed to start: it is not running after `start`"),
         ),
@@ -149,7 +65,7 @@ fn to_enable(args: &Args, st: &Status) -> Option<bool> {
     args.enable.filter(|e| *e != st.enabled)
 }
 
-fn enable_step(init: Init, args: &Args, enable: bool) -> Step {
+fn enable_step(init: Init, args: &Args, enable: bool) -> Action {
     let action = if enable { "enable" } else { "disable" };
     let fail = format!("Failed to {action} service {}", args.name);
     run(init, args, action, fail)
@@ -173,7 +89,9 @@ impl Function for Running {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let name = &args.name;
-        let st = probe(ctx.host.transport.as_ref(), name).await?;
+        let st = Status::read(ctx.host.transport.as_ref(), name)
+            .await
+            .map_err(Failure::new)?;
         let enable = to_enable(args, &st);
         let mut steps = Vec::new();
         if !st.running {
@@ -206,7 +124,9 @@ impl Function for Running {
 
     async fn watch(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Option<Plan>, Failure> {
         let name = &args.name;
-        let st = probe(ctx.host.transport.as_ref(), name).await?;
+        let st = Status::read(ctx.host.transport.as_ref(), name)
+            .await
+            .map_err(Failure::new)?;
         let plan = if !st.running {
             Plan::change(
                 changed(name),
@@ -234,8 +154,8 @@ impl Function for Running {
                     "restart",
                     format!("Failed to restart service {name}"),
                 ),
-                Step::command(
-                    Exec::new(status_command(st.init, name)),
+                Action::run(
+                    Exec::new(st.init.status_command(name)),
                     format!("Service {name} is not running after restart"),
                 ),
             ];
@@ -256,7 +176,9 @@ impl Function for Dead {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let name = &args.name;
-        let st = probe(ctx.host.transport.as_ref(), name).await?;
+        let st = Status::read(ctx.host.transport.as_ref(), name)
+            .await
+            .map_err(Failure::new)?;
         let mut steps = Vec::new();
         if st.running {
             steps.push(run(
@@ -265,8 +187,8 @@ impl Function for Dead {
                 "stop",
                 format!("Service {name} failed to die"),
             ));
-            steps.push(Step::command(
-                Exec::new(format!("! {}", status_command(st.init, name))),
+            steps.push(Action::run(
+                Exec::new(format!("! {}", st.init.status_command(name))),
                 format!("Service {name} failed to die: it still runs after `stop`"),
             ));
         }
@@ -288,41 +210,5 @@ impl Function for Dead {
             )
         };
         Ok(Plan::change(changed(name), comment, done, steps))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_the_probe() {
-        let st = parse_status("sysv\npresent\nstopped\nenabled\n").unwrap();
-        assert_eq!(
-            st,
-            Status {
-                init: Init::SysV,
-                present: true,
-                running: false,
-                enabled: true
-            }
-        );
-        assert!(parse_status("garbage").is_err());
-    }
-
-    #[test]
-    fn commands_per_init_system() {
-        assert_eq!(
-            action_command(Init::Systemd, "pgbouncer", "reload"),
-            "systemctl reload -- pgbouncer"
-        );
-        assert_eq!(
-            action_command(Init::SysV, "pgbouncer", "reload"),
-            "service pgbouncer reload"
-        );
-        assert_eq!(
-            action_command(Init::SysV, "x y", "enable"),
-            "update-rc.d 'x y' defaults >/dev/null && update-rc.d 'x y' enable"
-        );
     }
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Ctx, Function};
-use crate::plan::{Changes, Failure, Plan, Step};
+use crate::plan::{Action, Changes, Failure, Plan};
 
 /// A state that succeeds or fails, with or without pretended changes, as
 /// Salt's `test.succeed_with_changes` and kin do.
@@ -72,7 +72,7 @@ impl Function for Pretend {
         let steps = if self.succeed {
             vec![]
         } else {
-            vec![Step::Fail(done.clone())]
+            vec![Action::Fail(done.clone())]
         };
         Ok(Plan::change(changes, comment, done, steps))
     }

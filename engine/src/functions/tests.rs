@@ -2,8 +2,9 @@
 
 use serde_json::json;
 
-use super::testing::{fixture, plan, watch};
-use crate::plan::Step;
+use crate::compile::Signatures;
+use crate::plan::Action;
+use crate::testing::{fixture, plan, watch};
 use crate::transport::fake::Fake;
 
 fn test_comment(path: &str) -> String {
@@ -30,7 +31,7 @@ async fn managed_new_file_from_contents() {
         serde_json::Value::Object(p.applied.clone().unwrap()),
         json!({"diff": "New file", "mode": "0640"})
     );
-    let [Step::Write(w)] = p.steps.as_slice() else {
+    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
         panic!("{p:?}")
     };
     assert_eq!(w.content, b"hello\n");
@@ -69,7 +70,7 @@ async fn managed_changed_content_has_salts_diff() {
         json!("--- \n+++ \n@@ -1 +1,2 @@\n-hello\n+line1\n+hello3\n")
     );
     assert!(p.applied.is_none());
-    assert!(matches!(p.steps.as_slice(), [Step::Write(_)]));
+    assert!(matches!(p.actions.as_slice(), [Action::Write { .. }]));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -86,7 +87,7 @@ async fn managed_mode_drift_alone_is_fixed_in_place() {
         serde_json::Value::Object(p.changes.clone()),
         json!({"mode": "0600"})
     );
-    let [Step::Run { exec, .. }] = p.steps.as_slice() else {
+    let [Action::Run { exec, .. }] = p.actions.as_slice() else {
         panic!("{p:?}")
     };
     assert_eq!(exec.cmd, "chmod -- 0600 /etc/app.conf");
@@ -108,7 +109,7 @@ async fn managed_renders_templates_with_context_over_defaults() {
     )
     .await
     .unwrap();
-    let [Step::Write(w)] = p.steps.as_slice() else {
+    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
         panic!("{p:?}")
     };
     assert_eq!(
@@ -174,7 +175,7 @@ async fn absent_and_directory() {
         serde_json::Value::Object(p.changes.clone()),
         json!({"/srv/new": {"directory": "new"}})
     );
-    let [Step::Run { exec, .. }] = p.steps.as_slice() else {
+    let [Action::Run { exec, .. }] = p.actions.as_slice() else {
         panic!()
     };
     assert_eq!(exec.cmd, "mkdir -p -- /srv/new && chmod -- 0750 /srv/new");
@@ -192,11 +193,11 @@ async fn cmd_run_always_runs_and_wait_only_on_watch() {
     .unwrap();
     assert_eq!(p.comment, "Command \"echo hi\" would have been executed");
     assert_eq!(p.done, "Command \"echo hi\" run");
-    let [Step::Run {
+    let [Action::Run {
         exec,
         capture: true,
         ..
-    }] = p.steps.as_slice()
+    }] = p.actions.as_slice()
     else {
         panic!()
     };
@@ -227,12 +228,12 @@ async fn service_running_on_init_scripts() {
         .unwrap();
     assert_eq!(p.comment, "Service pgbouncer is set to start");
     assert_eq!(p.done, "Started service pgbouncer");
-    let cmds: Vec<String> = p.steps.iter().map(|s| format!("{s:?}")).collect();
+    let cmds = p.describe();
     assert_eq!(
         cmds,
         [
-            "Run(service pgbouncer start)",
-            "Run(service pgbouncer status >/dev/null 2>&1)"
+            "run `service pgbouncer start`",
+            "run `service pgbouncer status >/dev/null 2>&1`"
         ]
     );
 
@@ -267,7 +268,7 @@ async fn service_on_systemd_and_missing_services() {
         .await
         .unwrap();
     assert_eq!(p.comment, "Service nginx set to be enabled");
-    assert_eq!(format!("{:?}", p.steps), "[Run(systemctl enable -- nginx)]");
+    assert_eq!(p.describe(), ["run `systemctl enable -- nginx`"]);
     let p = plan(&fx, "service.dead", "name: nginx").await.unwrap();
     assert_eq!(p.done, "Service nginx was killed");
     let fx = fixture(service_host("sysv\nabsent\nstopped\ndisabled\n"));
@@ -298,7 +299,7 @@ async fn test_states_fail_and_succeed_on_demand() {
         .await
         .unwrap();
     assert_eq!(p.comment, "If we weren't testing, this would be a failure!");
-    assert!(matches!(p.steps.as_slice(), [Step::Fail(c)] if c == "Failure!"));
+    assert!(matches!(p.actions.as_slice(), [Action::Fail(c)] if c == "Failure!"));
     let p = plan(&fx, "test.succeed_with_changes", "name: x")
         .await
         .unwrap();
@@ -308,11 +309,11 @@ async fn test_states_fail_and_succeed_on_demand() {
 
 #[test]
 fn unknown_arguments_are_refused_with_their_key() {
-    let c = super::testing::chunk("file.managed", "name: /x\nusr: root");
-    let err = super::lookup("file.managed")
-        .unwrap()
-        .validate(&c.args_node())
-        .unwrap_err();
+    let c = crate::testing::chunk("file.managed", "name: /x\nusr: root");
+    let err = match super::Registry::states().parse("file.managed", &c.args_node()) {
+        Some(Err(e)) => e,
+        _ => panic!("accepted"),
+    };
     assert_eq!(err.unknown.as_ref().unwrap().0, "usr");
     assert_eq!(err.span.to_string(), "test.sls:2:1");
 }

@@ -1,9 +1,11 @@
 //! SQL on a host through `psql` (over the host's transport), and the
-//! PgBouncer admin console.
+//! PgBouncer admin console: each a command to run, and a reader of what it
+//! printed. Passwords travel in the command's environment, never on its
+//! command line (where `ps` on the host would show them).
 
 use super::{Bouncer, Layout};
 use crate::transport::shell::quote;
-use crate::transport::{Exec, Transport};
+use crate::transport::{Exec, Output};
 
 /// Rows of unaligned, tuples-only psql output (fields split on `|`).
 pub type Rows = Vec<Vec<String>>;
@@ -19,12 +21,8 @@ pub fn psql(layout: &Layout, sql: &str) -> Exec {
     Exec::new(cmd).runas(Some(&layout.user)).timeout(Some(30))
 }
 
-/// Run `sql` and split its rows; an error carries psql's message.
-pub async fn query(host: &dyn Transport, layout: &Layout, sql: &str) -> Result<Rows, String> {
-    let out = host
-        .exec(&psql(layout, sql))
-        .await
-        .map_err(|e| e.to_string())?;
+/// The rows psql printed, or psql's error message.
+pub fn rows(out: &Output) -> Result<Rows, String> {
     if !out.success() {
         let msg = out.stderr.trim();
         return Err(if msg.is_empty() {
@@ -40,14 +38,10 @@ pub async fn query(host: &dyn Transport, layout: &Layout, sql: &str) -> Result<R
         .collect())
 }
 
-/// Send `commands` to PgBouncer's admin console in one session, within
-/// `timeout` seconds (psql is killed past it, which closes the session).
-pub async fn admin(
-    host: &dyn Transport,
-    b: &Bouncer,
-    commands: &[&str],
-    timeout: u64,
-) -> Result<String, String> {
+/// `commands` to PgBouncer's admin console in one session, within
+/// `timeout` seconds (psql is killed past it, which closes the session:
+/// PAUSE has no timeout of its own).
+pub fn console(b: &Bouncer, commands: &[&str], timeout: u64) -> Exec {
     let mut cmd = format!(
         "timeout -s KILL {timeout} psql -X -q -h {} -p {} -U {} -d pgbouncer",
         quote(&b.socket_dir),
@@ -61,10 +55,60 @@ pub async fn admin(
     exec.env
         .push(("PGPASSWORD".into(), b.admin_password.clone()));
     exec.env.push(("PGCONNECT_TIMEOUT".into(), "3".into()));
-    let out = host.exec(&exec).await.map_err(|e| e.to_string())?;
+    exec
+}
+
+/// What the console answered, or why it did not (`timeout`: the one the
+/// command was built with).
+pub fn console_answer(out: &Output, timeout: u64) -> Result<String, String> {
     match out.code {
-        0 => Ok(out.stdout),
+        0 => Ok(out.stdout.clone()),
         137 => Err(format!("no answer within {timeout} s")),
         _ => Err(out.stderr.trim().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(code: i32, stdout: &str, stderr: &str) -> Output {
+        Output {
+            code,
+            stdout: stdout.into(),
+            stderr: stderr.into(),
+            pid: None,
+        }
+    }
+
+    #[test]
+    fn rows_split_on_bars_and_errors_carry_psqls_words() {
+        assert_eq!(
+            rows(&out(0, "f|0/3000148\nt|\n", "")),
+            Ok(vec![
+                vec!["f".into(), "0/3000148".into()],
+                vec!["t".into(), "".into()]
+            ])
+        );
+        assert_eq!(
+            rows(&out(2, "", "psql: error: connection refused\n")),
+            Err("psql: error: connection refused".into())
+        );
+        assert_eq!(rows(&out(1, "", "")), Err("psql exited 1".into()));
+    }
+
+    #[test]
+    fn the_console_password_is_in_the_environment_not_the_command() {
+        let b = Bouncer {
+            admin_password: "s3cret".into(),
+            ..Bouncer::default()
+        };
+        let e = console(&b, &["PAUSE"], 5);
+        assert!(!e.cmd.contains("s3cret"), "{}", e.cmd);
+        assert!(e.env.contains(&("PGPASSWORD".into(), "s3cret".into())));
+        assert_eq!(
+            console_answer(&out(137, "", ""), 5),
+            Err("no answer within 5 s".into())
+        );
     }
 }

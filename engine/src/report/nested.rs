@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::text::Palette;
+use super::palette::Palette;
 
 /// `value` as Salt's nested outputter prints it at `indent`.
 pub fn display(value: &Value, indent: usize, prefix: &str, p: &Palette, out: &mut Vec<String>) {

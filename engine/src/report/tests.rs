@@ -1,7 +1,43 @@
 //! The layout checked against Salt 3008's own output for the same run.
 
 use super::*;
-use serde_json::json;
+use serde_json::{json, Map};
+
+use crate::compile::StateId;
+use crate::result::{HostOutcome, HostReport, Report, StateResult};
+
+/// A host's return recorded from Salt (tag → record), as typed results.
+fn host(id: &str, states: &Map<String, Value>) -> HostReport {
+    let results = states
+        .iter()
+        .map(|(tag, r)| {
+            let parts: Vec<&str> = tag.split("_|-").collect();
+            let [module, sid, name, fun] = parts.as_slice() else {
+                panic!("not a tag: {tag}")
+            };
+            StateResult {
+                state: StateId {
+                    module: module.to_string(),
+                    id: sid.to_string(),
+                    name: name.to_string(),
+                    fun: fun.to_string(),
+                },
+                sls: r["__sls__"].as_str().unwrap_or_default().into(),
+                result: r["result"].as_bool(),
+                changes: r["changes"].as_object().cloned().unwrap_or_default(),
+                comment: r["comment"].as_str().unwrap().into(),
+                start_time: r["start_time"].as_str().unwrap().into(),
+                duration_ms: r["duration"].as_f64().unwrap(),
+                run_num: r["__run_num__"].as_u64().unwrap() as usize,
+                nested: None,
+            }
+        })
+        .collect();
+    HostReport {
+        id: id.into(),
+        outcome: HostOutcome::Reached(results),
+    }
+}
 
 fn salt_run() -> Map<String, Value> {
     let rec = |id: &str,
@@ -151,7 +187,7 @@ Total run time:   1.037 s";
 
 #[test]
 fn text_matches_salt_byte_for_byte() {
-    let (text, changed) = format_host("local", &salt_run(), &Palette::PLAIN);
+    let (text, changed) = format_host(&host("local", &salt_run()), &Palette::PLAIN);
     assert_eq!(text, SALT_TEXT);
     assert!(changed);
 }
@@ -163,7 +199,7 @@ fn test_runs_count_would_change_as_unchanged() {
         json!({"__id__": "a", "name": "a", "result": null, "changes": {"cmd": "a"}, "comment": "Command \"a\" would have been executed",
                "duration": 0.3, "start_time": "10:00:00.000000", "__run_num__": 0}),
     )]);
-    let (text, _) = format_host("h", &states, &Palette::PLAIN);
+    let (text, _) = format_host(&host("h", &states), &Palette::PLAIN);
     assert!(text.contains("      Result: None\n"), "{text}");
     assert!(text.ends_with("Succeeded: 1 (unchanged=1, changed=1)\nFailed:    0\n------------\nTotal states run:     1\nTotal run time:   0.300 ms"), "{text}");
 }
@@ -182,8 +218,38 @@ fn nested_lists_and_maps() {
 }
 
 #[test]
-fn exit_codes() {
-    let all = Map::from_iter([("local".to_string(), Value::Object(salt_run()))]);
-    assert_eq!(exit_code(&all), 2);
-    assert_eq!(exit_code(&Map::new()), 0);
+fn json_is_salts_shape_and_reads_back_the_same() {
+    let report = Report {
+        hosts: vec![host("local", &salt_run())],
+    };
+    assert_eq!(report.exit_code(), 2);
+    let json = salt_json(&report);
+    assert_eq!(json["local"], Value::Object(salt_run()));
+}
+
+#[test]
+fn a_step_that_converged_hosts_holds_their_returns_under_ret() {
+    let mut step = host(
+        "master",
+        &Map::from_iter([(
+            "salt_|-go_|-go_|-state".to_string(),
+            json!({"__id__": "go", "__sls__": "orch", "name": "go", "result": true, "changes": {"out": "highstate"},
+                   "comment": "States ran successfully. Updating local.", "duration": 1.0, "start_time": "10:00:00.000000", "__run_num__": 0}),
+        )]),
+    );
+    let HostOutcome::Reached(states) = &mut step.outcome else {
+        unreachable!()
+    };
+    states[0].nested = Some(Report {
+        hosts: vec![host("local", &salt_run())],
+    });
+    let report = Report { hosts: vec![step] };
+    let json = salt_json(&report);
+    assert_eq!(
+        json["master"]["salt_|-go_|-go_|-state"]["changes"]["ret"]["local"],
+        Value::Object(salt_run())
+    );
+    let (text, _) = format_host(&report.hosts[0], &Palette::PLAIN);
+    assert!(text.contains("\n              local:\n"), "{text}");
+    assert!(text.contains("Summary for local"), "{text}");
 }

@@ -3,33 +3,10 @@
 use serde_json::{Map, Value};
 
 use super::nested;
-
-/// Terminal colours, or none (when stdout is not a terminal).
-#[derive(Clone, Copy, Debug)]
-pub struct Palette {
-    pub green: &'static str,
-    pub cyan: &'static str,
-    pub red: &'static str,
-    pub light_yellow: &'static str,
-    pub endc: &'static str,
-}
-
-impl Palette {
-    pub const PLAIN: Palette = Palette {
-        green: "",
-        cyan: "",
-        red: "",
-        light_yellow: "",
-        endc: "",
-    };
-    pub const COLOR: Palette = Palette {
-        green: "\x1b[0;32m",
-        cyan: "\x1b[0;36m",
-        red: "\x1b[0;31m",
-        light_yellow: "\x1b[1;33m",
-        endc: "\x1b[0;0m",
-    };
-}
+use super::palette::Palette;
+use crate::clock;
+use crate::compile::StateId;
+use crate::result::{HostOutcome, HostReport, Report, StateResult};
 
 fn python_float(f: f64) -> String {
     if f.fract() == 0.0 {
@@ -39,61 +16,91 @@ fn python_float(f: f64) -> String {
     }
 }
 
-fn result_text(v: Option<&Value>) -> &'static str {
+fn result_text(v: Option<bool>) -> &'static str {
     match v {
-        Some(Value::Bool(true)) => "True",
-        Some(Value::Bool(false)) => "False",
-        _ => "None",
+        Some(true) => "True",
+        Some(false) => "False",
+        None => "None",
     }
 }
 
-/// One host's return (tag → record) as Salt's highstate outputter prints
-/// it; also says whether anything changed.
-pub fn format_host(host: &str, states: &Map<String, Value>, p: &Palette) -> (String, bool) {
-    let mut entries: Vec<(&String, &Value)> = states.iter().collect();
-    entries.sort_by_key(|(_, r)| r.get("__run_num__").and_then(Value::as_u64).unwrap_or(0));
+/// Every host of a report, one after the other.
+pub fn format_report(report: &Report, p: &Palette) -> String {
+    report
+        .hosts
+        .iter()
+        .map(|h| format_host(h, p).0)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An unreachable host as Salt shows one: a single failed state.
+fn unreachable(host: &str, address: &str, why: &str) -> StateResult {
+    StateResult {
+        state: StateId {
+            module: "ssh".into(),
+            id: host.into(),
+            name: address.into(),
+            fun: "connect".into(),
+        },
+        sls: String::new(),
+        result: Some(false),
+        changes: Map::new(),
+        comment: why.into(),
+        start_time: clock::now(),
+        duration_ms: 0.0,
+        run_num: 0,
+        nested: None,
+    }
+}
+
+/// One host's states as Salt's highstate outputter prints them; also says
+/// whether anything changed.
+pub fn format_host(host: &HostReport, p: &Palette) -> (String, bool) {
+    let states = match &host.outcome {
+        HostOutcome::Reached(states) => states.clone(),
+        HostOutcome::Unreachable { address, why } => vec![unreachable(&host.id, address, why)],
+    };
+    let mut entries: Vec<&StateResult> = states.iter().collect();
+    entries.sort_by_key(|r| r.run_num);
     let mut lines: Vec<String> = Vec::new();
     let (mut ok, mut failed, mut none, mut nchanges) = (0usize, 0usize, 0usize, 0usize);
     let mut total_ms = 0.0;
     let mut hcolor = p.green;
-    for (tag, r) in entries {
-        let comps: Vec<&str> = tag.split("_|-").collect();
-        let (module, id, name, fun) = match comps.as_slice() {
-            [m, i, n, f] => (*m, *i, *n, *f),
-            _ => ("", tag.as_str(), tag.as_str(), ""),
-        };
-        let result = r.get("result");
-        match result {
-            Some(Value::Bool(true)) => ok += 1,
-            Some(Value::Bool(false)) => failed += 1,
-            _ => none += 1,
+    for r in entries {
+        let StateId {
+            module,
+            id,
+            name,
+            fun,
+        } = &r.state;
+        match r.result {
+            Some(true) => ok += 1,
+            Some(false) => failed += 1,
+            None => none += 1,
         }
-        let duration = r.get("duration").and_then(Value::as_f64).unwrap_or(0.0);
+        let duration = r.duration_ms;
         total_ms += duration;
-        let changes = r
-            .get("changes")
-            .cloned()
-            .unwrap_or(Value::Object(Map::new()));
-        let (changed, ctext) = format_changes(&changes, p);
+        let (changed, ctext) = format_changes(r, p);
         if changed {
             nchanges += 1;
         }
         let mut tcolor = if changed { p.cyan } else { p.green };
-        match result {
-            Some(Value::Bool(false)) => {
+        match r.result {
+            Some(false) => {
                 hcolor = p.red;
                 tcolor = p.red;
             }
-            Some(Value::Bool(true)) => {}
-            _ => {
+            Some(true) => {}
+            None => {
                 if hcolor != p.red {
                     hcolor = p.light_yellow;
                 }
                 tcolor = p.light_yellow;
             }
         }
-        let comment = r.get("comment").and_then(Value::as_str).unwrap_or_default();
-        let comment = comment
+        let comment = r
+            .comment
             .trim()
             .replace('\n', &format!("\n{}", " ".repeat(14)));
         let e = p.endc;
@@ -103,13 +110,12 @@ pub fn format_host(host: &str, states: &Map<String, Value>, p: &Palette) -> (Str
         if id != name {
             lines.push(format!("    {tcolor}    Name: {name}{e}"));
         }
-        lines.push(format!("    {tcolor}  Result: {}{e}", result_text(result)));
+        lines.push(format!(
+            "    {tcolor}  Result: {}{e}",
+            result_text(r.result)
+        ));
         lines.push(format!("    {tcolor} Comment: {comment}{e}"));
-        let started = r
-            .get("start_time")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        lines.push(format!("    {tcolor} Started: {started}{e}"));
+        lines.push(format!("    {tcolor} Started: {}{e}", r.start_time));
         lines.push(format!(
             "    {tcolor}Duration: {} ms{e}",
             python_float(duration)
@@ -126,7 +132,7 @@ pub fn format_host(host: &str, states: &Map<String, Value>, p: &Palette) -> (Str
     let width = "Succeeded".len() + count_max + 2;
     let rule = "-".repeat(width);
     let e = p.endc;
-    lines.push(format!("{}\nSummary for {host}\n{rule}{e}", p.cyan));
+    lines.push(format!("{}\nSummary for {}\n{rule}{e}", p.cyan, host.id));
     let count = |label: &str, n: usize| format!("{label}: {n:>w$}", w = width - (label.len() + 2));
     let mut stats = Vec::new();
     if none > 0 {
@@ -167,27 +173,18 @@ pub fn format_host(host: &str, states: &Map<String, Value>, p: &Palette) -> (Str
         format!("{total:.3}"),
         w = width - 5
     ));
-    lines.insert(0, format!("{hcolor}{host}:{e}"));
+    lines.insert(0, format!("{hcolor}{}:{e}", host.id));
     (lines.join("\n"), nchanges > 0)
 }
 
 /// A state's changes: nested output, or — for an orchestration step that
 /// ran states — each host's own highstate output, indented.
-fn format_changes(changes: &Value, p: &Palette) -> (bool, String) {
-    let Some(map) = changes.as_object() else {
-        return (true, format!("Invalid Changes data: {changes}"));
-    };
-    if map.is_empty() {
-        return (false, String::new());
-    }
-    if let (Some(Value::Object(ret)), Some("highstate")) =
-        (map.get("ret"), map.get("out").and_then(Value::as_str))
-    {
+fn format_changes(r: &StateResult, p: &Palette) -> (bool, String) {
+    if let Some(report) = &r.nested {
         let mut text = String::new();
         let mut changed = false;
-        for (host, data) in ret {
-            let states = data.as_object().cloned().unwrap_or_default();
-            let (s, c) = format_host(host, &states, p);
+        for host in &report.hosts {
+            let (s, c) = format_host(host, p);
             for l in s.lines() {
                 text.push('\n');
                 text.push_str(&" ".repeat(14));
@@ -197,7 +194,10 @@ fn format_changes(changes: &Value, p: &Palette) -> (bool, String) {
         }
         return (changed, text);
     }
+    if r.changes.is_empty() {
+        return (false, String::new());
+    }
     let mut out = Vec::new();
-    nested::display(changes, 14, "", p, &mut out);
+    nested::display(&Value::Object(r.changes.clone()), 14, "", p, &mut out);
     (true, format!("\n{}", out.join("\n")))
 }

@@ -38,7 +38,13 @@ fn world(sls: &str, fake: Fake) -> World {
 }
 
 async fn run_world(w: &World, test: bool) -> Vec<StateResult> {
-    run(&w.graph, &w.host, Options::test(test)).await
+    run(
+        &w.graph,
+        &w.host,
+        &crate::functions::Registry::states(),
+        Options::test(test),
+    )
+    .await
 }
 
 fn summary(results: &[StateResult]) -> Vec<(String, Option<bool>, String)> {

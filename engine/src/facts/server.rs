@@ -1,11 +1,12 @@
-//! What a server is right now, in one query: primary or standby, its WAL
-//! position and timeline, and for a standby its WAL receiver.
+//! What a running server is right now, in one query: primary or standby,
+//! its WAL position and timeline, and for a standby its WAL receiver
+//! (`pg_stat_wal_receiver`), the only proof that a standby follows.
 
-use super::{query, Layout, Lsn};
-use crate::transport::Transport;
+use crate::postgres::{psql, rows, Layout, Lsn};
+use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Status {
+pub struct Server {
     pub in_recovery: bool,
     /// A primary's current WAL position, or what a standby has received.
     pub lsn: Option<Lsn>,
@@ -26,7 +27,7 @@ pub struct Receiver {
     pub sender_host: String,
 }
 
-pub const STATUS_SQL: &str = "select pg_is_in_recovery(), \
+const SQL: &str = "select pg_is_in_recovery(), \
  coalesce(case when pg_is_in_recovery() then pg_last_wal_receive_lsn() else pg_current_wal_lsn() end::text, ''), \
  coalesce(pg_last_wal_replay_lsn()::text, ''), \
  case when pg_is_in_recovery() then '' else pg_walfile_name(pg_current_wal_lsn()) end, \
@@ -34,7 +35,7 @@ pub const STATUS_SQL: &str = "select pg_is_in_recovery(), \
  case when pg_is_in_recovery() then pg_is_wal_replay_paused() else false end, \
  (select timeline_id from pg_control_checkpoint())";
 
-pub fn parse_status(row: &[String]) -> Option<Status> {
+fn parse_row(row: &[String]) -> Option<Server> {
     let [rec, lsn, replayed, walfile, receiver, paused, cp_tli] = row else {
         return None;
     };
@@ -58,7 +59,7 @@ pub fn parse_status(row: &[String]) -> Option<Status> {
             .filter(|t| *t > 0)
             .or_else(|| cp_tli.parse().ok())?
     };
-    Some(Status {
+    Some(Server {
         in_recovery,
         lsn: Lsn::parse(lsn),
         replayed: Lsn::parse(replayed),
@@ -69,15 +70,24 @@ pub fn parse_status(row: &[String]) -> Option<Status> {
     })
 }
 
-/// The server's status, or why it cannot be had (not running, refused...).
-pub async fn status(host: &dyn Transport, layout: &Layout) -> Result<Status, String> {
-    let rows = query(host, layout, STATUS_SQL).await?;
-    rows.first()
-        .and_then(|r| parse_status(r))
-        .ok_or_else(|| format!("unexpected answer: {rows:?}"))
-}
+impl Server {
+    pub fn command(layout: &Layout) -> Exec {
+        psql(layout, SQL)
+    }
 
-impl Status {
+    /// The server's status, or why it cannot be had (not running,
+    /// refused...: psql's own words).
+    pub fn parse(out: &Output) -> Result<Server, String> {
+        let rows = rows(out)?;
+        rows.first()
+            .and_then(|r| parse_row(r))
+            .ok_or_else(|| format!("unexpected answer: {rows:?}"))
+    }
+
+    pub async fn read(host: &dyn Transport, layout: &Layout) -> Result<Server, String> {
+        Server::parse(&super::run(host, &Server::command(layout)).await?)
+    }
+
     /// One line for reports: `primary, timeline 2, WAL 0/3000148 (000000020000000000000003)`.
     pub fn describe(&self) -> String {
         let lsn = |l: Option<Lsn>| l.map_or("-".to_string(), |l| l.to_string());
@@ -121,6 +131,10 @@ mod tests {
 
     fn row(s: &str) -> Vec<String> {
         s.split('|').map(str::to_string).collect()
+    }
+
+    fn parse_status(row: &[String]) -> Option<Server> {
+        Server::parse(&crate::facts::recorded(&format!("{}\n", row.join("|")))).ok()
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! on disk start here, so that a new config key or a change to how an sls
 //! is compiled has one place to go.
 
+mod fixture;
+
+pub use fixture::{chunk, fixture, plan, watch};
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -79,6 +83,9 @@ impl TestTree {
             &self.render,
             &[("base".into(), name.into(), Span::file(&cli))],
         )?;
-        Graph::build(compile::compile(&high)?)
+        Graph::build(compile::compile(
+            &high,
+            crate::functions::Registry::states().as_ref(),
+        )?)
     }
 }

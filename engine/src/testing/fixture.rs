@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::compile::{Checks, Chunk, StateId};
+use crate::compile::{Checks, Chunk, Signatures, StateId};
 use crate::host::Host;
 use crate::plan::{Failure, Plan};
 use crate::render::HostContext;
@@ -72,6 +72,7 @@ pub fn chunk(function: &str, args: &str) -> Chunk {
         sls: "test".into(),
         env: "base".into(),
         args,
+        parsed: crate::compile::Parsed::none(),
         requisites: vec![],
         order: 10000.0,
         failhard: false,
@@ -82,26 +83,41 @@ pub fn chunk(function: &str, args: &str) -> Chunk {
     }
 }
 
+/// The chunk with its arguments parsed by `function`, as compiling does.
+pub fn compiled(function: &str, args: &str) -> Result<Chunk, Failure> {
+    let mut chunk = chunk(function, args);
+    chunk.parsed = crate::functions::Registry::states()
+        .parse(function, &chunk.args_node())
+        .expect("a registered function")
+        .map_err(|e| Failure::new(e.message))?;
+    Ok(chunk)
+}
+
+fn planner(function: &str) -> std::sync::Arc<dyn crate::functions::StateFn> {
+    match crate::functions::Registry::states().get(function) {
+        Some(crate::functions::Entry::Plans(f)) => std::sync::Arc::clone(f),
+        _ => panic!("{function} is not a planning function"),
+    }
+}
+
 /// The plan `function` makes on the fixture's host.
 pub async fn plan(fx: &Fixture, function: &str, args: &str) -> Result<Plan, Failure> {
-    let chunk = chunk(function, args);
-    let f = super::lookup(function).expect("a registered function");
-    f.validate(&chunk.args_node())
-        .map_err(|e| Failure::new(e.message))?;
-    f.plan(&super::Ctx {
-        host: &fx.host,
-        chunk: &chunk,
-    })
-    .await
+    let chunk = compiled(function, args)?;
+    planner(function)
+        .plan(&crate::functions::Ctx {
+            host: &fx.host,
+            chunk: &chunk,
+        })
+        .await
 }
 
 /// The mod_watch plan `function` makes.
 pub async fn watch(fx: &Fixture, function: &str, args: &str) -> Result<Option<Plan>, Failure> {
-    let chunk = chunk(function, args);
-    let f = super::lookup(function).expect("a registered function");
-    f.watch(&super::Ctx {
-        host: &fx.host,
-        chunk: &chunk,
-    })
-    .await
+    let chunk = compiled(function, args)?;
+    planner(function)
+        .watch(&crate::functions::Ctx {
+            host: &fx.host,
+            chunk: &chunk,
+        })
+        .await
 }

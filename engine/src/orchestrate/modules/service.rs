@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::{arg_str, verdict, ExecFn, On};
-use crate::functions::service::{action_command, probe, status_command};
+use crate::facts::Service as Status;
 use crate::transport::Exec;
 
 struct Service {
@@ -39,14 +39,14 @@ impl ExecFn for Service {
     ) -> Result<Value, Value> {
         let name =
             arg_str(args, kwargs, 0, "name").ok_or_else(|| json!("a service name is needed"))?;
-        let st = probe(on.transport, &name)
+        let st = Status::read(on.transport, &name)
             .await
-            .map_err(|f| json!(f.comment))?;
+            .map_err(|e| json!(e))?;
         if self.action == "status" {
             return Ok(json!(st.running));
         }
         let out = on
-            .exec(&Exec::new(action_command(st.init, &name, self.action)))
+            .exec(&Exec::new(st.init.command(&name, self.action)))
             .await?;
         if !out.success() {
             return verdict(false);
@@ -54,7 +54,7 @@ impl ExecFn for Service {
         // As Salt's service module: the answer is the state afterwards.
         let running = on
             .transport
-            .exec(&Exec::new(status_command(st.init, &name)))
+            .exec(&Exec::new(st.init.status_command(&name)))
             .await
             .is_ok_and(|o| o.success());
         verdict(if self.action == "stop" {

@@ -1,0 +1,91 @@
+//! `pg_controldata`: the cluster state and the latest checkpoint, read from
+//! the control file (so it works while the server is down).
+
+use crate::postgres::{Layout, Lsn};
+use crate::transport::shell::quote;
+use crate::transport::{Exec, Output, Transport};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ControlData {
+    /// `shut down`, `shut down in recovery`, `in production`, `in archive recovery`...
+    pub state: String,
+    pub checkpoint: Lsn,
+    pub timeline: u32,
+}
+
+impl ControlData {
+    pub fn command(layout: &Layout) -> Exec {
+        let cmd = format!(
+            "LC_ALL=C {} -D {}",
+            layout.bin("pg_controldata"),
+            quote(&layout.datadir)
+        );
+        Exec::new(cmd).runas(Some(&layout.user))
+    }
+
+    pub fn parse(out: &Output) -> Result<ControlData, String> {
+        let field = |name: &str| {
+            out.stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(':')))
+                .map(str::trim)
+        };
+        let parsed = || {
+            Some(ControlData {
+                state: field("Database cluster state")?.to_string(),
+                checkpoint: Lsn::parse(field("Latest checkpoint location")?)?,
+                timeline: field("Latest checkpoint's TimeLineID")?.parse().ok()?,
+            })
+        };
+        parsed().ok_or_else(|| {
+            let why = out.stderr.trim();
+            if why.is_empty() {
+                format!("pg_controldata printed no control data (exit {})", out.code)
+            } else {
+                format!("pg_controldata: {why}")
+            }
+        })
+    }
+
+    pub async fn read(host: &dyn Transport, layout: &Layout) -> Result<ControlData, String> {
+        let out = super::run(host, &ControlData::command(layout)).await?;
+        ControlData::parse(&out).map_err(|e| format!("{e} ({})", layout.datadir))
+    }
+
+    /// Stopped cleanly as a primary: everything it wrote is in its WAL up to
+    /// and including the shutdown checkpoint.
+    pub fn cleanly_shut_down(&self) -> bool {
+        self.state == "shut down"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::recorded;
+
+    const SHUT_DOWN: &str = "pg_control version number:            1300
+Catalog version number:               202209061
+Database system identifier:           7441230165208190512
+Database cluster state:               shut down
+pg_control last modified:             Wed 25 Nov 2026 09:00:00 PM UTC
+Latest checkpoint location:           0/3000028
+Latest checkpoint's REDO location:    0/3000028
+Latest checkpoint's REDO WAL file:    000000010000000000000003
+Latest checkpoint's TimeLineID:       1
+Latest checkpoint's PrevTimeLineID:   1
+";
+
+    #[test]
+    fn reads_state_checkpoint_and_timeline() {
+        let c = ControlData::parse(&recorded(SHUT_DOWN)).unwrap();
+        assert!(c.cleanly_shut_down());
+        assert_eq!(c.checkpoint, Lsn::parse("0/3000028").unwrap());
+        assert_eq!(c.timeline, 1);
+        let running = SHUT_DOWN.replace("shut down", "in production");
+        assert!(!ControlData::parse(&recorded(&running))
+            .unwrap()
+            .cleanly_shut_down());
+        assert!(ControlData::parse(&recorded("garbage")).is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! Facts: what a host is, read by probes. Each fact type has a `command`
+//! (its probe) and a pure `parse` of that command's output, and `read`
+//! runs one and then the other; the parsers are tested on
+//! output recorded from real servers (`fixtures/`). State functions and
+//! orchestration steps decide from facts, and checks (`plan::Check`) judge
+//! with the same parsers while an action waits.
+//!
+//! Files are facts too, but the transport reads them natively (many paths
+//! in one round trip, `transport::FileFact`), and `Host` caches them.
+
+mod controldata;
+mod packages;
+mod postmaster;
+mod server;
+mod service;
+
+pub use controldata::ControlData;
+pub use packages::Packages;
+pub use postmaster::Postmaster;
+pub use server::{Receiver, Server};
+pub use service::{Init, Service};
+
+use crate::transport::{Exec, Output, Transport};
+
+/// Run a probe's command on `host`: its output, or the transport's error
+/// in words.
+pub async fn run(host: &dyn Transport, exec: &Exec) -> Result<Output, String> {
+    host.exec(exec).await.map_err(|e| e.to_string())
+}
+
+/// A recorded output, for parser tests.
+#[cfg(test)]
+pub(crate) fn recorded(stdout: &str) -> Output {
+    Output {
+        code: 0,
+        stdout: stdout.into(),
+        stderr: String::new(),
+        pid: None,
+    }
+}

@@ -1,0 +1,168 @@
+//! The hosts of the roster as an orchestration's steps see them: each
+//! reached through the engine's one connection per host, converged or
+//! called on by target. It is the executor's `Reach` for the actions steps
+//! plan on other hosts.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+use super::modules::{self, On};
+use super::target::Target;
+use crate::job::{in_parallel, Engine, Mode, Request};
+use crate::pillar::merge;
+use crate::plan::Failure;
+use crate::result::Report;
+use crate::roster;
+use crate::run::Reach;
+use crate::transport::Transport;
+
+/// A host's id and its connection.
+pub type Conn = (String, Arc<dyn Transport>);
+
+pub struct Cluster {
+    pub engine: Engine,
+    /// The command line's `--pillar`, under each step's own `pillar:`.
+    pub pillar: Option<Value>,
+    pub jobs: usize,
+}
+
+impl Cluster {
+    pub fn hosts(&self, tgt: &Target) -> Vec<roster::Host> {
+        self.engine
+            .roster
+            .hosts
+            .iter()
+            .filter(|h| tgt.matches(&h.id))
+            .cloned()
+            .collect()
+    }
+
+    /// The connections to the hosts `tgt` names, in roster order. `Err`
+    /// when none matches or one cannot be reached (naming it).
+    pub async fn connect(&self, tgt: &Target) -> Result<Vec<Conn>, String> {
+        let hosts = self.hosts(tgt);
+        if hosts.is_empty() {
+            return Err(format!(
+                "no host in the roster matches `{}`",
+                tgt.describe()
+            ));
+        }
+        let conns = in_parallel(hosts.into_iter().map(|h| {
+            let engine = self.engine.clone();
+            async move {
+                let t = engine.connect(&h).await;
+                (h.id, t)
+            }
+        }))
+        .await;
+        conns
+            .into_iter()
+            .map(|(id, t)| t.map(|t| (id.clone(), t)).map_err(|e| format!("{id}: {e}")))
+            .collect()
+    }
+
+    /// The one host `id` names, connected.
+    pub async fn one(&self, id: &str) -> Result<Conn, Failure> {
+        let mut hosts = self
+            .connect(&Target::Glob(id.to_string()))
+            .await
+            .map_err(Failure::new)?;
+        match hosts.len() {
+            1 => Ok(hosts.remove(0)),
+            n => Err(Failure::new(format!("`{id}` names {n} hosts; name one"))),
+        }
+    }
+
+    /// The names host `id` may go by in a conninfo: its roster id and address.
+    pub fn aliases(&self, id: &str) -> Vec<String> {
+        let mut names = vec![id.to_string()];
+        if let Some(h) = self.engine.roster.hosts.iter().find(|h| h.id == id) {
+            names.push(h.address.clone());
+        }
+        names
+    }
+
+    /// Converge the hosts `tgt` names. `Err` when the input is wrong (a
+    /// render or compile error).
+    pub async fn state(
+        &self,
+        tgt: &Target,
+        mode: Mode,
+        test: bool,
+        pillar: Option<Value>,
+    ) -> Result<Report, String> {
+        let hosts = self.hosts(tgt);
+        if hosts.is_empty() {
+            return Ok(Report::default());
+        }
+        let mut over = self.pillar.clone();
+        if let Some(step) = pillar {
+            let base = over.get_or_insert_with(|| Value::Object(Map::new()));
+            merge(base, step);
+        }
+        let ids: Vec<String> = hosts.iter().map(|h| h.id.clone()).collect();
+        let req = Request {
+            target: ids.join(","),
+            mode,
+            test,
+            pillar: over,
+            jobs: self.jobs,
+        };
+        self.engine
+            .apply_connected(&req)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Call execution function `fun` on the hosts `tgt` names: per host,
+    /// its return and whether it succeeded.
+    pub async fn function(
+        &self,
+        tgt: &Target,
+        fun: &str,
+        args: &[Value],
+        kwargs: &Map<String, Value>,
+    ) -> Result<Vec<(String, Value, bool)>, String> {
+        let exec =
+            modules::lookup(fun).ok_or_else(|| format!("Function {fun} is not available"))?;
+        Ok(in_parallel(self.hosts(tgt).into_iter().map(|h| {
+            let (engine, args, kwargs) = (self.engine.clone(), args.to_vec(), kwargs.clone());
+            async move {
+                let ret = match engine.connect(&h).await {
+                    Ok(t) => {
+                        let on = On {
+                            id: &h.id,
+                            transport: t.as_ref(),
+                        };
+                        exec.call(&on, &args, &kwargs).await
+                    }
+                    Err(e) => Err(Value::String(e.to_string())),
+                };
+                match ret {
+                    Ok(v) => (h.id, v, true),
+                    Err(v) => (h.id, v, false),
+                }
+            }
+        }))
+        .await)
+    }
+}
+
+#[async_trait]
+impl Reach for Cluster {
+    async fn transport(&self, id: &str) -> Result<Arc<dyn Transport>, String> {
+        let h = self
+            .engine
+            .roster
+            .hosts
+            .iter()
+            .find(|h| h.id == id)
+            .ok_or_else(|| format!("{id} is not in the roster"))?;
+        self.engine
+            .connect(h)
+            .await
+            .map_err(|e| format!("{id}: {e}"))
+    }
+}
