@@ -216,6 +216,7 @@ impl Action {
                 check.describe(),
                 timeout.as_secs_f64()
             ),
+            Action::Together(all) if all.len() == 1 => all[0].describe(),
             Action::Together(all) => {
                 let each: Vec<String> = all.iter().map(Action::describe).collect();
                 format!("at once: {}", each.join("; "))

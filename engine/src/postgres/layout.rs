@@ -112,8 +112,9 @@ fn poll(test: &str) -> String {
     format!("for _ in $(seq 6000); do if {test}; then exit 0; fi; sleep 0.01; done; echo 'timed out after 60 s' >&2; exit 1")
 }
 
-/// A PgBouncer and its admin console.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+/// A PgBouncer and its admin console. Its password never shows in a
+/// debug print.
+#[derive(Clone, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct Bouncer {
     pub port: u16,
@@ -132,5 +133,17 @@ impl Default for Bouncer {
             admin_password: String::new(),
             pause_timeout: 5,
         }
+    }
+}
+
+impl std::fmt::Debug for Bouncer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bouncer")
+            .field("port", &self.port)
+            .field("socket_dir", &self.socket_dir)
+            .field("admin_user", &self.admin_user)
+            .field("admin_password", &"<hidden>")
+            .field("pause_timeout", &self.pause_timeout)
+            .finish()
     }
 }

@@ -301,3 +301,159 @@ async fn leaf(action: Action, t: Arc<dyn Transport>) -> Result<Done, Failed> {
         Action::Together(_) => unreachable!("flattened"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use async_trait::async_trait;
+    use serde_json::json;
+
+    use super::*;
+    use crate::functions::pgbouncer::pause;
+    use crate::functions::postgres::ReceivedPast;
+    use crate::postgres::{Bouncer, Layout, Lsn};
+    use crate::testing::fixture;
+    use crate::transport::fake::Fake;
+
+    /// Hosts by id, each a fake.
+    struct Hosts(HashMap<String, Arc<Fake>>);
+
+    #[async_trait]
+    impl Reach for Hosts {
+        async fn transport(&self, id: &str) -> Result<Arc<dyn Transport>, String> {
+            match self.0.get(id) {
+                Some(f) => Ok(Arc::clone(f) as Arc<dyn Transport>),
+                None => Err(format!("{id}: Unable to connect: no route to host")),
+            }
+        }
+    }
+
+    fn hosts(list: Vec<(&str, Fake)>) -> (Hosts, HashMap<String, Arc<Fake>>) {
+        let map: HashMap<String, Arc<Fake>> = list
+            .into_iter()
+            .map(|(id, f)| (id.to_string(), Arc::new(f)))
+            .collect();
+        (Hosts(map.clone()), map)
+    }
+
+    const CONSOLE: &str = "timeout -s KILL";
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_pause_that_fails_somewhere_is_undone_everywhere() {
+        let fx = fixture(Fake::new());
+        let (reach, fakes) = hosts(vec![
+            ("pgdb1", Fake::new()),
+            (
+                "pgdb2",
+                Fake::new()
+                    .answer(CONSOLE, 137, "")
+                    .answers_in_turn(&format!("{CONSOLE} 5 "), &[(0, "")]),
+            ),
+        ]);
+        let ids = ["pgdb1".to_string(), "pgdb2".to_string()];
+        let on = [On::host("pgdb1"), On::host("pgdb2")];
+        let b = Bouncer {
+            pause_timeout: 1,
+            ..Bouncer::default()
+        };
+        let out = apply(pause(&ids, &on, &b), &fx.host, Some(&reach)).await;
+        assert_eq!(out.result, Some(false));
+        assert_eq!(
+            out.comment,
+            "PAUSE did not complete: pgdb2: no answer within 1 s; every PgBouncer (pgdb1, pgdb2) is resumed; nothing else was changed"
+        );
+        // Each PgBouncer got its PAUSE, then its RESUME.
+        for id in ["pgdb1", "pgdb2"] {
+            let sent: Vec<String> = fakes[id]
+                .commands()
+                .iter()
+                .map(|c| c.rsplit(" -c ").next().unwrap().to_string())
+                .collect();
+            assert_eq!(sent, ["PAUSE", "RESUME"], "{id}");
+        }
+        // The controller itself ran nothing.
+        assert!(fx.fake.commands().is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_wait_probes_until_the_check_holds_and_records_what_it_saw() {
+        let fx = fixture(Fake::new());
+        let row = |lsn: &str| format!("t|{lsn}|{lsn}||streaming,1,pgdb1|f|1\n");
+        let (behind, past) = (row("0/3000000"), row("0/30000A0"));
+        let (reach, fakes) = hosts(vec![(
+            "pgdb2",
+            Fake::new().answers_in_turn("psql", &[(0, &behind), (0, &behind), (0, &past)]),
+        )]);
+        let wait = Action::wait(
+            ReceivedPast {
+                id: "pgdb2".into(),
+                cluster: Layout::default(),
+                lsn: Lsn::parse("0/3000028").unwrap(),
+            },
+            Duration::from_secs(10),
+            "not promoting",
+        )
+        .at("pgdb2");
+        let plan =
+            Plan::change(Changes::new(), "", "caught up", vec![wait]).applied(Changes::new());
+        let out = apply(plan, &fx.host, Some(&reach)).await;
+        assert_eq!(out.result, Some(true), "{}", out.comment);
+        assert_eq!(
+            serde_json::Value::Object(out.changes),
+            json!({"pgdb2": {"received": "0/30000A0", "checkpoint": "0/3000028"}})
+        );
+        assert_eq!(fakes["pgdb2"].commands().len(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_wait_past_its_deadline_fails_with_what_it_saw_last() {
+        let fx = fixture(Fake::new());
+        let behind = "t|0/3000000|0/3000000||streaming,1,pgdb1|f|1\n";
+        let (reach, _) = hosts(vec![("pgdb2", Fake::new().answer("psql", 0, behind))]);
+        let check = ReceivedPast {
+            id: "pgdb2".into(),
+            cluster: Layout::default(),
+            lsn: Lsn::parse("0/3000028").unwrap(),
+        };
+        let plan = Plan::change(
+            Changes::new(),
+            "",
+            "",
+            vec![Action::verify(check, "not promoting").at("pgdb2")],
+        );
+        let out = apply(plan, &fx.host, Some(&reach)).await;
+        assert_eq!(out.result, Some(false));
+        assert_eq!(
+            out.comment,
+            "not promoting: pgdb2: it received WAL only up to 0/3000000"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_host_run_reaches_no_other_host() {
+        let fx = fixture(Fake::new());
+        let plan = Plan::change(
+            Changes::new(),
+            "",
+            "",
+            vec![Action::run(crate::transport::Exec::new("true"), "no").at("pgdb9")],
+        );
+        let out = apply(plan, &fx.host, None).await;
+        assert_eq!(out.result, Some(false));
+        assert!(
+            out.comment.contains("needs an orchestration"),
+            "{}",
+            out.comment
+        );
+        let (reach, _) = hosts(vec![]);
+        let plan = Plan::change(
+            Changes::new(),
+            "",
+            "",
+            vec![Action::run(crate::transport::Exec::new("true"), "no").at("pgdb9")],
+        );
+        let out = apply(plan, &fx.host, Some(&reach)).await;
+        assert_eq!(out.comment, "pgdb9: Unable to connect: no route to host");
+    }
+}

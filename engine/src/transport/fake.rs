@@ -19,6 +19,8 @@ pub enum Call {
 pub struct Fake {
     files: Mutex<BTreeMap<String, FileFact>>,
     answers: Mutex<Vec<(String, Output)>>,
+    /// Answers given in turn, the last one for good.
+    turns: Mutex<Vec<(String, Vec<Output>)>>,
     calls: Mutex<Vec<Call>>,
 }
 
@@ -72,6 +74,35 @@ impl Fake {
         self
     }
 
+    /// Answer commands that start with `prefix` with `outs`, one per call,
+    /// then the last one for good (a server that catches up, say). Wins
+    /// over `answer`.
+    pub fn answers_in_turn(self, prefix: &str, outs: &[(i32, &str)]) -> Fake {
+        let outs = outs
+            .iter()
+            .map(|(code, stdout)| Output {
+                code: *code,
+                stdout: stdout.to_string(),
+                stderr: String::new(),
+                pid: Some(4242),
+            })
+            .collect();
+        self.turns.lock().unwrap().push((prefix.into(), outs));
+        self
+    }
+
+    /// Commands starting with `prefix` fail with `stderr`.
+    pub fn failing(self, prefix: &str, code: i32, stderr: &str) -> Fake {
+        let out = Output {
+            code,
+            stdout: String::new(),
+            stderr: stderr.into(),
+            pid: Some(4242),
+        };
+        self.answers.lock().unwrap().push((prefix.into(), out));
+        self
+    }
+
     pub fn calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap().clone()
     }
@@ -111,6 +142,19 @@ impl Fake {
 impl Transport for Fake {
     async fn exec(&self, exec: &Exec) -> Result<Output, TransportError> {
         self.calls.lock().unwrap().push(Call::Exec(exec.clone()));
+        let mut turns = self.turns.lock().unwrap();
+        if let Some((_, outs)) = turns
+            .iter_mut()
+            .filter(|(prefix, _)| exec.cmd.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+        {
+            let out = if outs.len() > 1 {
+                outs.remove(0)
+            } else {
+                outs[0].clone()
+            };
+            return Ok(out);
+        }
         let answers = self.answers.lock().unwrap();
         let best = answers
             .iter()

@@ -229,3 +229,6 @@ impl Function for Promoted {
         Ok(promoted_plan(&args.cluster.marker(), here(ctx, todo)))
     }
 }
+
+#[cfg(test)]
+mod tests;

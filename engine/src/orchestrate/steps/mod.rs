@@ -45,3 +45,6 @@ pub fn registry(cluster: &Arc<Cluster>) -> Registry {
         ),
     ])
 }
+
+#[cfg(test)]
+mod tests;
