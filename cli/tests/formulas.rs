@@ -107,6 +107,18 @@ fn formulas_full_comparison() {
 }
 
 #[test]
+fn missing_formulas_fail_and_say_where_they_were_looked_for() {
+    let e = formula::locate_formulas(Some("/nonexistent/formulas".into())).unwrap_err();
+    assert!(
+        e.contains("not at /nonexistent/formulas ($CONVERGE_FORMULAS)"),
+        "{e}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let found = formula::locate_formulas(Some(dir.path().into())).unwrap();
+    assert_eq!(found, dir.path().canonicalize().unwrap());
+}
+
+#[test]
 fn every_tree_of_the_manifest_has_a_recording_rules_and_a_threshold() {
     let cases = formula::cases();
     let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();

@@ -20,20 +20,29 @@ pub fn dir() -> PathBuf {
 /// `<repo>/../shared/formulas`. A missing directory fails the run: the
 /// figures would otherwise pass for zero.
 pub fn formulas_root() -> PathBuf {
-    let (path, from) = match std::env::var_os("CONVERGE_FORMULAS") {
+    locate_formulas(std::env::var_os("CONVERGE_FORMULAS")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The formulas' directory given `$CONVERGE_FORMULAS`, or why there is none.
+pub fn locate_formulas(var: Option<std::ffi::OsString>) -> Result<PathBuf, String> {
+    let (path, from) = match var {
         Some(p) => (PathBuf::from(p), "$CONVERGE_FORMULAS"),
-        None => (
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/formulas"),
-            "the default <repo>/../shared/formulas",
-        ),
+        None => {
+            let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            let repo = repo.canonicalize().unwrap_or(repo);
+            let beside = repo.parent().unwrap_or(&repo).join("shared/formulas");
+            (beside, "the default <repo>/../shared/formulas")
+        }
     };
-    assert!(
-        path.is_dir(),
-        "the public Salt formulas are not at {} ({from}); set CONVERGE_FORMULAS \
-         to the directory holding postgres-formula, users-formula, ...",
-        path.display()
-    );
-    path.canonicalize().expect("the formulas directory")
+    if !path.is_dir() {
+        return Err(format!(
+            "the public Salt formulas are not at {} ({from}); set CONVERGE_FORMULAS \
+             to the directory holding postgres-formula, users-formula, ...",
+            path.display()
+        ));
+    }
+    path.canonicalize()
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// A tree of the manifest: a public formula or one of the harness's fixtures.
