@@ -56,7 +56,9 @@ pub async fn show(
     Ok(code)
 }
 
-/// The graph's chunks in run order, each as Salt's low chunk.
+/// The graph's chunks in converge's run order, each as Salt's low chunk.
+/// (Salt's own list is sorted before `_in` requisites are applied, so a
+/// state pulled earlier by a `require_in` may stand elsewhere there.)
 pub fn low_chunks(g: &Graph) -> Vec<Value> {
     // Salt marks both ends of a `prereq` when it compiles: the state that
     // declares it is `__prerequiring__`, the one it names `__prereq__`.
