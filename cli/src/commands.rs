@@ -7,8 +7,9 @@ use converge::run::Observer;
 use converge::Error;
 use serde_json::{json, Map, Value};
 
-use crate::args::{Cli, Command, Out, ShowFormat};
+use crate::args::{Cli, Command, Out};
 use crate::output::{self, print_report};
+use crate::show;
 
 pub async fn run(cli: Cli) -> i32 {
     match dispatch(&cli).await {
@@ -51,7 +52,7 @@ async fn dispatch(cli: &Cli) -> Result<i32, Error> {
             Ok(report.exit_code())
         }
         Command::Pillar { target } => pillar(&engine, target, cli).await,
-        Command::Show { target, format } => show(&engine, target, *format, cli).await,
+        Command::Show { target, format } => show::show(&engine, target, *format, cli).await,
         Command::Run { target, command } => run_command(&engine, target, command, cli).await,
     }
 }
@@ -83,72 +84,6 @@ async fn pillar(engine: &Engine, target: &str, cli: &Cli) -> Result<i32, Error> 
     match cli.out {
         Out::Json => println!("{}", output::pretty(&Value::Object(all))),
         Out::Text => print!("{}", converge::yaml::to_block(&Value::Object(all))),
-    }
-    Ok(code)
-}
-
-async fn show(engine: &Engine, target: &str, format: ShowFormat, cli: &Cli) -> Result<i32, Error> {
-    let hosts = engine
-        .prepare(target, &Mode::Highstate, cli.pillar.as_ref(), cli.jobs)
-        .await?;
-    let mut code = 0;
-    let mut all = Map::new();
-    for (h, p) in &hosts {
-        let p = match p {
-            Ok(p) => p,
-            Err(e) => {
-                code = 2;
-                eprintln!("{}: {e}", h.id);
-                continue;
-            }
-        };
-        let g = &p.graph;
-        match (format, cli.out) {
-            (ShowFormat::Dot, _) => print!("{}", g.dot()),
-            (ShowFormat::Text, Out::Json) => {
-                let states: Vec<Value> = g
-                    .order
-                    .iter()
-                    .map(|&i| {
-                        let c = &g.chunks[i];
-                        json!({"__id__": c.state.id, "name": c.state.name, "state": c.state.module, "fun": c.state.function(),
-                               "__sls__": c.sls, "__env__": c.env, "order": c.order, "source": c.span.to_string()})
-                    })
-                    .collect();
-                all.insert(h.id.clone(), Value::Array(states));
-            }
-            (ShowFormat::Text, Out::Text) => {
-                println!("{}:", h.id);
-                for (n, &i) in g.order.iter().enumerate() {
-                    let c = &g.chunks[i];
-                    let name = if c.state.name != c.state.id {
-                        format!(" name={}", c.state.name)
-                    } else {
-                        String::new()
-                    };
-                    println!(
-                        "  {:>3}. {} {}{name}  [{}]",
-                        n + 1,
-                        c.state.function(),
-                        c.state.id,
-                        c.span
-                    );
-                    for (kind, t) in &g.deps[i] {
-                        let t = &g.chunks[*t];
-                        println!(
-                            "         {}: {} {}",
-                            kind.name(),
-                            t.state.function(),
-                            t.state.id
-                        );
-                    }
-                }
-            }
-        }
-    }
-    engine.disconnect().await;
-    if cli.out == Out::Json && format == ShowFormat::Text {
-        println!("{}", output::pretty(&Value::Object(all)));
     }
     Ok(code)
 }

@@ -287,7 +287,14 @@ fn the_seed_tree_compiles_for_both_hosts_in_salts_order() {
         v[h].as_array()
             .unwrap()
             .iter()
-            .map(|s| s["fun"].as_str().unwrap().to_string() + " " + s["__id__"].as_str().unwrap())
+            .map(|s| {
+                format!(
+                    "{}.{} {}",
+                    s["state"].as_str().unwrap(),
+                    s["fun"].as_str().unwrap(),
+                    s["__id__"].as_str().unwrap()
+                )
+            })
             .collect::<Vec<_>>()
     };
     let root = t.root().display().to_string();
@@ -370,7 +377,8 @@ fn the_shipped_tree_serves_debian_plain_pgdata_and_old_layouts() {
             .iter()
             .map(|s| {
                 format!(
-                    "{} {}",
+                    "{}.{} {}",
+                    s["state"].as_str().unwrap(),
                     s["fun"].as_str().unwrap(),
                     s["name"].as_str().unwrap()
                 )

@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+pub mod compare;
+pub mod formula;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -57,6 +60,14 @@ impl Test {
             text.replace("{root}", &self.dir.path().display().to_string()),
         )
         .expect("write");
+        self
+    }
+
+    /// Copy the file `from` to `path` in the repo, byte for byte.
+    pub fn copy(self, path: &str, from: &Path) -> Test {
+        let p = self.dir.path().join(path);
+        std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
+        std::fs::copy(from, &p).unwrap_or_else(|e| panic!("cannot copy {}: {e}", from.display()));
         self
     }
 
