@@ -10,15 +10,19 @@
 
 mod controldata;
 mod packages;
+pub mod paths;
 mod postmaster;
 mod server;
 mod service;
+pub mod walk;
 
 pub use controldata::ControlData;
 pub use packages::Packages;
+pub use paths::{PathFact, Paths};
 pub use postmaster::Postmaster;
 pub use server::{Receiver, Server};
 pub use service::{Init, Service};
+pub use walk::Walk;
 
 use crate::transport::{Exec, Output, Transport};
 

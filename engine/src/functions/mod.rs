@@ -16,6 +16,7 @@ mod cmd;
 mod file_absent;
 mod file_directory;
 mod file_managed;
+mod file_regex;
 mod mode;
 pub mod pgbouncer;
 mod pkg_installed;

@@ -1,0 +1,225 @@
+//! What paths are, beyond what a file read tells: where a symlink points,
+//! what it leads to, whether a path's directory exists (symlinks
+//! followed, as Python's `os.path.isdir` does), and who the remote user is.
+//! `file.symlink`, `file.copy` and the line editors (which edit a
+//! symlink's target) decide from these, in one round trip.
+
+use crate::transport::shell::quote;
+use crate::transport::{Exec, Output, Transport};
+
+/// A path as the file functions see it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PathFact {
+    pub path: String,
+    /// The entry itself (not followed).
+    pub kind: Kind,
+    /// Where a symlink points, as written.
+    pub target: Option<String>,
+    /// What the path leads to, symlinks followed (`Missing` when dangling).
+    pub follows: Kind,
+    /// The canonical path (`realpath`), when the path exists.
+    pub real: Option<String>,
+    /// The entry's own owner and group (a symlink's, not its target's).
+    pub user: String,
+    pub group: String,
+    /// The entry's own permission bits (0777 for a symlink).
+    pub mode: u32,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    #[default]
+    Missing,
+    File,
+    Dir,
+    Link,
+    Other,
+}
+
+impl PathFact {
+    pub fn lexists(&self) -> bool {
+        self.kind != Kind::Missing
+    }
+
+    pub fn is_link(&self) -> bool {
+        self.kind == Kind::Link
+    }
+
+    /// Python's `os.path.isdir`: a directory, through symlinks.
+    pub fn is_dir(&self) -> bool {
+        self.follows == Kind::Dir
+    }
+
+    /// Python's `os.path.isfile`: a regular file, through symlinks.
+    pub fn is_file(&self) -> bool {
+        self.follows == Kind::File
+    }
+
+    /// Python's `os.path.exists`: something, through symlinks.
+    pub fn exists(&self) -> bool {
+        self.follows != Kind::Missing
+    }
+}
+
+/// Paths and the remote user, read together.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Paths {
+    /// The user commands run as, and its primary group (Salt's defaults
+    /// for a new symlink's or copy's owner).
+    pub user: String,
+    pub group: String,
+    pub entries: Vec<PathFact>,
+}
+
+const KINDS: &str = r#"k() { if [ -L "$1" ]; then echo l; elif [ -d "$1" ]; then echo d; elif [ -f "$1" ]; then echo f; elif [ -e "$1" ]; then echo o; else echo m; fi; }"#;
+
+impl Paths {
+    /// Per path, NUL-separated: the path, its kind, its link target, the
+    /// kind it leads to, its realpath, `user:group:mode` of the entry.
+    pub fn command(paths: &[String]) -> Exec {
+        let mut script = format!("{KINDS}; id -un; id -gn; ");
+        for p in paths {
+            let q = quote(p);
+            script.push_str(&format!(
+                "p={q}; printf '%s\\0%s\\0' \"$p\" \"$(k \"$p\")\"; \
+                 if [ -L \"$p\" ]; then readlink -n -- \"$p\"; fi; printf '\\0'; \
+                 if [ -e \"$p\" ]; then if [ -d \"$p\" ]; then printf d; elif [ -f \"$p\" ]; then printf f; else printf o; fi; fi; printf '\\0'; \
+                 if [ -e \"$p\" ]; then realpath -- \"$p\" | tr -d '\\n'; fi; printf '\\0'; \
+                 if [ -L \"$p\" ] || [ -e \"$p\" ]; then stat -c '%U:%G:%a' -- \"$p\" | tr -d '\\n'; fi; printf '\\0'; "
+            ));
+        }
+        Exec::new(script)
+    }
+
+    pub fn parse(out: &Output) -> Result<Paths, String> {
+        let mut lines = out.stdout.splitn(3, '\n');
+        let user = lines.next().unwrap_or_default().to_string();
+        let group = lines.next().unwrap_or_default().to_string();
+        let rest = lines.next().unwrap_or_default();
+        let fields: Vec<&str> = rest.split('\0').collect();
+        let mut entries = Vec::new();
+        for rec in fields.chunks(6).filter(|c| c.len() == 6) {
+            let kind = |s: &str| match s {
+                "l" => Kind::Link,
+                "d" => Kind::Dir,
+                "f" => Kind::File,
+                "o" => Kind::Other,
+                _ => Kind::Missing,
+            };
+            let mut owner = rec[5].splitn(3, ':');
+            let (u, g, m) = (owner.next(), owner.next(), owner.next());
+            entries.push(PathFact {
+                path: rec[0].to_string(),
+                kind: kind(rec[1]),
+                target: Some(rec[2].to_string()).filter(|_| rec[1] == "l"),
+                follows: kind(rec[3]),
+                real: Some(rec[4].to_string()).filter(|r| !r.is_empty()),
+                user: u.unwrap_or_default().to_string(),
+                group: g.unwrap_or_default().to_string(),
+                mode: m.and_then(|m| u32::from_str_radix(m, 8).ok()).unwrap_or(0),
+            });
+        }
+        if user.is_empty() {
+            return Err(format!("no answer about paths: {}", out.stderr.trim()));
+        }
+        Ok(Paths {
+            user,
+            group,
+            entries,
+        })
+    }
+
+    pub async fn read(host: &dyn Transport, paths: &[String]) -> Result<Paths, String> {
+        Paths::parse(&super::run(host, &Paths::command(paths)).await?)
+    }
+
+    /// The fact about `path` (missing when it was not asked).
+    pub fn get(&self, path: &str) -> PathFact {
+        self.entries
+            .iter()
+            .find(|e| e.path == path)
+            .cloned()
+            .unwrap_or_else(|| PathFact {
+                path: path.to_string(),
+                ..PathFact::default()
+            })
+    }
+}
+
+/// Python's `os.path.dirname`.
+pub fn dirname(path: &str) -> String {
+    match path.rfind('/') {
+        Some(0) => "/".into(),
+        Some(i) => {
+            let head = &path[..i];
+            // `a//b` → `a`, as Python strips the separators it splits at.
+            let trimmed = head.trim_end_matches('/');
+            if trimmed.is_empty() {
+                "/".into()
+            } else {
+                trimmed.into()
+            }
+        }
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::recorded;
+
+    /// Recorded from this probe on Debian 12, for a file, a symlink to it,
+    /// a dangling symlink, a directory and a missing path.
+    #[test]
+    fn reads_kinds_targets_and_owners() {
+        let out = recorded(
+            "root\nroot\n/t/f\0f\0\0f\0/t/f\0root:root:644\0/t/l\0l\0f\0f\0/t/f\0root:root:777\0/t/dang\0l\0nowhere\0\0\0root:root:777\0/t\0d\0\0d\0/t\0root:root:755\0/t/none\0m\0\0\0\0\0",
+        );
+        let p = Paths::parse(&out).unwrap();
+        assert_eq!((p.user.as_str(), p.group.as_str()), ("root", "root"));
+        let l = p.get("/t/l");
+        assert!(l.is_link() && l.is_file() && l.exists());
+        assert_eq!(l.target.as_deref(), Some("f"));
+        assert_eq!(l.real.as_deref(), Some("/t/f"));
+        let d = p.get("/t/dang");
+        assert!(d.lexists() && !d.exists());
+        assert_eq!(d.target.as_deref(), Some("nowhere"));
+        assert!(p.get("/t").is_dir());
+        assert_eq!(p.get("/t/f").mode, 0o644);
+        assert!(!p.get("/t/none").lexists());
+        assert!(!p.get("/never/asked").lexists());
+    }
+
+    #[test]
+    fn dirname_as_python() {
+        assert_eq!(dirname("/a/b"), "/a");
+        assert_eq!(dirname("/a"), "/");
+        assert_eq!(dirname("/a//b"), "/a");
+        assert_eq!(dirname("b"), "");
+    }
+
+    #[test]
+    fn the_probe_runs_in_a_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("it's");
+        std::fs::write(&f, "x").unwrap();
+        std::os::unix::fs::symlink("it's", dir.path().join("l")).unwrap();
+        let paths: Vec<String> = [f.clone(), dir.path().join("l"), dir.path().join("no")]
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        let p = crate::testing::runtime()
+            .block_on(Paths::read(
+                &crate::transport::local::Local::new(10),
+                &paths,
+            ))
+            .unwrap();
+        assert_eq!(p.get(&paths[0]).kind, Kind::File);
+        let l = p.get(&paths[1]);
+        assert_eq!((l.kind, l.follows), (Kind::Link, Kind::File));
+        assert_eq!(l.target.as_deref(), Some("it's"));
+        assert_eq!(l.real.as_deref(), Some(paths[0].as_str()));
+        assert_eq!(p.get(&paths[2]).kind, Kind::Missing);
+    }
+}
