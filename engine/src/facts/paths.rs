@@ -61,13 +61,19 @@ impl PathFact {
     }
 }
 
-/// Paths and the remote user, read together.
+/// Paths, the remote user and the users and groups a state names, read
+/// together.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Paths {
     /// The user commands run as, and its primary group (Salt's defaults
     /// for a new symlink's or copy's owner).
     pub user: String,
     pub group: String,
+    /// Each user asked about: its primary group, `None` when there is no
+    /// such user.
+    pub users: Vec<(String, Option<String>)>,
+    /// Each group asked about: whether it exists.
+    pub groups: Vec<(String, bool)>,
     pub entries: Vec<PathFact>,
 }
 
@@ -76,8 +82,24 @@ const KINDS: &str = r#"k() { if [ -L "$1" ]; then echo l; elif [ -d "$1" ]; then
 impl Paths {
     /// Per path, NUL-separated: the path, its kind, its link target, the
     /// kind it leads to, its realpath, `user:group:mode` of the entry.
-    pub fn command(paths: &[String]) -> Exec {
+    /// Before them, one line each: the remote user, its group, then
+    /// `u<TAB>user<TAB>primary group` and `g<TAB>group<TAB>y` (or empty
+    /// when there is none), then `---`.
+    pub fn command(paths: &[String], users: &[String], groups: &[String]) -> Exec {
         let mut script = format!("{KINDS}; id -un; id -gn; ");
+        for u in users {
+            script.push_str(&format!(
+                "printf 'u\\t%s\\t%s\\n' {q} \"$(id -gn -- {q} 2>/dev/null)\"; ",
+                q = quote(u)
+            ));
+        }
+        for g in groups {
+            script.push_str(&format!(
+                "printf 'g\\t%s\\t%s\\n' {q} \"$(getent group {q} >/dev/null && echo y)\"; ",
+                q = quote(g)
+            ));
+        }
+        script.push_str("echo ---; ");
         for p in paths {
             let q = quote(p);
             script.push_str(&format!(
@@ -92,10 +114,29 @@ impl Paths {
     }
 
     pub fn parse(out: &Output) -> Result<Paths, String> {
-        let mut lines = out.stdout.splitn(3, '\n');
+        let (head, rest) = out
+            .stdout
+            .split_once("---\n")
+            .ok_or_else(|| format!("no answer about paths: {}", out.stderr.trim()))?;
+        let mut lines = head.lines();
         let user = lines.next().unwrap_or_default().to_string();
         let group = lines.next().unwrap_or_default().to_string();
-        let rest = lines.next().unwrap_or_default();
+        let (mut users, mut groups) = (Vec::new(), Vec::new());
+        for line in lines {
+            let mut f = line.splitn(3, '\t');
+            let (kind, name, value) = (f.next(), f.next(), f.next().unwrap_or_default());
+            let (Some(kind), Some(name)) = (kind, name) else {
+                continue;
+            };
+            match kind {
+                "u" => users.push((
+                    name.to_string(),
+                    Some(value.to_string()).filter(|v| !v.is_empty()),
+                )),
+                "g" => groups.push((name.to_string(), value == "y")),
+                _ => {}
+            }
+        }
         let fields: Vec<&str> = rest.split('\0').collect();
         let mut entries = Vec::new();
         for rec in fields.chunks(6).filter(|c| c.len() == 6) {
@@ -125,12 +166,32 @@ impl Paths {
         Ok(Paths {
             user,
             group,
+            users,
+            groups,
             entries,
         })
     }
 
-    pub async fn read(host: &dyn Transport, paths: &[String]) -> Result<Paths, String> {
-        Paths::parse(&super::run(host, &Paths::command(paths)).await?)
+    pub async fn read(
+        host: &dyn Transport,
+        paths: &[String],
+        users: &[String],
+        groups: &[String],
+    ) -> Result<Paths, String> {
+        Paths::parse(&super::run(host, &Paths::command(paths, users, groups)).await?)
+    }
+
+    /// The primary group of `user`, `None` when there is no such user.
+    pub fn primary_group(&self, user: &str) -> Option<&str> {
+        self.users
+            .iter()
+            .find(|(u, _)| u == user)
+            .and_then(|(_, g)| g.as_deref())
+    }
+
+    /// Whether group `group` exists (asked about, or the remote user's).
+    pub fn group_exists(&self, group: &str) -> bool {
+        group == self.group || self.groups.iter().any(|(g, ok)| g == group && *ok)
     }
 
     /// The fact about `path` (missing when it was not asked).
@@ -174,10 +235,13 @@ mod tests {
     #[test]
     fn reads_kinds_targets_and_owners() {
         let out = recorded(
-            "root\nroot\n/t/f\0f\0\0f\0/t/f\0root:root:644\0/t/l\0l\0f\0f\0/t/f\0root:root:777\0/t/dang\0l\0nowhere\0\0\0root:root:777\0/t\0d\0\0d\0/t\0root:root:755\0/t/none\0m\0\0\0\0\0",
+            "root\nroot\nu\tpostgres\tpostgres\nu\tnobody42\t\ng\tadm\ty\ng\tnope\t\n---\n/t/f\x00f\x00\x00f\x00/t/f\x00root:root:644\x00/t/l\x00l\x00f\x00f\x00/t/f\x00root:root:777\x00/t/dang\x00l\x00nowhere\x00\x00\x00root:root:777\x00/t\x00d\x00\x00d\x00/t\x00root:root:755\x00/t/none\x00m\x00\x00\x00\x00\x00",
         );
         let p = Paths::parse(&out).unwrap();
         assert_eq!((p.user.as_str(), p.group.as_str()), ("root", "root"));
+        assert_eq!(p.primary_group("postgres"), Some("postgres"));
+        assert_eq!(p.primary_group("nobody42"), None);
+        assert!(p.group_exists("adm") && p.group_exists("root") && !p.group_exists("nope"));
         let l = p.get("/t/l");
         assert!(l.is_link() && l.is_file() && l.exists());
         assert_eq!(l.target.as_deref(), Some("f"));
@@ -213,8 +277,13 @@ mod tests {
             .block_on(Paths::read(
                 &crate::transport::local::Local::new(10),
                 &paths,
+                &["root".into(), "no-such-user-here".into()],
+                &["root".into(), "no-such-group-here".into()],
             ))
             .unwrap();
+        assert_eq!(p.primary_group("root"), Some("root"));
+        assert_eq!(p.primary_group("no-such-user-here"), None);
+        assert!(!p.group_exists("no-such-group-here"));
         assert_eq!(p.get(&paths[0]).kind, Kind::File);
         let l = p.get(&paths[1]);
         assert_eq!((l.kind, l.follows), (Kind::Link, Kind::File));

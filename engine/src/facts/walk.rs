@@ -153,7 +153,7 @@ mod tests {
     /// Recorded from the probe on Debian 12: a directory `b` holding a
     /// file with a space and a symlink to a directory, a dangling
     /// symlink and a file at the top.
-    const FIND: &str = "d\0d\0755\0root\0root\0b\0l\0d\0777\0root\0root\0b/up\0f\0f\0644\0root\0root\0b/x y\0l\0N\0777\0root\0root\0dang\0f\0f\0600\0postgres\0postgres\0f\0";
+    const FIND: &str = "d\x00d\x00755\x00root\x00root\x00b\x00l\x00d\x00777\x00root\x00root\x00b/up\x00f\x00f\x00644\x00root\x00root\x00b/x y\x00l\x00N\x00777\x00root\x00root\x00dang\x00f\x00f\x00600\x00postgres\x00postgres\x00f\x00";
 
     #[test]
     fn lists_as_os_walk_does() {

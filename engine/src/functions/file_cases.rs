@@ -80,10 +80,7 @@ fn listing(work: &Path) -> Value {
                 stack.push(path.clone());
             } else {
                 let content = std::fs::read(&path).unwrap();
-                e.insert(
-                    "content".into(),
-                    json!(String::from_utf8_lossy(&content)),
-                );
+                e.insert("content".into(), json!(String::from_utf8_lossy(&content)));
             }
             if !meta.file_type().is_symlink() {
                 e.insert(
@@ -152,7 +149,11 @@ async fn check(name: &str, case: &Value, salt: &Value) -> Vec<String> {
     };
     let mut problems = Vec::new();
     let runs = case["runs"].as_array().unwrap();
-    for (i, (run_spec, answer)) in runs.iter().zip(salt["runs"].as_array().unwrap()).enumerate() {
+    for (i, (run_spec, answer)) in runs
+        .iter()
+        .zip(salt["runs"].as_array().unwrap())
+        .enumerate()
+    {
         if let Some(cmd) = run_spec["shell"].as_str() {
             let ok = std::process::Command::new("sh")
                 .arg("-c")

@@ -14,9 +14,14 @@
 
 mod cmd;
 mod file_absent;
+mod file_append;
+#[cfg(test)]
+mod file_cases;
+mod file_common;
 mod file_directory;
 mod file_managed;
 mod file_regex;
+mod file_symlink;
 mod mode;
 pub mod pgbouncer;
 mod pkg_installed;
@@ -184,6 +189,8 @@ impl Registry {
                 ("file.managed", Entry::function(file_managed::Managed)),
                 ("file.absent", Entry::function(file_absent::Absent)),
                 ("file.directory", Entry::function(file_directory::Directory)),
+                ("file.symlink", Entry::function(file_symlink::Symlink)),
+                ("file.append", Entry::function(file_append::Append)),
                 ("cmd.run", Entry::function(cmd::Run)),
                 ("cmd.wait", Entry::function(cmd::Wait)),
                 ("service.running", Entry::function(service::Running)),
