@@ -193,7 +193,8 @@ impl Function for Append {
                 "Specified file {name} is not an absolute path"
             )));
         }
-        let (path, current) = read_followed(ctx, name).await?;
+        let followed = read_followed(ctx, name).await?;
+        let (path, current) = (followed.path, followed.fact);
         let text = chunks(
             ctx,
             args.source.as_ref(),

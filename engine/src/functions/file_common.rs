@@ -251,21 +251,43 @@ pub fn str_list(v: &serde_json::Value) -> Vec<String> {
     }
 }
 
-/// The file at `path`, through a symlink as Python's `open` goes: the
-/// path to edit (the link's target, when it is one) and what is there.
-pub async fn read_followed(ctx: &Ctx<'_>, path: &str) -> Result<(String, Arc<FileFact>), Failure> {
+/// A file reached through a symlink, as Python's `open` goes.
+pub struct Followed {
+    /// The path to edit: the link's target, when the path is a link.
+    pub path: String,
+    /// What is there.
+    pub fact: Arc<FileFact>,
+    /// Where the link points, as written, when the path is a link.
+    pub link: Option<String>,
+}
+
+/// The file at `path`, through a symlink.
+pub async fn read_followed(ctx: &Ctx<'_>, path: &str) -> Result<Followed, Failure> {
     let fact = ctx.host.file(path).await?;
     if fact.kind != FileKind::Symlink {
-        return Ok((path.to_string(), fact));
+        return Ok(Followed {
+            path: path.to_string(),
+            fact,
+            link: None,
+        });
     }
     let facts = Paths::read(ctx.host.transport.as_ref(), &[path.to_string()], &[], &[])
         .await
         .map_err(Failure::new)?;
-    match facts.get(path).real {
+    let entry = facts.get(path);
+    match entry.real {
         Some(real) => {
             let fact = ctx.host.file(&real).await?;
-            Ok((real, fact))
+            Ok(Followed {
+                path: real,
+                fact,
+                link: entry.target,
+            })
         }
-        None => Ok((path.to_string(), Arc::new(FileFact::missing(path)))),
+        None => Ok(Followed {
+            path: path.to_string(),
+            fact: Arc::new(FileFact::missing(path)),
+            link: entry.target,
+        }),
     }
 }

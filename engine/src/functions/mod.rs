@@ -21,6 +21,7 @@ mod file_common;
 mod file_directory;
 mod file_managed;
 mod file_regex;
+mod file_replace;
 mod file_symlink;
 mod mode;
 pub mod pgbouncer;
@@ -191,6 +192,7 @@ impl Registry {
                 ("file.directory", Entry::function(file_directory::Directory)),
                 ("file.symlink", Entry::function(file_symlink::Symlink)),
                 ("file.append", Entry::function(file_append::Append)),
+                ("file.replace", Entry::function(file_replace::Replace)),
                 ("cmd.run", Entry::function(cmd::Run)),
                 ("cmd.wait", Entry::function(cmd::Wait)),
                 ("service.running", Entry::function(service::Running)),
