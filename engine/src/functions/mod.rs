@@ -15,6 +15,7 @@
 mod cmd;
 mod file_absent;
 mod file_append;
+mod file_blockreplace;
 #[cfg(test)]
 mod file_cases;
 mod file_common;
@@ -193,6 +194,10 @@ impl Registry {
                 ("file.symlink", Entry::function(file_symlink::Symlink)),
                 ("file.append", Entry::function(file_append::Append)),
                 ("file.replace", Entry::function(file_replace::Replace)),
+                (
+                    "file.blockreplace",
+                    Entry::function(file_blockreplace::BlockReplace),
+                ),
                 ("cmd.run", Entry::function(cmd::Run)),
                 ("cmd.wait", Entry::function(cmd::Wait)),
                 ("service.running", Entry::function(service::Running)),
