@@ -18,6 +18,7 @@ mod file_append;
 mod file_blockreplace;
 #[cfg(test)]
 mod file_cases;
+mod file_comment;
 mod file_common;
 mod file_directory;
 mod file_managed;
@@ -194,6 +195,8 @@ impl Registry {
                 ("file.symlink", Entry::function(file_symlink::Symlink)),
                 ("file.append", Entry::function(file_append::Append)),
                 ("file.replace", Entry::function(file_replace::Replace)),
+                ("file.comment", Entry::function(file_comment::Comment)),
+                ("file.uncomment", Entry::function(file_comment::Uncomment)),
                 (
                     "file.blockreplace",
                     Entry::function(file_blockreplace::BlockReplace),
