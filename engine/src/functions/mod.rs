@@ -20,6 +20,7 @@ mod file_blockreplace;
 mod file_cases;
 mod file_comment;
 mod file_common;
+mod file_copy;
 mod file_directory;
 mod file_managed;
 mod file_regex;
@@ -195,6 +196,7 @@ impl Registry {
                 ("file.symlink", Entry::function(file_symlink::Symlink)),
                 ("file.append", Entry::function(file_append::Append)),
                 ("file.replace", Entry::function(file_replace::Replace)),
+                ("file.copy", Entry::function(file_copy::Copy)),
                 ("file.comment", Entry::function(file_comment::Comment)),
                 ("file.uncomment", Entry::function(file_comment::Uncomment)),
                 (
