@@ -5,7 +5,7 @@
 //! symlink's target) decide from these, in one round trip.
 
 use crate::transport::shell::quote;
-use crate::transport::{Exec, Output, Transport};
+use crate::transport::{Exec, FileFact, FileKind, Output, Transport};
 
 /// A path as the file functions see it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -179,6 +179,37 @@ impl Paths {
         groups: &[String],
     ) -> Result<Paths, String> {
         Paths::parse(&super::run(host, &Paths::command(paths, users, groups)).await?)
+    }
+
+    /// The same facts from plain file reads (`FileFact`s, which the run
+    /// batches and caches), when none of them is a symlink: nothing to
+    /// follow, no round trip. `None` otherwise. The remote user and the
+    /// users and groups are unknown this way.
+    pub fn from_files(files: &[std::sync::Arc<FileFact>]) -> Option<Paths> {
+        let mut entries = Vec::new();
+        for f in files {
+            let kind = match f.kind {
+                FileKind::Missing => Kind::Missing,
+                FileKind::File => Kind::File,
+                FileKind::Directory => Kind::Dir,
+                FileKind::Other => Kind::Other,
+                FileKind::Symlink => return None,
+            };
+            entries.push(PathFact {
+                path: f.path.clone(),
+                kind,
+                target: None,
+                follows: kind,
+                real: None,
+                user: f.user.clone(),
+                group: f.group.clone(),
+                mode: f.mode,
+            });
+        }
+        Some(Paths {
+            entries,
+            ..Paths::default()
+        })
     }
 
     /// The primary group of `user`, `None` when there is no such user.

@@ -206,8 +206,9 @@ async fn check(name: &str, case: &Value, salt: &Value) -> Vec<String> {
             for key in ["id", "result", "changes", "comment"] {
                 if g[key] != w[key] {
                     problems.push(format!(
-                        "{name} run {i} ({}) {key}:\n  converge: {}\n  salt:     {}",
+                        "{name} run {i} ({}) state {} {key}:\n  converge: {}\n  salt:     {}",
                         if test { "test" } else { "real" },
+                        w["id"],
                         g[key],
                         w[key]
                     ));

@@ -77,6 +77,20 @@ pub fn join(a: &str, b: &str) -> String {
     }
 }
 
+/// Salt's mode for directories `makedirs` creates when only a file mode
+/// is given: each non-zero digit of the last three gets the execute bit.
+pub fn dir_mode_for(mode: Mode) -> Mode {
+    let digits = format!("{:03o}", mode.0 & 0o777);
+    let with_x: String = digits
+        .chars()
+        .map(|d| match d {
+            '0' => '0',
+            d => char::from_digit(d.to_digit(8).unwrap() | 1, 8).unwrap(),
+        })
+        .collect();
+    Mode(u32::from_str_radix(&with_x, 8).unwrap_or(0o755))
+}
+
 /// A command that creates `dir` and its missing parents, each given
 /// `user`, `group` and `mode` (those set), as Salt's `file.makedirs`
 /// does; directories that exist are left as they are.
@@ -115,6 +129,13 @@ mod tests {
         ] {
             assert_eq!(normpath(p), want, "{p}");
         }
+    }
+
+    #[test]
+    fn directories_made_for_a_file_get_execute_bits() {
+        assert_eq!(dir_mode_for(Mode(0o640)), Mode(0o750));
+        assert_eq!(dir_mode_for(Mode(0o600)), Mode(0o700));
+        assert_eq!(dir_mode_for(Mode(0o644)), Mode(0o755));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::file_common::{join, makedirs, missing_owner};
+use super::file_common::{dir_mode_for, join, makedirs, missing_owner};
 use super::mode::{name_or_id, Mode};
 use super::{Ctx, Function};
 use crate::facts::paths::dirname;
@@ -46,20 +46,6 @@ pub struct Args {
     /// When `name` is a directory, copy into it.
     #[serde(default)]
     pub subdir: bool,
-}
-
-/// Salt's mode for directories `makedirs` creates when only a file mode
-/// is given: each non-zero digit of the last three gets the execute bit.
-fn dir_mode_for(mode: Mode) -> Mode {
-    let digits = format!("{:03o}", mode.0 & 0o777);
-    let with_x: String = digits
-        .chars()
-        .map(|d| match d {
-            '0' => '0',
-            d => char::from_digit(d.to_digit(8).unwrap() | 1, 8).unwrap(),
-        })
-        .collect();
-    Mode(u32::from_str_radix(&with_x, 8).unwrap_or(0o755))
 }
 
 #[async_trait]
@@ -231,17 +217,5 @@ impl Function for Copy {
             }
         }
         Ok(Plan::change(Changes::new(), test_comment, comment, steps).applied(applied))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn directories_made_for_a_file_get_execute_bits() {
-        assert_eq!(dir_mode_for(Mode(0o640)), Mode(0o750));
-        assert_eq!(dir_mode_for(Mode(0o600)), Mode(0o700));
-        assert_eq!(dir_mode_for(Mode(0o644)), Mode(0o755));
     }
 }

@@ -81,7 +81,9 @@ def record(venv, name, case):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
             f.write(text)
-    base = os.path.join(SCRATCH, "minion")
+    # A minion of its own per case: Salt caches the state tree's file list.
+    base = os.path.join(SCRATCH, "minion", name)
+    shutil.rmtree(base, ignore_errors=True)
     with open(os.path.join(conf, "minion"), "w") as f:
         yaml.safe_dump(
             {
@@ -111,6 +113,8 @@ def record(venv, name, case):
             cmd.append("pillar=" + json.dumps(case["pillar"]))
         out = subprocess.run(cmd, capture_output=True, text=True)
         ret = json.loads(out.stdout)["local"]
+        if isinstance(ret, list):
+            sys.exit(f"{name}: Salt did not run the states: {ret}")
         states = sorted(ret.values(), key=lambda s: s["__run_num__"])
         runs.append([
             {
