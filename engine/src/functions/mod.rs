@@ -23,6 +23,7 @@ mod file_common;
 mod file_copy;
 mod file_directory;
 mod file_managed;
+mod file_recurse;
 mod file_regex;
 mod file_replace;
 mod file_symlink;
@@ -197,6 +198,7 @@ impl Registry {
                 ("file.append", Entry::function(file_append::Append)),
                 ("file.replace", Entry::function(file_replace::Replace)),
                 ("file.copy", Entry::function(file_copy::Copy)),
+                ("file.recurse", Entry::function(file_recurse::Recurse)),
                 ("file.comment", Entry::function(file_comment::Comment)),
                 ("file.uncomment", Entry::function(file_comment::Uncomment)),
                 (
