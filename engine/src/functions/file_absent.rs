@@ -1,8 +1,13 @@
 //! `file.absent`: nothing at this path, file or directory.
+//!
+//! Salt's `file.absent` takes any keyword (`absent(name, **kwargs)`) and
+//! does nothing with them; formulas pass some (nginx's passes the
+//! `contents` it would otherwise manage). So does converge: they are
+//! accepted, and ignored.
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use super::{Ctx, Function};
 use crate::plan::{Action, Changes, Failure, Plan};
@@ -12,9 +17,12 @@ use crate::transport::{Exec, FileKind};
 pub struct Absent;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Args {
     pub name: String,
+    /// Whatever else is given, as Salt takes it: unused.
+    #[serde(flatten)]
+    #[allow(dead_code)]
+    pub ignored: Map<String, Value>,
 }
 
 #[async_trait]
@@ -27,22 +35,29 @@ impl Function for Absent {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let path = &args.name;
+        if path.is_empty() {
+            return Err(Failure::new("Must provide name to file.absent"));
+        }
         if !path.starts_with('/') {
             return Err(Failure::new(format!(
                 "Specified file {path} is not an absolute path"
             )));
         }
-        if path.trim_end_matches('/').is_empty() {
+        if path == "/" {
             return Err(Failure::new("Refusing to make \"/\" absent"));
         }
+        // Salt removes files and symlinks (of anything) as files, and
+        // directories; anything else (a FIFO, a socket) it calls absent.
         let what = match ctx.host.file(path).await?.kind {
-            FileKind::Missing => return Ok(Plan::noop(format!("File {path} is not present"))),
+            FileKind::File | FileKind::Symlink => "File",
             FileKind::Directory => "Directory",
-            _ => "File",
+            FileKind::Missing | FileKind::Other => {
+                return Ok(Plan::noop(format!("File {path} is not present")))
+            }
         };
         let step = Action::run(
             Exec::new(format!("rm -rf -- {}", quote(path))),
-            format!("Failed to remove {path}"),
+            format!("Failed to remove {} {path}", what.to_lowercase()),
         );
         Ok(Plan::change(
             Changes::from_iter([("removed".to_string(), json!(path))]),

@@ -1,6 +1,6 @@
 //! Plans of each state function, from recorded facts (a fake host).
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::compile::Signatures;
 use crate::plan::Action;
@@ -324,4 +324,370 @@ fn unknown_arguments_are_refused_with_their_key() {
     };
     assert_eq!(err.unknown.as_ref().unwrap().0, "usr");
     assert_eq!(err.span.to_string(), "test.sls:2:1");
+}
+
+/// The path probe's answer for paths under a directory `/d` that exists:
+/// `entries` are (path, kind, link target, kind followed) records.
+fn paths_answer(entries: &[(&str, &str, &str, &str)]) -> String {
+    let mut out = String::from("root\nroot\n---\n");
+    for (p, k, t, f) in entries {
+        out.push_str(&format!("{p}\0{k}\0{t}\0{f}\0{p}\0root:root:644\0"));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn managed_takes_the_first_source_the_tree_has() {
+    let fx = fixture(Fake::new());
+    std::fs::create_dir_all(fx.root.path().join("app/files/Debian")).unwrap();
+    std::fs::write(fx.root.path().join("app/files/Debian/app.conf"), "debian\n").unwrap();
+    std::fs::create_dir_all(fx.root.path().join("app/files/default")).unwrap();
+    std::fs::write(
+        fx.root.path().join("app/files/default/app.conf"),
+        "default\n",
+    )
+    .unwrap();
+    let p = plan(
+        &fx,
+        "file.managed",
+        "name: /etc/app.conf\nsource: [salt://app/files/local/app.conf, salt://app/files/Debian/app.conf, salt://app/files/default/app.conf]",
+    )
+    .await
+    .unwrap();
+    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
+        panic!("{p:?}")
+    };
+    assert_eq!(w.content, b"debian\n");
+    let err = plan(
+        &fx,
+        "file.managed",
+        "name: /etc/app.conf\nsource: [salt://app/nope, salt://app/neither]",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        err.comment,
+        "Unable to manage file: none of the specified sources were found"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn managed_passes_unknown_keywords_to_its_template() {
+    let fx = fixture(Fake::new());
+    std::fs::write(
+        fx.root.path().join("t.j2"),
+        "{{ listen }} {{ name }} {{ mode }} {{ port }}\n",
+    )
+    .unwrap();
+    let p = plan(
+        &fx,
+        "file.managed",
+        "name: /etc/t\nsource: salt://t.j2\ntemplate: jinja\nmode: 640\nlisten: 0.0.0.0\ncontext: {port: 1}",
+    )
+    .await
+    .unwrap();
+    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
+        panic!("{p:?}")
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&w.content),
+        "0.0.0.0 /etc/t 0640 1\n"
+    );
+    // Without a template they could do nothing: refused, as typos.
+    let err = plan(&fx, "file.managed", "name: /etc/t\ncontents: x\nlisten: 1")
+        .await
+        .unwrap_err();
+    assert!(
+        err.comment.starts_with("unknown field `listen`"),
+        "{}",
+        err.comment
+    );
+    // One letter away from an argument: a typo, even with a template.
+    let err = plan(
+        &fx,
+        "file.managed",
+        "name: /etc/t\nsource: salt://t.j2\ntemplate: jinja\ngrup: adm",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.comment.starts_with("unknown field `grup`"),
+        "{}",
+        err.comment
+    );
+    let err = plan(&fx, "file.managed", "name: /etc/t\ncontents: x\nattrs: i")
+        .await
+        .unwrap_err();
+    assert!(
+        err.comment.contains("is not supported by converge"),
+        "{}",
+        err.comment
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn managed_checks_new_content_and_backs_up_the_old() {
+    let fx = fixture(Fake::new().file("/etc/sudoers", "old\n"));
+    let p = plan(
+        &fx,
+        "file.managed",
+        "name: /etc/sudoers\ncontents: new\ncheck_cmd: visudo -cf\ntmp_ext: .sudo\nbackup: minion",
+    )
+    .await
+    .unwrap();
+    let d = p.describe();
+    assert_eq!(d.len(), 3, "{d:?}");
+    assert_eq!(d[0], "check that `visudo -cf` accepts the new content");
+    assert!(
+        d[1].starts_with("run `d=/var/cache/salt/minion/file_backup/etc; "),
+        "{}",
+        d[1]
+    );
+    assert_eq!(d[2], "write /etc/sudoers");
+    let Action::Await { check, .. } = &p.actions[0] else {
+        panic!()
+    };
+    let probe = check.probe();
+    assert!(probe.cmd.contains("visudo -cf \"$t\""), "{}", probe.cmd);
+    assert_eq!(probe.stdin.as_deref(), Some(&b"new\n"[..]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn managed_reads_contents_from_pillar() {
+    let fx = fixture(Fake::new());
+    let p = plan(
+        &fx,
+        "file.managed",
+        "name: /etc/port\ncontents_pillar: port",
+    )
+    .await
+    .unwrap();
+    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
+        panic!("{p:?}")
+    };
+    assert_eq!(w.content, b"6432\n");
+    let err = plan(&fx, "file.managed", "name: /etc/x\ncontents_pillar: a:b")
+        .await
+        .unwrap_err();
+    assert_eq!(err.comment, "Pillar a:b does not exist");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn managed_hides_diffs_when_asked() {
+    let fx = fixture(Fake::new().file("/etc/pw", "secret=1\n"));
+    for arg in ["show_changes: false", "show_diff: false"] {
+        let p = plan(
+            &fx,
+            "file.managed",
+            &format!("name: /etc/pw\ncontents: secret=2\n{arg}"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.changes["diff"], json!("<show_changes=False>"), "{arg}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn symlink_plans_from_the_path_probe() {
+    let fx = fixture(Fake::new().answer(
+        "k() {",
+        0,
+        &paths_answer(&[("/d/l", "l", "/old", "f"), ("/d", "d", "", "d")]),
+    ));
+    let p = plan(&fx, "file.symlink", "name: /d/l\ntarget: /new")
+        .await
+        .unwrap();
+    assert_eq!(Value::Object(p.changes.clone()), json!({"change": "/d/l"}));
+    assert_eq!(p.comment, "Link /d/l target is set to be changed to /new");
+    assert_eq!(
+        p.describe(),
+        ["run `rm -f -- /d/l`", "run `ln -sT -- /new /d/l`"]
+    );
+    assert_eq!(p.done, "Created new symlink /d/l -> /new");
+    assert_eq!(
+        Value::Object(p.applied.clone().unwrap()),
+        json!({"new": "/d/l"})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn line_editors_plan_a_backup_and_a_write() {
+    let conf = "listen = a\nport = 5432\n";
+    let fx = fixture(Fake::new().file_with("/etc/pg.conf", conf, 0o640, "postgres", "postgres"));
+    let p = plan(
+        &fx,
+        "file.replace",
+        "name: /etc/pg.conf\npattern: '^port = (\\d+)'\nrepl: 'port = 6432 # \\1'",
+    )
+    .await
+    .unwrap();
+    assert_eq!(p.comment, "Changes would have been made");
+    assert_eq!(
+        p.changes["diff"],
+        json!("--- \n+++ \n@@ -1,2 +1,2 @@\n listen = a\n-port = 5432\n+port = 6432 # 5432\n")
+    );
+    assert_eq!(
+        p.describe(),
+        [
+            "run `cp --preserve=mode,timestamps -- /etc/pg.conf /etc/pg.conf.bak`",
+            "write /etc/pg.conf"
+        ]
+    );
+    // The write keeps the file's owner and mode.
+    let Action::Write { file: w, .. } = &p.actions[1] else {
+        panic!()
+    };
+    assert_eq!((w.user.as_ref(), w.mode), (None, None));
+
+    let p = plan(
+        &fx,
+        "file.comment",
+        "name: /etc/pg.conf\nregex: ^port\nbackup: false",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        Value::Object(p.changes.clone()),
+        json!({"/etc/pg.conf": "updated"})
+    );
+    assert_eq!(
+        p.applied.as_ref().unwrap()["diff"],
+        json!("--- \n+++ \n@@ -1,2 +1,2 @@\n listen = a\n-port = 5432\n+#port = 5432\n")
+    );
+    let p = plan(
+        &fx,
+        "file.blockreplace",
+        "name: /etc/pg.conf\nmarker_start: '# BEGIN'\nmarker_end: '# END'\ncontent: 'x = 1'\nappend_if_not_found: true",
+    )
+    .await
+    .unwrap();
+    assert_eq!(p.comment, "Changes would be made");
+    let Action::Write { file: w, .. } = &p.actions[1] else {
+        panic!()
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&w.content),
+        format!("{conf}# BEGIN\nx = 1\n# END\n")
+    );
+    let p = plan(
+        &fx,
+        "file.append",
+        "name: /etc/pg.conf\ntext: [port = 5432, 'a = b']",
+    )
+    .await
+    .unwrap();
+    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
+        panic!("{p:?}")
+    };
+    assert_eq!(
+        String::from_utf8_lossy(&w.content),
+        format!("{conf}a = b\n")
+    );
+    assert_eq!(p.done, "Appended 1 lines");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn directory_recurse_plans_each_entry_from_the_walk() {
+    let walk = "d\0d\0755\0root\0root\0conf.d\0f\0f\0644\0root\0root\0conf.d/a.conf\0f\0f\0600\0postgres\0postgres\0pg_hba.conf\0";
+    let fx = fixture(
+        Fake::new()
+            .dir("/etc/pg")
+            .dir("/etc")
+            .answer("k() {", 0, "root\nroot\nu\tpostgres\tpostgres\ng\tpostgres\ty\n---\n/etc/pg\0d\0\0d\0/etc/pg\0root:root:755\0/etc\0d\0\0d\0/etc\0root:root:755\0")
+            .answer("find -P", 0, walk),
+    );
+    let p = plan(
+        &fx,
+        "file.directory",
+        "name: /etc/pg\nuser: postgres\ngroup: postgres\nrecurse: [user, group]",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        Value::Object(p.changes.clone()),
+        json!({
+            "/etc/pg/conf.d": {"user": "postgres", "group": "postgres"},
+            "/etc/pg/conf.d/a.conf": {"user": "postgres", "group": "postgres"},
+            "/etc/pg": {"user": "postgres", "group": "postgres"}
+        })
+    );
+    assert_eq!(
+        p.describe(),
+        [
+            "run `chown -- postgres:postgres /etc/pg`",
+            "run `chown -- postgres:postgres /etc/pg/conf.d`",
+            "run `chown -- postgres:postgres /etc/pg/conf.d/a.conf`"
+        ]
+    );
+    let applied = p.applied.unwrap();
+    assert_eq!(
+        (applied["user"].clone(), applied["group"].clone()),
+        (json!("postgres"), json!("postgres"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn recurse_nests_what_each_file_and_directory_would_do() {
+    let fx = fixture(Fake::new().dir("/srv"));
+    std::fs::create_dir_all(fx.root.path().join("site/sub")).unwrap();
+    std::fs::write(fx.root.path().join("site/a"), "a={{ x }}\n").unwrap();
+    std::fs::write(fx.root.path().join("site/sub/b"), "b\n").unwrap();
+    let p = plan(
+        &fx,
+        "file.recurse",
+        "name: /srv/site\nsource: salt://site\ntemplate: jinja\ndefaults: {x: 1}",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        Value::Object(p.changes.clone()),
+        json!({
+            "/srv/site": {"/srv/site": {"directory": "new"}},
+            "/srv/site/sub": {"/srv/site/sub": {"directory": "new"}},
+            "/srv/site/a": {"newfile": "/srv/site/a"},
+            "/srv/site/sub/b": {"newfile": "/srv/site/sub/b"}
+        })
+    );
+    // Made once applied: not the directory itself, made first.
+    let applied = p.applied.clone().unwrap();
+    assert!(!applied.contains_key("/srv/site"));
+    assert_eq!(
+        applied["/srv/site/a"],
+        json!({"diff": "New file", "mode": "0644"})
+    );
+    let written: Vec<String> = p
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Write { file, .. } => Some(format!(
+                "{}={}",
+                file.path,
+                String::from_utf8_lossy(&file.content)
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(written, ["/srv/site/a=a=1\n", "/srv/site/sub/b=b\n"]);
+    assert_eq!(p.done, "Recursively updated /srv/site");
+}
+
+#[test]
+fn wrong_values_of_managed_point_at_their_key() {
+    let c = crate::testing::chunk("file.managed", "name: /x\ncontents: y\nmode: rw");
+    let err = match super::Registry::states().parse("file.managed", &c.args_node()) {
+        Some(Err(e)) => e,
+        _ => panic!("accepted"),
+    };
+    assert_eq!(err.span.to_string(), "test.sls:3:1");
+    assert_eq!(err.path, "mode");
+    let c = crate::testing::chunk(
+        "file.managed",
+        "name: /x\nsource: salt://t\ntemplate: jinja\nusr: root",
+    );
+    let err = match super::Registry::states().parse("file.managed", &c.args_node()) {
+        Some(Err(e)) => e,
+        _ => panic!("accepted"),
+    };
+    assert_eq!(err.unknown.as_ref().unwrap().0, "usr");
+    assert_eq!(err.span.to_string(), "test.sls:4:1");
 }
