@@ -588,7 +588,7 @@ async fn line_editors_plan_a_backup_and_a_write() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn directory_recurse_plans_each_entry_from_the_walk() {
-    let walk = "d\0d\0755\0root\0root\0conf.d\0f\0f\0644\0root\0root\0conf.d/a.conf\0f\0f\0600\0postgres\0postgres\0pg_hba.conf\0";
+    let walk = "d\x00d\x00755\x00root\x00root\x00conf.d\x00f\x00f\x00644\x00root\x00root\x00conf.d/a.conf\x00f\x00f\x00600\x00postgres\x00postgres\x00pg_hba.conf\x00";
     let fx = fixture(
         Fake::new()
             .dir("/etc/pg")
