@@ -314,16 +314,22 @@ impl Check for CheckCmd {
 /// Keep the current `path` under Salt's backup root, stamped as Salt
 /// stamps it (`name_Sun_Nov_30_15:24:42_123456_2026`).
 fn backup_step(path: &str) -> Action {
-    let dir = format!("{BACKUP_ROOT}{}", dirname(path));
-    let base = path.rsplit('/').next().unwrap_or(path);
     Action::run(
-        Exec::new(format!(
-            "d={}; mkdir -p -- \"$d\" && n=$(date +%s%6N) && cp -p -- {} \"$d\"/{}_$(LC_ALL=C date +%a_%b_%d_%H:%M:%S_)${{n: -6}}_$(date +%Y)",
-            quote(&dir),
-            quote(path),
-            quote(base)
-        )),
+        Exec::new(backup_command(BACKUP_ROOT, path)),
         format!("Unable to back up {path}"),
+    )
+}
+
+/// The command that copies `path` (mode, owner and times kept) into
+/// `root`, under the path's own directories.
+fn backup_command(root: &str, path: &str) -> String {
+    let dir = format!("{root}{}", dirname(path));
+    let base = path.rsplit('/').next().unwrap_or(path);
+    format!(
+        "d={}; mkdir -p -- \"$d\" && n=$(date +%s%6N) && cp -p -- {} \"$d\"/{}_$(LC_ALL=C date +%a_%b_%d_%H:%M:%S_)${{n: -6}}_$(date +%Y)",
+        quote(&dir),
+        quote(path),
+        quote(base)
     )
 }
 
@@ -819,6 +825,49 @@ mod tests {
             json!({"a": {"y": 3}, "l": [2]}).as_object().unwrap(),
         );
         assert_eq!(Value::Object(d), json!({"a": {"x": 1, "y": 3}, "l": [2]}));
+    }
+
+    #[test]
+    fn backups_are_named_as_salt_names_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("etc/app.conf");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, "old\n").unwrap();
+        let root = dir.path().join("file_backup").display().to_string();
+        let cmd = backup_command(&root, &file.display().to_string());
+        let out = crate::testing::runtime()
+            .block_on(crate::transport::Transport::exec(
+                &crate::transport::local::Local::new(10),
+                &Exec::new(cmd),
+            ))
+            .unwrap();
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let kept = format!("{root}{}", file.parent().unwrap().display());
+        let names: Vec<String> = std::fs::read_dir(&kept)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let [name] = names.as_slice() else {
+            panic!("{names:?}")
+        };
+        // app.conf_Sun_Nov_30_15:24:42_123456_2026
+        let parts: Vec<&str> = name.split('_').collect();
+        assert_eq!(parts.len(), 7, "{name}");
+        assert_eq!(parts[0], "app.conf");
+        assert_eq!(
+            (parts[1].len(), parts[2].len(), parts[4].len()),
+            (3, 3, 8),
+            "{name}"
+        );
+        assert!(
+            parts[5].len() == 6 && parts[5].chars().all(|c| c.is_ascii_digit()),
+            "{name}"
+        );
+        assert_eq!(parts[6].len(), 4, "{name}");
+        assert_eq!(
+            std::fs::read_to_string(format!("{kept}/{name}")).unwrap(),
+            "old\n"
+        );
     }
 
     #[test]
