@@ -99,7 +99,8 @@ impl Function for Copy {
                 None if user == facts.user => facts.group.clone(),
                 None => facts.primary_group(&user).unwrap_or(&user).to_string(),
             };
-            fail_first = missing_owner(&facts, Some(&user), Some(&group));
+            // A group taken from the user is the user's primary group.
+            fail_first = missing_owner(&facts, Some(&user), args.group.as_deref());
             (
                 Some(user),
                 Some(group),

@@ -125,7 +125,10 @@ impl Function for Symlink {
         if user != facts.user && facts.primary_group(&user).is_none() {
             errors.push(format!("User {user} does not exist"));
         }
-        if !facts.group_exists(&group) {
+        // A group taken from the user (its primary group) or from the
+        // existing link exists.
+        let group_given = args.group.is_some();
+        if group_given && !facts.group_exists(&group) {
             errors.push(format!("Group {group} does not exist"));
         }
         if !name.starts_with('/') {
