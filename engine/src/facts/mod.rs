@@ -13,12 +13,16 @@ mod packages;
 mod postmaster;
 mod server;
 mod service;
+mod timeline;
+mod waldump;
 
 pub use controldata::ControlData;
 pub use packages::Packages;
 pub use postmaster::Postmaster;
 pub use server::{Receiver, Server};
 pub use service::{Init, Service};
+pub use timeline::{parse_history, Peer, Timeline};
+pub use waldump::WalEnd;
 
 use crate::transport::{Exec, Output, Transport};
 

@@ -208,6 +208,7 @@ impl Registry {
                 ("postgres.running", Entry::function(postgres::Running)),
                 ("postgres.stopped", Entry::function(postgres::Stopped)),
                 ("postgres.promoted", Entry::function(postgres::Promoted)),
+                ("postgres.standby", Entry::function(postgres::Standby)),
                 ("pgbouncer.reloaded", Entry::function(pgbouncer::Reloaded)),
             ]
             .into_iter()
