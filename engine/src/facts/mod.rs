@@ -8,6 +8,7 @@
 //! Files are facts too, but the transport reads them natively (many paths
 //! in one round trip, `transport::FileFact`), and `Host` caches them.
 
+mod bouncer;
 mod controldata;
 mod packages;
 mod postmaster;
@@ -16,6 +17,7 @@ mod service;
 mod timeline;
 mod waldump;
 
+pub use bouncer::BouncerState;
 pub use controldata::ControlData;
 pub use packages::Packages;
 pub use postmaster::Postmaster;

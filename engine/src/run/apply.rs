@@ -51,7 +51,7 @@ enum Done {
     Replace(Changes),
 }
 
-pub(super) async fn apply(plan: Plan, here: &Host, reach: Option<&dyn Reach>) -> Outcome {
+pub(crate) async fn apply(plan: Plan, here: &Host, reach: Option<&dyn Reach>) -> Outcome {
     if plan.is_noop() {
         return Outcome::ok(plan.comment);
     }

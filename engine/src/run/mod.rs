@@ -9,6 +9,8 @@
 //! reaches no other host.
 
 mod apply;
+
+pub(crate) use apply::apply as apply_plan;
 mod checks;
 mod requisites;
 
@@ -202,7 +204,7 @@ impl Run<'_> {
 }
 
 /// What a test run reports for a plan: `None` where something would change.
-fn test_outcome(plan: Plan) -> Outcome {
+pub(crate) fn test_outcome(plan: Plan) -> Outcome {
     let fails = plan.actions.iter().any(|a| matches!(a, Action::Fail(_)));
     let result = if !plan.changes.is_empty() {
         None
