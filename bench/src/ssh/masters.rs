@@ -7,10 +7,19 @@
 //! directory of their own: a warm run finds only the master an earlier
 //! measured run left, and a cold run is made by ending those masters,
 //! never one that another session's run is using.
+//!
+//! A master is known to have ended when a control connection opened to it
+//! beforehand reaches its end: the kernel closes a process's sockets as it
+//! exits. So the wait is for that event, not a poll of `/proc`.
 
+use std::io::Read;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// How long the masters told to exit may take to be gone.
+const EXIT_WITHIN: Duration = Duration::from_secs(5);
 
 pub struct Masters {
     runtime: tempfile::TempDir,
@@ -51,6 +60,12 @@ impl Masters {
     /// that the next run has to log in again. The number ended.
     pub fn end_all(&self) -> Result<usize, String> {
         let sockets = self.sockets();
+        // Opened before the masters are told to exit; a socket nobody
+        // answers on has no master to wait for.
+        let watches: Vec<(&PathBuf, UnixStream)> = sockets
+            .iter()
+            .filter_map(|s| Some((s, UnixStream::connect(s).ok()?)))
+            .collect();
         for s in &sockets {
             // The destination is required by the syntax, not used.
             let _ = Command::new("ssh")
@@ -62,15 +77,22 @@ impl Masters {
                 .stderr(Stdio::null())
                 .status();
         }
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !self.processes().is_empty() {
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "ssh masters in {} did not end within 5 s",
-                    self.dir().display()
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(5));
+        let deadline = Instant::now() + EXIT_WITHIN;
+        for (socket, watch) in watches {
+            closed(watch, deadline).map_err(|why| {
+                format!(
+                    "the ssh master of {} did not end within {} s: {why}",
+                    socket.display(),
+                    EXIT_WITHIN.as_secs()
+                )
+            })?;
+        }
+        let left = self.processes();
+        if !left.is_empty() {
+            return Err(format!(
+                "ssh masters in {} outlived their sockets: pids {left:?}",
+                self.dir().display()
+            ));
         }
         // A master removes its socket as it ends; one left had no master.
         for s in self.sockets() {
@@ -98,6 +120,35 @@ impl Masters {
                 })
             })
             .collect()
+    }
+}
+
+/// Read `stream` (the master's greeting, then nothing) until its end, by
+/// `deadline`.
+fn closed(mut stream: UnixStream, deadline: Instant) -> Result<(), String> {
+    let mut buf = [0u8; 256];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err("its control connection is still open".into());
+        }
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|e| e.to_string())?;
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                continue
+            }
+            // Reset: gone all the same.
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        }
     }
 }
 
