@@ -205,7 +205,7 @@ mod tests {
                 Err(SessionError::Timeout)
             );
             assert!(matches!(
-                s.status("true", Duration::from_secs(5)).await,
+                s.status("true", Duration::from_secs(60)).await,
                 Err(SessionError::Lost(_))
             ));
         }));
@@ -216,7 +216,7 @@ mod tests {
         rt().block_on(async {
             let mut s = Session::start("/bin/bash", None).unwrap();
             assert!(matches!(
-                s.status("kill -9 $$", Duration::from_secs(5)).await,
+                s.status("kill -9 $$", Duration::from_secs(60)).await,
                 Err(SessionError::Lost(_))
             ));
         });

@@ -260,7 +260,7 @@ pub(crate) mod tests {
     async fn a_second_lock_waits_for_the_first() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("x.lock");
-        let first = Lock::acquire(&path, Duration::from_secs(1)).await.unwrap();
+        let first = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
         let err = Lock::acquire(&path, Duration::from_millis(100))
             .await
             .err()
@@ -268,9 +268,7 @@ pub(crate) mod tests {
         assert!(err.contains("another converge"), "{err}");
         drop(first);
         assert!(!path.exists(), "the holder removes the lock file");
-        let again = Lock::acquire(&path, Duration::from_millis(100))
-            .await
-            .unwrap();
+        let again = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
         assert!(path.exists());
         drop(again);
     }
@@ -279,8 +277,8 @@ pub(crate) mod tests {
     async fn a_waiter_is_woken_when_the_holder_is_done() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("x.lock");
-        let first = Lock::acquire(&path, Duration::from_secs(1)).await.unwrap();
-        let waiter = tokio::spawn({
+        let first = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
+        let mut waiter = tokio::spawn({
             let path = path.clone();
             async move {
                 let lock = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
@@ -288,6 +286,9 @@ pub(crate) mod tests {
                 (ino, std::fs::metadata(&path).unwrap().ino())
             }
         });
+        // Held: the waiter waits, however long it is given.
+        let early = tokio::time::timeout(Duration::from_millis(200), &mut waiter).await;
+        assert!(early.is_err(), "the waiter got a held lock");
         drop(first);
         let (held, at_path) = waiter.await.unwrap();
         assert_eq!(held, at_path);
@@ -297,7 +298,7 @@ pub(crate) mod tests {
     async fn a_waiter_on_a_removed_lock_file_locks_again() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("x.lock");
-        let first = Lock::acquire(&path, Duration::from_secs(1)).await.unwrap();
+        let first = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
         // What a waiter opened before the holder was done.
         let stale = open(&path).unwrap();
         let waiter = tokio::spawn({
@@ -310,7 +311,7 @@ pub(crate) mod tests {
             Ok(false),
             "the removed file is not the lock"
         );
-        let lock = Lock::acquire(&path, Duration::from_secs(1)).await.unwrap();
+        let lock = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
         assert!(path.exists());
         drop(lock);
     }
