@@ -208,7 +208,14 @@ impl Registry {
                 ("postgres.running", Entry::function(postgres::Running)),
                 ("postgres.stopped", Entry::function(postgres::Stopped)),
                 ("postgres.promoted", Entry::function(postgres::Promoted)),
-                ("postgres.standby", Entry::function(postgres::Standby)),
+                (
+                    "postgres.standby",
+                    Entry::function(postgres::Standby { check_only: false }),
+                ),
+                (
+                    "postgres.can_follow",
+                    Entry::function(postgres::Standby { check_only: true }),
+                ),
                 ("pgbouncer.reloaded", Entry::function(pgbouncer::Reloaded)),
             ]
             .into_iter()

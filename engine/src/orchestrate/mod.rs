@@ -11,9 +11,10 @@
 //! nothing of orchestration.
 
 mod cluster;
+mod failover;
 pub mod modules;
 mod salt;
-mod steps;
+pub(crate) mod steps;
 mod target;
 
 use std::sync::Arc;
@@ -56,6 +57,7 @@ async fn run_connected(
 ) -> Result<Report, Error> {
     let cluster = Arc::new(Cluster {
         engine: engine.clone(),
+        observer: observer.clone(),
         pillar: pillar.clone(),
         jobs,
     });

@@ -13,7 +13,7 @@
 //! multi-host steps reuse for each host they target.
 
 pub mod checks;
-mod standby;
+pub mod standby;
 
 use async_trait::async_trait;
 use serde::Deserialize;

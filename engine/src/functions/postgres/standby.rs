@@ -30,7 +30,12 @@ use crate::postgres::{Layout, Lsn};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, Transport, WriteFile};
 
-pub struct Standby;
+/// `postgres.standby`, or with `check_only` `postgres.can_follow`: the
+/// same decision, only refusing or not (a guard that comes before the
+/// standby's configuration is written).
+pub struct Standby {
+    pub check_only: bool,
+}
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +70,10 @@ pub struct Args {
     /// Seconds to wait for it to stream.
     #[serde(default = "thirty")]
     pub timeout: u64,
+    /// A failover is demoting this host: a primary that still runs here
+    /// will have been stopped by then (a test run sees it before).
+    #[serde(default)]
+    pub demoting: bool,
 }
 
 fn yes() -> bool {
@@ -256,15 +265,21 @@ pub fn log_tail(layout: &Layout) -> Exec {
     ))
 }
 
-fn marker(layout: &Layout) -> Action {
-    Action::write(WriteFile {
+/// The standby marker, written once the server is down. Before PostgreSQL
+/// 12 the marker is `recovery.conf`, which the standby's configuration
+/// state writes with its content: nothing to do here then.
+fn marker(layout: &Layout) -> Vec<Action> {
+    if layout.major < 12 {
+        return Vec::new();
+    }
+    vec![Action::write(WriteFile {
         path: layout.marker(),
         content: Vec::new(),
         user: Some(layout.user.clone()),
         group: Some(layout.user.clone()),
         mode: Some(0o600),
         makedirs: false,
-    })
+    })]
 }
 
 fn start(me: &str, layout: &Layout) -> Vec<Action> {
@@ -310,8 +325,11 @@ fn stop(me: &str, layout: &Layout) -> Vec<Action> {
 fn rewind(layout: &Layout, peer: &Peer, crashed: bool) -> Vec<Action> {
     let mut actions = Vec::new();
     if crashed {
+        // Single-user mode refuses a standby marker (a fence may have
+        // left one): it goes, and is written again after the rewind.
         let single = format!(
-            "{} --single -F -D {} -c config_file={} template1 </dev/null >/dev/null",
+            "rm -f -- {} && {} --single -F -D {} -c config_file={} template1 </dev/null >/dev/null",
+            quote(&layout.marker()),
             layout.bin("postgres"),
             quote(&layout.datadir),
             quote(&format!("{}/postgresql.conf", layout.confdir))
@@ -422,8 +440,27 @@ impl Function for Standby {
             )])
         };
         let follows = format!("{me} streams from {} on timeline {tu}", args.upstream);
+        if self.check_only {
+            return match verdict {
+                Verdict::Refuse(why) => Err(Failure::new(why)),
+                _ => Ok(Plan::noop(format!(
+                    "{me} can follow {} (timeline {tu})",
+                    args.upstream
+                ))),
+            };
+        }
         match verdict {
             Verdict::Streams => Ok(Plan::noop(follows)),
+            Verdict::Refuse(why) if args.demoting && local.server.is_some() => {
+                // Before the failover stops it (a test run): the rejoin is
+                // still ahead, and a real run that got here would refuse.
+                Ok(Plan::change(
+                    summary("after the failover stops it"),
+                    format!("{me} runs as a primary: once the failover has stopped it, it is set to follow {} on timeline {tu} (rewound if it diverged)", args.upstream),
+                    String::new(),
+                    vec![Action::Fail(format!("{why}; not demoting a running primary"))],
+                ))
+            }
             Verdict::Refuse(why) => Err(Failure::new(why)),
             Verdict::Wait => Ok(Plan::change(
                 summary("wait"),
@@ -433,7 +470,7 @@ impl Function for Standby {
             )
             .applied(Changes::new())),
             Verdict::Start => {
-                let mut actions = vec![marker(layout)];
+                let mut actions = marker(layout);
                 actions.extend(start(&me, layout));
                 actions.push(wait);
                 Ok(Plan::change(
@@ -458,6 +495,13 @@ impl Function for Standby {
                     (Some(s), false) => lost(t, layout, control.timeline, s).await,
                     _ => None,
                 };
+                if layout.major < 12 && (args.rewind || args.reclone) {
+                    // pg_rewind removes recovery.conf, the only standby
+                    // configuration before 12: not done here.
+                    return Err(Failure::new(format!(
+                        "{why}; converge rewinds or re-clones PostgreSQL 12 and later only: rebuild {me} as a standby by hand"
+                    )));
+                }
                 let how = if args.rewind && control.rewindable() {
                     actions.extend(rewind(layout, &peer, !running && !control.state.starts_with("shut down")));
                     "pg_rewind"
@@ -485,7 +529,7 @@ impl Function for Standby {
                         entry["lost_wal_bytes"] = json!(n);
                     }
                 }
-                actions.push(marker(layout));
+                actions.extend(marker(layout));
                 actions.extend(start(&me, layout));
                 actions.push(wait);
                 Ok(Plan::change(
