@@ -32,6 +32,33 @@ impl Check for Down {
     }
 }
 
+/// The server is not a primary: it answers as a standby, or not at all.
+#[derive(Debug)]
+pub struct NotPrimary {
+    pub id: String,
+    pub cluster: Layout,
+}
+
+impl Check for NotPrimary {
+    fn describe(&self) -> String {
+        format!("{} is not a primary", self.id)
+    }
+
+    fn probe(&self) -> Exec {
+        crate::facts::Server::command(&self.cluster)
+    }
+
+    fn judge(&self, out: &Output) -> Verdict {
+        match crate::facts::Server::parse(out) {
+            Ok(st) if !st.in_recovery => Verdict::Pending(format!(
+                "{} runs as a primary (timeline {}) after all",
+                self.id, st.timeline
+            )),
+            _ => Verdict::Met(Changes::new()),
+        }
+    }
+}
+
 /// `target` does not accept writes, asked from where the check runs: it
 /// refuses the connection or does not answer (down, fenced, cut off), or
 /// answers as a standby. Only an answer `pg_is_in_recovery() = f` fails it.

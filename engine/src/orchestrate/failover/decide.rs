@@ -84,6 +84,10 @@ pub enum Step {
     Resume { hosts: Vec<String> },
     /// Start the old writer again (undoing a stop nobody followed).
     Restart { host: String },
+    /// After the commit, when a later step failed: if `new` was not
+    /// promoted after all, withdraw its promotion and start `old` again,
+    /// so that the cluster is not left without a writer.
+    Restore { old: String, new: String },
 }
 
 impl Step {
@@ -99,6 +103,7 @@ impl Step {
             Step::Converge { id, .. } => id,
             Step::Resume { .. } => "resume_pgbouncer",
             Step::Restart { .. } => "restart_old_writer",
+            Step::Restore { .. } => "writer_or_old_writer",
         }
     }
 
@@ -114,6 +119,7 @@ impl Step {
             Step::Converge { .. } => ("salt", "state"),
             Step::Resume { .. } => ("pgbouncer", "resumed"),
             Step::Restart { .. } => ("postgres", "running"),
+            Step::Restore { .. } => ("postgres", "restored"),
         }
     }
 }
@@ -359,7 +365,13 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
                     hosts: both.clone(),
                 },
             ],
-            undo_after: vec![Step::Resume { hosts: both }],
+            undo_after: vec![
+                Step::Restore {
+                    old: oid.clone(),
+                    new: wid.clone(),
+                },
+                Step::Resume { hosts: both },
+            ],
             notes,
         });
     }
@@ -418,7 +430,13 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
                     hosts: both.clone(),
                 },
             ],
-            undo_after: vec![Step::Resume { hosts: both }],
+            undo_after: vec![
+                Step::Restore {
+                    old: oid.clone(),
+                    new: wid.clone(),
+                },
+                Step::Resume { hosts: both },
+            ],
             notes,
         });
     }

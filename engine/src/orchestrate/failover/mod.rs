@@ -24,7 +24,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
 
-use self::checks::{Down, NotAWriter};
+use self::checks::{Down, NotAWriter, NotPrimary};
 use self::decide::{decide, Ask, Case, Decision, Step};
 use self::survey::survey;
 use super::cluster::Cluster;
@@ -354,8 +354,53 @@ impl Run<'_> {
                     vec![Action::Together(checks)],
                 )
             }
+            Step::Restore { old, new } => self.restore(old, new).await?,
             Step::Converge { .. } => unreachable!("converged, not planned"),
         })
+    }
+
+    /// A step after the commit failed: unless `new` is a primary now, its
+    /// promotion is withdrawn (a pending `promote.signal` removed) and
+    /// `old` starts again as the writer it was.
+    async fn restore(&self, old: &str, new: &str) -> Result<Plan, Failure> {
+        let layout = &self.args.cluster;
+        let (_, tn) = self.cluster.one(new).await?;
+        if let Ok(st) = Server::read(tn.as_ref(), layout).await {
+            if !st.in_recovery {
+                return Ok(Plan::noop(format!(
+                    "{new} is the writer (timeline {}): {old} stays down",
+                    st.timeline
+                )));
+            }
+        }
+        let (_, to) = self.cluster.one(old).await?;
+        let Some(start) = to_start(old, to.as_ref(), layout).await? else {
+            return Ok(Plan::noop(format!("{new} was not promoted and {old} runs")));
+        };
+        let withdraw = Action::run(
+            crate::transport::Exec::new(format!(
+                "rm -f -- {}",
+                crate::transport::shell::quote(&format!("{}/promote.signal", layout.datadir))
+            )),
+            format!("could not withdraw {new}'s promotion"),
+        )
+        .at(new);
+        let still = Action::verify(
+            NotPrimary {
+                id: new.to_string(),
+                cluster: layout.clone(),
+            },
+            format!("not starting {old} again"),
+        )
+        .at(new);
+        let mut actions = vec![withdraw, still];
+        actions.extend(start.into_iter().map(|a| a.at(old)));
+        Ok(Plan::change(
+            Changes::from_iter([(old.to_string(), json!("started"))]),
+            format!("{new} was not promoted: {old} is set to start again as the writer"),
+            format!("{new} was not promoted: {old} is the writer again"),
+            actions,
+        ))
     }
 
     /// The old writer is down: check it stays so, and write the standby
