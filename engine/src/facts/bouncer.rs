@@ -1,8 +1,14 @@
-//! A PgBouncer as its admin console says it is: `SHOW STATE` (active,
-//! paused, suspended). `SHOW DATABASES`' `paused` column stays 0 for a
-//! global PAUSE, so only this says whether clients are being held.
+//! Whether a PgBouncer holds its clients (a global PAUSE or SUSPEND).
+//!
+//! PgBouncer 1.18's console has no command that says so: `SHOW STATE`
+//! came later, and `SHOW DATABASES`' `paused` column counts only `PAUSE
+//! db`. PgBouncer logs every global PAUSE, SUSPEND and RESUME it accepts,
+//! and its start: the last of those lines since its last start is its
+//! state. (A PAUSE that the admin client cancels while it waits resumes
+//! without a log line: a blind spot, on the safe side.)
 
-use crate::postgres::{console, console_answer, Bouncer};
+use crate::postgres::Bouncer;
+use crate::transport::shell::quote;
 use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -13,23 +19,23 @@ pub struct BouncerState {
 
 impl BouncerState {
     pub fn command(b: &Bouncer) -> Exec {
-        let mut e = console(b, &["SHOW STATE"], 5);
-        // Unaligned, no headers: `key|value` rows.
-        e.cmd = e.cmd.replacen("psql -X -q", "psql -X -q -A -t", 1);
-        e
+        Exec::new(format!(
+            "grep -E ' LOG (PAUSE|RESUME|SUSPEND) command issued$| LOG process up: PgBouncer | LOG Admin disappeared when suspended' -- {} | tail -n 1",
+            quote(&b.logfile)
+        ))
     }
 
     pub fn parse(out: &Output) -> Result<BouncerState, String> {
-        let text = console_answer(out, 5)?;
-        let value = |key: &str| {
-            text.lines()
-                .filter_map(|l| l.split_once('|'))
-                .find(|(k, _)| k.trim() == key)
-                .map(|(_, v)| v.trim() == "yes")
-        };
-        match (value("paused"), value("suspended")) {
-            (Some(paused), Some(suspended)) => Ok(BouncerState { paused, suspended }),
-            _ => Err(format!("unexpected answer to SHOW STATE: {text:?}")),
+        let last = out.stdout.trim();
+        let state = |paused, suspended| Ok(BouncerState { paused, suspended });
+        if last.ends_with("LOG PAUSE command issued") {
+            state(true, false)
+        } else if last.ends_with("LOG SUSPEND command issued") {
+            state(false, true)
+        } else if last.is_empty() {
+            Err("its log says nothing of its state".into())
+        } else {
+            state(false, false)
         }
     }
 
@@ -44,11 +50,22 @@ mod tests {
     use crate::facts::recorded;
 
     #[test]
-    fn paused_or_not() {
-        let s = BouncerState::parse(&recorded("active|yes\npaused|no\nsuspended|no\n")).unwrap();
-        assert!(!s.paused && !s.suspended);
-        let s = BouncerState::parse(&recorded("active|no\npaused|yes\nsuspended|no\n")).unwrap();
-        assert!(s.paused);
-        assert!(BouncerState::parse(&recorded("garbage\n")).is_err());
+    fn the_last_global_command_since_its_start() {
+        let at = |line: &str| BouncerState::parse(&recorded(&format!("{line}\n")));
+        assert!(
+            at("2026-11-30 15:40:01.123 UTC [88] LOG PAUSE command issued")
+                .unwrap()
+                .paused
+        );
+        let r = at("2026-11-30 15:40:02.456 UTC [88] LOG RESUME command issued").unwrap();
+        assert!(!r.paused && !r.suspended);
+        let up = at("2026-11-30 15:30:00.000 UTC [88] LOG process up: PgBouncer 1.18.0, libevent 2.1.12-stable (epoll), adns: c-ares 1.18.1, tls: OpenSSL 3.0.17 1 Jul 2025").unwrap();
+        assert!(!up.paused);
+        assert!(
+            at("2026-11-30 15:40:01.123 UTC [88] LOG SUSPEND command issued")
+                .unwrap()
+                .suspended
+        );
+        assert!(BouncerState::parse(&recorded("")).is_err());
     }
 }
