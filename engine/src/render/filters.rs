@@ -1,14 +1,18 @@
-//! Salt's serializer filters: `yaml`, `json`, `yaml_encode`, `yaml_dquote`,
-//! `load_yaml`, `load_json`, and a few of its data filters.
+//! Salt's serializer filters (its `SerializerExtension`): `yaml`, `json`,
+//! `python`, `yaml_encode`, `yaml_dquote`, `yaml_squote`, `load_yaml`,
+//! `load_json`, `load_text`, and the loader behind the `import_*` and
+//! `load_*` tags.
 //!
-//! Their output matches Salt's: `yaml` is PyYAML's flow style on one line,
-//! `json` is Python's `json.dumps` (`", "` and `": "` separators).
+//! Their output matches Salt's: `yaml` is PyYAML's `safe_dump` (flow style
+//! unless `yaml(False)`), `json` is Python's `json.dumps` (`", "` and
+//! `": "` separators, keys sorted unless `sort_keys=False`).
 
 use std::sync::Arc;
 
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind};
 
+use super::pyyaml::{self, Style};
 use crate::source::Source;
 use crate::yaml;
 
@@ -34,60 +38,55 @@ pub fn register(env: &mut Environment<'static>) {
         };
         r / factor
     });
-    env.add_filter("yaml", |v: Value| -> Result<Value, Error> {
-        Ok(Value::from_safe_string(flow_yaml(&to_json(&v)?)))
+    env.add_filter("yaml", |v: Value, flow_style: Option<Value>| -> Result<Value, Error> {
+        let style = match flow_style {
+            Some(f) if f.is_none() => Style::Auto,
+            Some(f) if !f.is_true() => Style::Block,
+            _ => Style::Flow,
+        };
+        Ok(Value::from_safe_string(pyyaml::dump(&to_json(&v)?, style, true)))
     });
     env.add_filter("yaml_encode", |v: Value| -> Result<Value, Error> {
-        Ok(Value::from_safe_string(flow_yaml(&to_json(&v)?)))
+        let data = to_json(&v)?;
+        let text = match &data {
+            serde_json::Value::String(s) => yaml_dquote(s),
+            serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    "yaml_encode() only works with YAML scalar data",
+                ))
+            }
+            other => pyyaml::scalar(other, false, false),
+        };
+        Ok(Value::from_safe_string(text))
     });
-    env.add_filter("yaml_dquote", |v: String| {
-        Value::from_safe_string(double_quoted(&v))
+    env.add_filter("yaml_dquote", |v: Value| {
+        Value::from_safe_string(yaml_dquote(&super::exec::text(&v)))
     });
-    env.add_filter("yaml_squote", |v: String| {
-        Value::from_safe_string(single_quoted(&v))
+    env.add_filter("yaml_squote", |v: Value| {
+        Value::from_safe_string(single_quoted(&super::exec::text(&v)))
     });
     env.add_filter("json", |v: Value, kwargs: Kwargs| -> Result<Value, Error> {
         let sort: Option<bool> = kwargs.get("sort_keys")?;
+        let indent: Option<usize> = kwargs.get("indent")?;
         kwargs.assert_all_used()?;
         let mut data = to_json(&v)?;
         if sort.unwrap_or(true) {
             data = sorted(data);
         }
-        Ok(Value::from_safe_string(python_json(&data)))
+        Ok(Value::from_safe_string(match indent {
+            Some(n) => python_json_indent(&data, n),
+            None => python_json(&data),
+        }))
     });
-    env.add_filter("load_yaml", |text: String| -> Result<Value, Error> {
-        let source: Arc<Source> = Source::new("<load_yaml>", text);
-        let node = yaml::load(&source)
-            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.headline()))?;
-        Ok(node.map_or(Value::from(()), |n| Value::from_serialize(n.to_json())))
+    env.add_filter("python", |v: Value| Value::from_safe_string(python_repr(&v)));
+    env.add_filter("load_yaml", |v: Value| -> Result<Value, Error> {
+        load_yaml_text(&super::exec::text(&v))
     });
-    env.add_filter("load_json", |text: String| -> Result<Value, Error> {
-        let data: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
-        Ok(Value::from_serialize(data))
+    env.add_filter("load_json", |v: Value| -> Result<Value, Error> {
+        load_json(&super::exec::text(&v))
     });
-    env.add_filter("to_bool", |v: Value| -> bool {
-        match v.as_str() {
-            Some(s) => matches!(s.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"),
-            None => v.is_true(),
-        }
-    });
-    env.add_filter("unique", |v: Vec<Value>| -> Vec<Value> {
-        let mut out: Vec<Value> = Vec::new();
-        for item in v {
-            if !out.contains(&item) {
-                out.push(item);
-            }
-        }
-        out
-    });
-    env.add_filter(
-        "traverse",
-        |v: Value, path: String, default: Option<Value>| -> Value {
-            super::lookup::traverse(&v, &path, ":")
-                .unwrap_or_else(|| default.unwrap_or(Value::from(())))
-        },
-    );
+    env.add_filter("load_text", |v: Value| Value::from(super::exec::text(&v)));
 }
 
 /// How Jinja2 prints a value: lists and dicts as Python's repr
@@ -168,11 +167,11 @@ pub fn python_repr(value: &Value) -> String {
     }
 }
 
-fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
+pub fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
     serde_json::to_value(v).map_err(|e| Error::new(ErrorKind::BadSerialization, e.to_string()))
 }
 
-fn sorted(v: serde_json::Value) -> serde_json::Value {
+pub fn sorted(v: serde_json::Value) -> serde_json::Value {
     match v {
         serde_json::Value::Object(map) => {
             let mut entries: Vec<_> = map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
@@ -184,6 +183,78 @@ fn sorted(v: serde_json::Value) -> serde_json::Value {
         }
         other => other,
     }
+}
+
+/// `text` read as YAML (Salt's loader: YAML 1.1), as template data.
+pub fn load_yaml_text(text: &str) -> Result<Value, Error> {
+    let source: Arc<Source> = Source::new("<load_yaml>", text.to_string());
+    let node = yaml::load(&source).map_err(|e| {
+        Error::new(ErrorKind::InvalidOperation, e.headline()).with_source(e)
+    })?;
+    Ok(node.map_or(Value::from(()), |n| {
+        super::data::adopt(Value::from_serialize(n.to_json()))
+    }))
+}
+
+/// `text` read as JSON, as template data.
+pub fn load_json(text: &str) -> Result<Value, Error> {
+    let data: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("invalid JSON: {e}")))?;
+    Ok(super::data::adopt(Value::from_serialize(data)))
+}
+
+/// Python's `json.dumps(v, indent=n)`.
+pub fn python_json_indent(v: &serde_json::Value, n: usize) -> String {
+    fn go(v: &serde_json::Value, n: usize, level: usize, out: &mut String) {
+        use serde_json::Value as J;
+        let pad = |l: usize| " ".repeat(n * l);
+        match v {
+            J::Array(items) if !items.is_empty() => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    out.push_str(if i == 0 { "\n" } else { ",\n" });
+                    out.push_str(&pad(level + 1));
+                    go(item, n, level + 1, out);
+                }
+                out.push('\n');
+                out.push_str(&pad(level));
+                out.push(']');
+            }
+            J::Object(map) if !map.is_empty() => {
+                out.push('{');
+                for (i, (k, item)) in map.iter().enumerate() {
+                    out.push_str(if i == 0 { "\n" } else { ",\n" });
+                    out.push_str(&pad(level + 1));
+                    out.push_str(&J::String(k.clone()).to_string());
+                    out.push_str(": ");
+                    go(item, n, level + 1, out);
+                }
+                out.push('\n');
+                out.push_str(&pad(level));
+                out.push('}');
+            }
+            other => out.push_str(&python_json(other)),
+        }
+    }
+    let mut out = String::new();
+    go(v, n, 0, &mut out);
+    out
+}
+
+/// PyYAML's `write_double_quoted` with Salt's infinite width, as Salt's
+/// `yaml_dquote` writes it: non-ASCII characters escaped too.
+pub fn yaml_dquote(s: &str) -> String {
+    let quoted = pyyaml::double_quoted(s);
+    let mut out = String::with_capacity(quoted.len());
+    for c in quoted.chars() {
+        match c as u32 {
+            0..=0x7F => out.push(c),
+            n @ 0x80..=0xFF => out.push_str(&format!("\\x{n:02X}")),
+            n @ 0x100..=0xFFFF => out.push_str(&format!("\\u{n:04X}")),
+            n => out.push_str(&format!("\\U{n:08X}")),
+        }
+    }
+    out
 }
 
 /// Python's `json.dumps` with its default separators.

@@ -1,0 +1,455 @@
+//! Salt's Jinja dialect as minijinja can run it: a source transform.
+//!
+//! minijinja has no custom tags and its values are immutable, so before a
+//! template is compiled its text is rewritten:
+//! - Salt's serializer tags (`import_yaml`, `load_yaml ... endload` and
+//!   their json/text forms) become the Jinja they are defined as in Salt's
+//!   `SerializerExtension`: an `import` or an inline macro, then a `set`
+//!   through a loader function;
+//! - every `{...}` and `[...]` literal is wrapped in `__mut(...)`, which
+//!   makes it a dict or list that `update`, `append` and friends change in
+//!   place (see `data`).
+//!
+//! The rewrite never adds or removes a newline, so line numbers stay those
+//! of the file; `Rewritten::original` maps an offset back to the column in
+//! the file, so diagnostics point at what the author wrote.
+
+use std::ops::Range;
+
+/// A template's text after the rewrite, and how to map offsets back.
+pub struct Rewritten {
+    pub text: String,
+    /// (offset in `text`, offset in the original, length inserted in
+    /// `text`, length removed from the original), in order.
+    edits: Vec<(usize, usize, usize, usize)>,
+}
+
+impl Rewritten {
+    /// The offset in the original text of offset `at` of the rewritten one.
+    /// Inside inserted text, the place of the insertion.
+    pub fn original(&self, at: usize) -> usize {
+        let mut delta: isize = 0;
+        for &(new_at, old_at, new_len, old_len) in &self.edits {
+            if at < new_at {
+                break;
+            }
+            if at < new_at + new_len {
+                return old_at + (at - new_at).min(old_len);
+            }
+            delta = (old_at + old_len) as isize - (new_at + new_len) as isize;
+        }
+        (at as isize + delta).max(0) as usize
+    }
+
+    pub fn original_range(&self, range: Range<usize>) -> Range<usize> {
+        let start = self.original(range.start);
+        let end = self.original(range.end).max(start);
+        start..end
+    }
+}
+
+/// The function the rewrite wraps literals in.
+pub const MUT: &str = "__mut";
+/// The function serializer tags load through: `(value, format[, name])`.
+pub const LOAD: &str = "__salt_load";
+
+/// `text` rewritten (see the module header).
+pub fn rewrite(text: &str) -> Rewritten {
+    let mut w = Writer::new(text);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let mut loads: Vec<(String, String)> = Vec::new();
+    let mut counter = 0usize;
+    while i < bytes.len() {
+        let Some(open) = find_open(bytes, i) else {
+            break;
+        };
+        let kind = bytes[open + 1];
+        let mut body = open + 2;
+        if matches!(bytes.get(body), Some(b'-' | b'+')) {
+            body += 1;
+        }
+        match kind {
+            b'#' => {
+                i = text[body..].find("#}").map_or(bytes.len(), |e| body + e + 2);
+            }
+            b'{' => {
+                let tokens = lex(text, body, Close::Var);
+                i = tokens.end;
+                wrap_literals(&mut w, &tokens.tokens);
+            }
+            _ => {
+                let tokens = lex(text, body, Close::Block);
+                i = tokens.end;
+                let toks = &tokens.tokens;
+                let first = toks.first().map(|t| t.text(text)).unwrap_or("");
+                match first {
+                    "raw" => {
+                        i = skip_raw(text, i);
+                    }
+                    "import_yaml" | "import_json" | "import_text" => {
+                        serializer_import(&mut w, text, toks, tokens.close_at);
+                    }
+                    "load_yaml" | "load_json" | "load_text" => {
+                        counter += 1;
+                        let format = first["load_".len()..].to_string();
+                        let name = toks
+                            .iter()
+                            .skip_while(|t| t.text(text) != "as")
+                            .nth(1)
+                            .map(|t| t.text(text).to_string())
+                            .unwrap_or_default();
+                        let macro_name = format!("__salt_load_{counter}");
+                        let head = toks[0].span.clone();
+                        let end = toks.last().map_or(head.end, |t| t.span.end);
+                        w.replace(head.start..end, format!("macro {macro_name}()"));
+                        loads.push((macro_name, format!("{name}|{format}")));
+                    }
+                    "endload" => {
+                        if let Some((macro_name, target)) = loads.pop() {
+                            let (name, format) = target.split_once('|').unwrap_or_default();
+                            w.replace(toks[0].span.clone(), "endmacro".to_string());
+                            let ws = close_ws(text, tokens.close_at);
+                            w.insert(
+                                tokens.close_at,
+                                format!(
+                                    "%}}{{% set {name} = {LOAD}({macro_name}(), \"{format}\") {ws}"
+                                ),
+                            );
+                            // the original whitespace control now belongs
+                            // to the inserted tag's end
+                            if !ws.is_empty() {
+                                w.replace(tokens.close_at..tokens.close_at + 1, String::new());
+                            }
+                        }
+                    }
+                    _ => wrap_literals(&mut w, toks),
+                }
+            }
+        }
+    }
+    w.finish()
+}
+
+/// `{% import_yaml EXPR as NAME %}` → `{% import EXPR as NAME %}{% set NAME
+/// = __salt_load(NAME, "yaml", EXPR) %}`: Salt's definition (an import,
+/// then the filter), with the name passed so that a parse error can point
+/// into the imported file.
+fn serializer_import(w: &mut Writer, text: &str, toks: &[Token], close_at: usize) {
+    let format = &toks[0].text(text)["import_".len()..];
+    let as_at = toks.iter().position(|t| t.text(text) == "as");
+    let (Some(as_at), Some(name)) = (as_at, as_at.and_then(|a| toks.get(a + 1))) else {
+        // let minijinja report the malformed import
+        w.replace(toks[0].span.clone(), "import".into());
+        return;
+    };
+    let expr = if as_at > 1 {
+        &text[toks[1].span.start..toks[as_at - 1].span.end]
+    } else {
+        "''"
+    };
+    let name = name.text(text).to_string();
+    w.replace(toks[0].span.clone(), "import".into());
+    wrap_literals(w, &toks[1..as_at]);
+    let ws = close_ws(text, close_at);
+    w.insert(
+        close_at,
+        format!("%}}{{% set {name} = {LOAD}({name}, \"{format}\", {expr}) {ws}"),
+    );
+    if !ws.is_empty() {
+        w.replace(close_at..close_at + 1, String::new());
+    }
+}
+
+/// The whitespace control (`-` or `+`) of the tag end at `close_at`.
+fn close_ws(text: &str, close_at: usize) -> &str {
+    match text.as_bytes().get(close_at) {
+        Some(b'-') => "-",
+        Some(b'+') => "+",
+        _ => "",
+    }
+}
+
+/// Wrap each `{...}` and `[...]` literal among `toks` in `__mut(...)`.
+fn wrap_literals(w: &mut Writer, toks: &[Token]) {
+    let mut stack: Vec<bool> = Vec::new();
+    let mut prev: Option<&Token> = None;
+    for t in toks {
+        match t.kind {
+            Kind::Open(c) => {
+                let literal = match c {
+                    b'{' => true,
+                    b'[' => !prev.is_some_and(|p| p.ends_value),
+                    _ => false,
+                };
+                if literal {
+                    w.insert(t.span.start, format!("{MUT}("));
+                }
+                stack.push(literal);
+            }
+            Kind::Close => {
+                if stack.pop() == Some(true) {
+                    w.insert(t.span.end, ")".into());
+                }
+            }
+            Kind::Other => {}
+        }
+        prev = Some(t);
+    }
+}
+
+/// Skip a `{% raw %}` block: from after its opening tag to after
+/// `{% endraw %}`.
+fn skip_raw(text: &str, from: usize) -> usize {
+    let mut i = from;
+    while let Some(rel) = text[i..].find("{%") {
+        let at = i + rel;
+        let rest = text[at + 2..].trim_start_matches(['-', '+']).trim_start();
+        if rest.starts_with("endraw") {
+            return text[at..].find("%}").map_or(text.len(), |e| at + e + 2);
+        }
+        i = at + 2;
+    }
+    text.len()
+}
+
+fn find_open(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'{' && matches!(bytes[i + 1], b'{' | b'%' | b'#') {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Close {
+    Var,
+    Block,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Open(u8),
+    Close,
+    Other,
+}
+
+struct Token {
+    span: Range<usize>,
+    kind: Kind,
+    /// Whether the token can end an operand (so that a `[` after it
+    /// subscripts rather than opens a list).
+    ends_value: bool,
+}
+
+impl Token {
+    fn text<'a>(&self, text: &'a str) -> &'a str {
+        &text[self.span.clone()]
+    }
+}
+
+struct Lexed {
+    tokens: Vec<Token>,
+    /// Where the tag's end (`%}`, `-%}`, `}}`...) starts.
+    close_at: usize,
+    /// After the tag's end.
+    end: usize,
+}
+
+/// Words after which a `[` opens a list: Jinja's keywords and statements.
+const KEYWORDS: &[&str] = &[
+    "and", "or", "not", "in", "is", "if", "else", "elif", "for", "do", "set", "with", "as",
+    "import", "from", "include", "extends", "print", "macro", "call", "filter", "recursive",
+    "return", "block", "autoescape", "without", "context", "ignore", "missing",
+];
+
+/// The tokens of one tag from `from` to its end: brackets, and everything
+/// else as words, strings, numbers and operators. The end is the first
+/// `}}` (or `%}`) outside brackets, as Jinja's lexer balances them.
+fn lex(text: &str, from: usize, close: Close) -> Lexed {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut depth = 0usize;
+    let mut i = from;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if depth == 0 {
+            let end_at = match close {
+                Close::Var => ["-}}", "+}}", "}}"].iter().find(|e| text[i..].starts_with(**e)),
+                Close::Block => ["-%}", "+%}", "%}"].iter().find(|e| text[i..].starts_with(**e)),
+            };
+            if let Some(e) = end_at {
+                return Lexed {
+                    tokens,
+                    close_at: i,
+                    end: i + e.len(),
+                };
+            }
+        }
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
+            b'\'' | b'"' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != c {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+                tokens.push(Token {
+                    span: start..i,
+                    kind: Kind::Other,
+                    ends_value: true,
+                });
+            }
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                tokens.push(Token {
+                    span: i..i + 1,
+                    kind: Kind::Open(c),
+                    ends_value: false,
+                });
+                i += 1;
+            }
+            b')' | b']' | b'}' => {
+                depth = depth.saturating_sub(1);
+                tokens.push(Token {
+                    span: i..i + 1,
+                    kind: Kind::Close,
+                    ends_value: true,
+                });
+                i += 1;
+            }
+            c if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 => {
+                let start = i;
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] >= 0x80)
+                {
+                    i += 1;
+                }
+                // a number's fraction or exponent
+                if c.is_ascii_digit() {
+                    while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.')
+                    {
+                        i += 1;
+                    }
+                }
+                let word = &text[start..i];
+                tokens.push(Token {
+                    span: start..i,
+                    kind: Kind::Other,
+                    ends_value: !KEYWORDS.contains(&word),
+                });
+            }
+            _ => {
+                tokens.push(Token {
+                    span: i..i + 1,
+                    kind: Kind::Other,
+                    ends_value: false,
+                });
+                i += 1;
+            }
+        }
+    }
+    Lexed {
+        tokens,
+        close_at: bytes.len(),
+        end: bytes.len(),
+    }
+}
+
+/// Collects edits against the original text and applies them in order.
+struct Writer<'a> {
+    text: &'a str,
+    /// (original range, replacement), kept sorted by position.
+    edits: Vec<(Range<usize>, String)>,
+}
+
+impl<'a> Writer<'a> {
+    fn new(text: &'a str) -> Writer<'a> {
+        Writer {
+            text,
+            edits: Vec::new(),
+        }
+    }
+
+    fn insert(&mut self, at: usize, s: String) {
+        self.replace(at..at, s);
+    }
+
+    fn replace(&mut self, range: Range<usize>, s: String) {
+        // stable: an insertion made later at the same place goes after
+        let pos = self
+            .edits
+            .partition_point(|(r, _)| (r.start, r.end) <= (range.start, range.end));
+        self.edits.insert(pos, (range, s));
+    }
+
+    fn finish(self) -> Rewritten {
+        let mut out = String::with_capacity(self.text.len() + self.edits.len() * 8);
+        let mut map = Vec::with_capacity(self.edits.len());
+        let mut last = 0;
+        for (range, s) in self.edits {
+            let range = range.start.max(last)..range.end.max(last);
+            out.push_str(&self.text[last..range.start]);
+            map.push((out.len(), range.start, s.len(), range.len()));
+            out.push_str(&s);
+            last = range.end;
+        }
+        out.push_str(&self.text[last..]);
+        Rewritten {
+            text: out,
+            edits: map,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rw(s: &str) -> String {
+        rewrite(s).text
+    }
+
+    #[test]
+    fn literals_are_wrapped_and_subscripts_are_not() {
+        assert_eq!(
+            rw("{% set x = {'a': [1, y[0]]} %}{{ x['a'][0] }}"),
+            "{% set x = __mut({'a': __mut([1, y[0]])}) %}{{ x['a'][0] }}"
+        );
+        assert_eq!(
+            rw("{% for a in [1] if a in [2] %}{% endfor %}"),
+            "{% for a in __mut([1]) if a in __mut([2]) %}{% endfor %}"
+        );
+        assert_eq!(rw("{{ f()[0] }}{{ 'ab'[1] }}"), "{{ f()[0] }}{{ 'ab'[1] }}");
+        assert_eq!(rw("a {# {} #} {% raw %}{{ [] }}{% endraw %}"), "a {# {} #} {% raw %}{{ [] }}{% endraw %}");
+        assert_eq!(rw("{{ {'a': {'b': 1}} }}"), "{{ __mut({'a': __mut({'b': 1})}) }}");
+    }
+
+    #[test]
+    fn serializer_tags_become_their_definitions() {
+        assert_eq!(
+            rw("{%- import_yaml 'x/y.yaml' as y -%}"),
+            "{%- import 'x/y.yaml' as y %}{% set y = __salt_load(y, \"yaml\", 'x/y.yaml') -%}"
+        );
+        assert_eq!(
+            rw("{% load_json as j %}\n{\"a\": 1}\n{%- endload %}"),
+            "{% macro __salt_load_1() %}\n{\"a\": 1}\n{%- endmacro %}{% set j = __salt_load(__salt_load_1(), \"json\") %}"
+        );
+    }
+
+    #[test]
+    fn offsets_map_back_to_the_file() {
+        let src = "{% set x = {'a': 1} %}{{ nope }}";
+        let r = rewrite(src);
+        let at = r.text.find("nope").unwrap();
+        assert_eq!(r.original(at), src.find("nope").unwrap());
+        // inside inserted text: the place of the insertion
+        let at = r.text.find("__mut").unwrap() + 2;
+        assert_eq!(r.original(at), src.find('{').map(|_| 11).unwrap());
+        assert_eq!(rw("a\nb {{ [1,\n2] }}\n").lines().count(), 3);
+    }
+}
