@@ -205,11 +205,9 @@ pub fn is_list(v: &Value) -> bool {
 /// `copy.deepcopy`: fresh dicts and lists all the way down.
 pub fn deep_copy(v: &Value) -> Value {
     match v.kind() {
-        ValueKind::Map if is_data(v) => dict(
-            pairs(v)
-                .into_iter()
-                .map(|(k, val)| (k, deep_copy(&val))),
-        ),
+        ValueKind::Map if is_data(v) => {
+            dict(pairs(v).into_iter().map(|(k, val)| (k, deep_copy(&val))))
+        }
         ValueKind::Seq => list(items(v).iter().map(deep_copy)),
         _ => v.clone(),
     }
@@ -233,7 +231,10 @@ pub fn as_dict(v: &Value) -> Option<Arc<Dict>> {
 }
 
 fn key_error(key: &Value) -> Error {
-    Error::new(ErrorKind::InvalidOperation, format!("KeyError: {}", super::filters::python_repr(key)))
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("KeyError: {}", super::filters::python_repr(key)),
+    )
 }
 
 fn no_kwargs(kwargs: &Kwargs, method: &str) -> Result<(), Error> {
@@ -251,7 +252,8 @@ fn split(args: &[Value]) -> (&[Value], Kwargs) {
     match args.last() {
         Some(last) if last.is_kwargs() => (
             &args[..args.len() - 1],
-            Kwargs::try_from(last.clone()).unwrap_or_else(|_| Kwargs::from_iter(std::iter::empty::<(&str, Value)>())),
+            Kwargs::try_from(last.clone())
+                .unwrap_or_else(|_| Kwargs::from_iter(std::iter::empty::<(&str, Value)>())),
         ),
         _ => (args, Kwargs::from_iter(std::iter::empty::<(&str, Value)>())),
     }
@@ -261,13 +263,19 @@ fn arity(method: &str, args: &[Value], min: usize, max: usize) -> Result<(), Err
     if args.len() < min {
         return Err(Error::new(
             ErrorKind::MissingArgument,
-            format!("{method}() expects at least {min} argument(s), got {}", args.len()),
+            format!(
+                "{method}() expects at least {min} argument(s), got {}",
+                args.len()
+            ),
         ));
     }
     if args.len() > max {
         return Err(Error::new(
             ErrorKind::TooManyArguments,
-            format!("{method}() expects at most {max} argument(s), got {}", args.len()),
+            format!(
+                "{method}() expects at most {max} argument(s), got {}",
+                args.len()
+            ),
         ));
     }
     Ok(())
@@ -307,7 +315,9 @@ impl Object for Dict {
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&super::filters::python_repr(&Value::from_dyn_object(self.clone())))
+        f.write_str(&super::filters::python_repr(&Value::from_dyn_object(
+            self.clone(),
+        )))
     }
 
     fn call_method(
@@ -337,7 +347,10 @@ impl Object for Dict {
             "values" => {
                 arity(method, args, 0, 0)?;
                 Ok(Value::from(
-                    self.entries().into_iter().map(|(_, v)| v).collect::<Vec<_>>(),
+                    self.entries()
+                        .into_iter()
+                        .map(|(_, v)| v)
+                        .collect::<Vec<_>>(),
                 ))
             }
             "items" | "iteritems" => {
@@ -351,7 +364,11 @@ impl Object for Dict {
             }
             "update" => {
                 arity(method, args, 0, 1)?;
-                let mut new = args.first().map(update_pairs).transpose()?.unwrap_or_default();
+                let mut new = args
+                    .first()
+                    .map(update_pairs)
+                    .transpose()?
+                    .unwrap_or_default();
                 for key in kwargs.args() {
                     new.push((Value::from(key), kwargs.get::<Value>(key)?));
                 }
@@ -374,7 +391,10 @@ impl Object for Dict {
             "popitem" => {
                 arity(method, args, 0, 0)?;
                 let (k, v) = self.lock().pop().ok_or_else(|| {
-                    Error::new(ErrorKind::InvalidOperation, "KeyError: 'popitem(): dictionary is empty'")
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        "KeyError: 'popitem(): dictionary is empty'",
+                    )
                 })?;
                 Ok(Value::from(vec![k, adopt(v)]))
             }
@@ -450,12 +470,14 @@ impl Object for List {
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&super::filters::python_repr(&Value::from_dyn_object(self.clone())))
+        f.write_str(&super::filters::python_repr(&Value::from_dyn_object(
+            self.clone(),
+        )))
     }
 
     fn call_method(
         self: &Arc<Self>,
-        _state: &State<'_, '_>,
+        state: &State<'_, '_>,
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
@@ -491,7 +513,10 @@ impl Object for List {
                     None => -1,
                 };
                 let at = self.index(i).ok_or_else(|| {
-                    Error::new(ErrorKind::InvalidOperation, "IndexError: pop index out of range")
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        "IndexError: pop index out of range",
+                    )
                 })?;
                 let v = self.lock().remove(at);
                 Ok(adopt(v))
@@ -500,7 +525,10 @@ impl Object for List {
                 arity(method, args, 1, 1)?;
                 let mut items = self.lock();
                 let at = items.iter().position(|v| v == &args[0]).ok_or_else(|| {
-                    Error::new(ErrorKind::InvalidOperation, "ValueError: list.remove(x): x not in list")
+                    Error::new(
+                        ErrorKind::InvalidOperation,
+                        "ValueError: list.remove(x): x not in list",
+                    )
                 })?;
                 items.remove(at);
                 Ok(Value::from(()))
@@ -523,13 +551,18 @@ impl Object for List {
                     .ok_or_else(|| {
                         Error::new(
                             ErrorKind::InvalidOperation,
-                            format!("ValueError: {} is not in list", super::filters::python_repr(&args[0])),
+                            format!(
+                                "ValueError: {} is not in list",
+                                super::filters::python_repr(&args[0])
+                            ),
                         )
                     })
             }
             "count" => {
                 arity(method, args, 1, 1)?;
-                Ok(Value::from(self.lock().iter().filter(|v| *v == &args[0]).count()))
+                Ok(Value::from(
+                    self.lock().iter().filter(|v| *v == &args[0]).count(),
+                ))
             }
             "sort" => {
                 arity(method, args, 0, 0)?;
@@ -541,7 +574,7 @@ impl Object for List {
                     Some(f) => {
                         let mut keyed = Vec::with_capacity(snapshot.len());
                         for v in snapshot {
-                            keyed.push((f.call(_state, &[v.clone()])?, v));
+                            keyed.push((f.call(state, std::slice::from_ref(&v))?, v));
                         }
                         keyed.sort_by(|a, b| a.0.cmp(&b.0));
                         snapshot = keyed.into_iter().map(|(_, v)| v).collect();
@@ -581,7 +614,11 @@ pub fn mutable_literal(v: Value) -> Value {
 /// Python's `dict(...)`: from a mapping or pairs, and keyword arguments.
 pub fn dict_function(args: minijinja::value::Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     arity("dict", &args, 0, 1)?;
-    let mut out = args.first().map(update_pairs).transpose()?.unwrap_or_default();
+    let mut out = args
+        .first()
+        .map(update_pairs)
+        .transpose()?
+        .unwrap_or_default();
     for key in kwargs.args() {
         out.push((Value::from(key), kwargs.get::<Value>(key)?));
     }
@@ -592,19 +629,34 @@ pub fn dict_function(args: minijinja::value::Rest<Value>, kwargs: Kwargs) -> Res
 /// (a tuple, a filter's result): say so instead of "unknown method".
 pub fn immutable_error(value: &Value, method: &str) -> Option<Error> {
     const MUTATING: &[&str] = &[
-        "append", "extend", "insert", "remove", "update", "setdefault", "pop", "popitem",
-        "clear", "sort", "reverse",
+        "append",
+        "extend",
+        "insert",
+        "remove",
+        "update",
+        "setdefault",
+        "pop",
+        "popitem",
+        "clear",
+        "sort",
+        "reverse",
     ];
-    (MUTATING.contains(&method) && matches!(value.kind(), ValueKind::Map | ValueKind::Seq)).then(|| {
-        Error::new(
-            ErrorKind::InvalidOperation,
-            format!(
-                "cannot {method}() this {}: it is a value that cannot change in place \
+    (MUTATING.contains(&method) && matches!(value.kind(), ValueKind::Map | ValueKind::Seq)).then(
+        || {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!(
+                    "cannot {method}() this {}: it is a value that cannot change in place \
                  (make a copy with `dict(...)` or `... | list` first)",
-                if value.kind() == ValueKind::Map { "mapping" } else { "sequence" }
-            ),
-        )
-    })
+                    if value.kind() == ValueKind::Map {
+                        "mapping"
+                    } else {
+                        "sequence"
+                    }
+                ),
+            )
+        },
+    )
 }
 
 #[cfg(test)]
@@ -633,8 +685,16 @@ mod tests {
         let d = adopt(Value::from_serialize(serde_json::json!({"a": [1]})));
         let c = deep_copy(&d);
         let a = c.get_item(&Value::from("a")).unwrap();
-        a.downcast_object_ref::<List>().unwrap().push(Value::from(2));
-        assert_eq!(serde_json::to_value(&d).unwrap(), serde_json::json!({"a": [1]}));
-        assert_eq!(serde_json::to_value(&c).unwrap(), serde_json::json!({"a": [1, 2]}));
+        a.downcast_object_ref::<List>()
+            .unwrap()
+            .push(Value::from(2));
+        assert_eq!(
+            serde_json::to_value(&d).unwrap(),
+            serde_json::json!({"a": [1]})
+        );
+        assert_eq!(
+            serde_json::to_value(&c).unwrap(),
+            serde_json::json!({"a": [1, 2]})
+        );
     }
 }

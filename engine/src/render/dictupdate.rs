@@ -43,9 +43,17 @@ pub fn update(dest: &Value, upd: &Value, merge_lists: bool) -> Result<Value, Err
 }
 
 /// `salt.utils.dictupdate.merge(a, b, strategy, renderer, merge_lists)`.
-pub fn merge(a: &Value, b: &Value, strategy: &str, renderer: &str, merge_lists: bool) -> Result<Value, Error> {
+pub fn merge(
+    a: &Value,
+    b: &Value,
+    strategy: &str,
+    renderer: &str,
+    merge_lists: bool,
+) -> Result<Value, Error> {
     let strategy = match strategy {
-        "smart" if renderer.rsplit('|').next() == Some("yamlex") || renderer.starts_with("yamlex_") => {
+        "smart"
+            if renderer.rsplit('|').next() == Some("yamlex") || renderer.starts_with("yamlex_") =>
+        {
             "aggregate"
         }
         "smart" => "recurse",
@@ -79,12 +87,14 @@ fn merge_recurse(a: &Value, b: &Value, merge_lists: bool) -> Result<Value, Error
 
 fn merge_list(a: &Value, b: &Value) -> Value {
     let b_pairs = pairs(b);
-    dict(pairs(a).into_iter().map(|(k, v)| {
-        match b_pairs.iter().find(|(bk, _)| bk == &k) {
-            Some((_, bv)) => (k, list([v, bv.clone()])),
-            None => (k, v),
-        }
-    }))
+    dict(
+        pairs(a)
+            .into_iter()
+            .map(|(k, v)| match b_pairs.iter().find(|(bk, _)| bk == &k) {
+                Some((_, bv)) => (k, list([v, bv.clone()])),
+                None => (k, v),
+            }),
+    )
 }
 
 /// yamlex's `merge_recursive(a, b, level=1)` (`salt.utils.aggregation`):
@@ -112,8 +122,16 @@ fn aggregate(a: &Value, b: &Value, marked: bool) -> Value {
         return dict(response);
     }
     if marked {
-        let mut out = if is_list(a) { items(a) } else { vec![a.clone()] };
-        let extra = if is_list(b) { items(b) } else { vec![b.clone()] };
+        let mut out = if is_list(a) {
+            items(a)
+        } else {
+            vec![a.clone()]
+        };
+        let extra = if is_list(b) {
+            items(b)
+        } else {
+            vec![b.clone()]
+        };
         for x in extra {
             if !out.contains(&x) {
                 out.push(x);
@@ -144,15 +162,24 @@ mod tests {
             json!({"a": {"x": 1, "l": [2, 3], "y": 2}, "b": 1})
         );
         let m = merge(&a, &b, "recurse", "yaml", true).unwrap();
-        assert_eq!(serde_json::to_value(&m).unwrap()["a"]["l"], json!([1, 2, 3]));
+        assert_eq!(
+            serde_json::to_value(&m).unwrap()["a"]["l"],
+            json!([1, 2, 3])
+        );
         // a itself is untouched by a recursive merge
-        assert_eq!(serde_json::to_value(&a).unwrap()["a"], json!({"x": 1, "l": [1, 2]}));
+        assert_eq!(
+            serde_json::to_value(&a).unwrap()["a"],
+            json!({"x": 1, "l": [1, 2]})
+        );
     }
 
     #[test]
     fn update_changes_dest_in_place() {
         let a = v(json!({"a": {"x": 1}}));
         update(&a, &v(json!({"a": {"y": 2}})), false).unwrap();
-        assert_eq!(serde_json::to_value(&a).unwrap(), json!({"a": {"x": 1, "y": 2}}));
+        assert_eq!(
+            serde_json::to_value(&a).unwrap(),
+            json!({"a": {"x": 1, "y": 2}})
+        );
     }
 }

@@ -17,7 +17,10 @@ fn python_bool(v: &Value) -> bool {
 /// its arguments positional or by name.
 fn dictsort(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     if !is_map(&v) {
-        return Err(Error::new(ErrorKind::InvalidOperation, "cannot convert value into pair list"));
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "cannot convert value into pair list",
+        ));
     }
     let arg = |i: usize, name: &str| -> Result<Option<Value>, Error> {
         match args.get(i) {
@@ -32,7 +35,12 @@ fn dictsort(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error>
     let by_value = match by.as_str() {
         "key" => false,
         "value" => true,
-        _ => return Err(Error::new(ErrorKind::InvalidOperation, "You can only sort by either \"key\" or \"value\"")),
+        _ => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "You can only sort by either \"key\" or \"value\"",
+            ))
+        }
     };
     let mut entries = pairs(&v);
     let key = |v: &Value| -> Value {
@@ -49,7 +57,10 @@ fn dictsort(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error>
         entries.reverse();
     }
     Ok(Value::from(
-        entries.into_iter().map(|(k, v)| Value::from(vec![k, v])).collect::<Vec<_>>(),
+        entries
+            .into_iter()
+            .map(|(k, v)| Value::from(vec![k, v]))
+            .collect::<Vec<_>>(),
     ))
 }
 
@@ -62,7 +73,9 @@ fn indent(s: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
         }
     };
     let width = arg(0, "width")?;
-    let first = arg(1, "first")?.or(kwargs.get::<Option<Value>>("indentfirst")?).is_some_and(|v| python_bool(&v));
+    let first = arg(1, "first")?
+        .or(kwargs.get::<Option<Value>>("indentfirst")?)
+        .is_some_and(|v| python_bool(&v));
     let blank = arg(2, "blank")?.is_some_and(|v| python_bool(&v));
     kwargs.assert_all_used()?;
     let pad = match width {
@@ -89,7 +102,11 @@ fn indent(s: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
     if first {
         rv = format!("{pad}{rv}");
     }
-    Ok(if safe { Value::from_safe_string(rv) } else { Value::from(rv) })
+    Ok(if safe {
+        Value::from_safe_string(rv)
+    } else {
+        Value::from(rv)
+    })
 }
 
 /// Salt's `to_bool`.
@@ -122,7 +139,9 @@ fn shell_quote(s: &str) -> String {
     if s.is_empty() {
         return "''".into();
     }
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c))
+    {
         return s.to_string();
     }
     format!("'{}'", s.replace('\'', "'\"'\"'"))
@@ -133,7 +152,11 @@ const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 fn base64_encode(input: &[u8]) -> String {
     let mut out = String::new();
     for chunk in input.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {
@@ -150,9 +173,15 @@ fn base64_decode(input: &str) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     let mut buf = 0u32;
     let mut bits = 0;
-    for c in input.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
+    for c in input
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+    {
         let v = B64.iter().position(|&b| b == c).ok_or_else(|| {
-            Error::new(ErrorKind::InvalidOperation, "base64_decode: invalid base64 input")
+            Error::new(
+                ErrorKind::InvalidOperation,
+                "base64_decode: invalid base64 input",
+            )
         })? as u32;
         buf = buf << 6 | v;
         bits += 6;
@@ -217,19 +246,28 @@ pub fn register(env: &mut Environment<'static>) {
     });
     env.add_filter("intersect", |a: Value, b: Value| -> Result<Value, Error> {
         let b = items(&b);
-        Ok(list(unique_of(items(&a).into_iter().filter(|x| b.contains(x)).collect())))
+        Ok(list(unique_of(
+            items(&a).into_iter().filter(|x| b.contains(x)).collect(),
+        )))
     });
     env.add_filter("difference", |a: Value, b: Value| -> Result<Value, Error> {
         let b = items(&b);
-        Ok(list(unique_of(items(&a).into_iter().filter(|x| !b.contains(x)).collect())))
+        Ok(list(unique_of(
+            items(&a).into_iter().filter(|x| !b.contains(x)).collect(),
+        )))
     });
-    env.add_filter("symmetric_difference", |a: Value, b: Value| -> Result<Value, Error> {
-        let (a, b) = (items(&a), items(&b));
-        let mut all = a.clone();
-        all.extend(b.iter().cloned());
-        let both: Vec<Value> = a.iter().filter(|x| b.contains(x)).cloned().collect();
-        Ok(list(unique_of(all.into_iter().filter(|x| !both.contains(x)).collect())))
-    });
+    env.add_filter(
+        "symmetric_difference",
+        |a: Value, b: Value| -> Result<Value, Error> {
+            let (a, b) = (items(&a), items(&b));
+            let mut all = a.clone();
+            all.extend(b.iter().cloned());
+            let both: Vec<Value> = a.iter().filter(|x| b.contains(x)).cloned().collect();
+            Ok(list(unique_of(
+                all.into_iter().filter(|x| !both.contains(x)).collect(),
+            )))
+        },
+    );
     env.add_filter("avg", |v: Value| -> Result<f64, Error> {
         let xs = items(&v);
         if xs.is_empty() {
@@ -276,7 +314,10 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("str_to_num", to_num);
     env.add_filter("is_list", |v: Value| v.kind() == ValueKind::Seq);
     env.add_filter("is_iter", |v: Value| {
-        matches!(v.kind(), ValueKind::Seq | ValueKind::Map | ValueKind::Iterable)
+        matches!(
+            v.kind(),
+            ValueKind::Seq | ValueKind::Map | ValueKind::Iterable
+        )
     });
     env.add_filter("sorted_ignorecase", |v: Value| -> Value {
         let mut xs = items(&v);
@@ -284,18 +325,28 @@ pub fn register(env: &mut Environment<'static>) {
         list(xs)
     });
     env.add_filter("to_entries", |v: Value| -> Value {
-        list(pairs(&v).into_iter().map(|(k, v)| {
-            dict([(Value::from("key"), k), (Value::from("value"), v)])
-        }))
+        list(
+            pairs(&v)
+                .into_iter()
+                .map(|(k, v)| dict([(Value::from("key"), k), (Value::from("value"), v)])),
+        )
     });
     env.add_filter("from_entries", |v: Value| -> Value {
         dict(items(&v).into_iter().filter_map(|e| {
             let k = ["key", "k", "name", "Name", "Key", "K"]
                 .iter()
-                .find_map(|n| e.get_item(&Value::from(*n)).ok().filter(|x| !x.is_undefined()))?;
+                .find_map(|n| {
+                    e.get_item(&Value::from(*n))
+                        .ok()
+                        .filter(|x| !x.is_undefined())
+                })?;
             let v = ["value", "v", "Value", "V"]
                 .iter()
-                .find_map(|n| e.get_item(&Value::from(*n)).ok().filter(|x| !x.is_undefined()))
+                .find_map(|n| {
+                    e.get_item(&Value::from(*n))
+                        .ok()
+                        .filter(|x| !x.is_undefined())
+                })
                 .unwrap_or_default();
             Some((k, v))
         }))
@@ -309,7 +360,9 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("substring_in_list", |s: String, l: Value| -> bool {
         items(&l).iter().any(|x| text(x).contains(&s))
     });
-    env.add_filter("contains_whitespace", |s: String| s.chars().any(char::is_whitespace));
+    env.add_filter("contains_whitespace", |s: String| {
+        s.chars().any(char::is_whitespace)
+    });
     env.add_filter("is_hex", |s: String| {
         let s = s.strip_prefix("0x").unwrap_or(&s);
         !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit())
@@ -317,25 +370,31 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("base64_encode", |s: String| base64_encode(s.as_bytes()));
     env.add_filter("base64_decode", |s: String| -> Result<String, Error> {
         let bytes = base64_decode(&s)?;
-        Ok(String::from_utf8(bytes.clone()).unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned()))
+        Ok(String::from_utf8(bytes.clone())
+            .unwrap_or_else(|_| String::from_utf8_lossy(&bytes).into_owned()))
     });
-    env.add_filter("dict_to_sls_yaml_params", |v: Value| -> Result<Value, Error> {
-        let params: Vec<serde_json::Value> = pairs(&v)
-            .into_iter()
-            .map(|(k, v)| -> Result<serde_json::Value, Error> {
-                let mut m = serde_json::Map::new();
-                m.insert(text(&k), super::filters::to_json(&v)?);
-                Ok(serde_json::Value::Object(m))
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Value::from_safe_string(super::pyyaml::dump(
-            &serde_json::Value::Array(params),
-            super::pyyaml::Style::Block,
-            true,
-        )))
-    });
+    env.add_filter(
+        "dict_to_sls_yaml_params",
+        |v: Value| -> Result<Value, Error> {
+            let params: Vec<serde_json::Value> = pairs(&v)
+                .into_iter()
+                .map(|(k, v)| -> Result<serde_json::Value, Error> {
+                    let mut m = serde_json::Map::new();
+                    m.insert(text(&k), super::filters::to_json(&v)?);
+                    Ok(serde_json::Value::Object(m))
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(Value::from_safe_string(super::pyyaml::dump(
+                &serde_json::Value::Array(params),
+                super::pyyaml::Style::Block,
+                true,
+            )))
+        },
+    );
 
-    env.add_test("callable", |v: Value| v.kind() == ValueKind::Plain && v.as_object().is_some());
+    env.add_test("callable", |v: Value| {
+        v.kind() == ValueKind::Plain && v.as_object().is_some()
+    });
     env.add_test("list", |v: Value| v.kind() == ValueKind::Seq);
     env.add_test("equalto", |a: Value, b: Value| a == b);
 
@@ -347,7 +406,12 @@ pub fn register(env: &mut Environment<'static>) {
             let v = state.lookup(&name)?;
             matches!(
                 v.kind(),
-                ValueKind::None | ValueKind::Bool | ValueKind::Number | ValueKind::String | ValueKind::Seq | ValueKind::Map
+                ValueKind::None
+                    | ValueKind::Bool
+                    | ValueKind::Number
+                    | ValueKind::String
+                    | ValueKind::Seq
+                    | ValueKind::Map
             )
             .then(|| (Value::from(name.to_string()), v))
         }))

@@ -38,14 +38,21 @@ pub fn register(env: &mut Environment<'static>) {
         };
         r / factor
     });
-    env.add_filter("yaml", |v: Value, flow_style: Option<Value>| -> Result<Value, Error> {
-        let style = match flow_style {
-            Some(f) if f.is_none() => Style::Auto,
-            Some(f) if !f.is_true() => Style::Block,
-            _ => Style::Flow,
-        };
-        Ok(Value::from_safe_string(pyyaml::dump(&to_json(&v)?, style, true)))
-    });
+    env.add_filter(
+        "yaml",
+        |v: Value, flow_style: Option<Value>| -> Result<Value, Error> {
+            let style = match flow_style {
+                Some(f) if f.is_none() => Style::Auto,
+                Some(f) if !f.is_true() => Style::Block,
+                _ => Style::Flow,
+            };
+            Ok(Value::from_safe_string(pyyaml::dump(
+                &to_json(&v)?,
+                style,
+                true,
+            )))
+        },
+    );
     env.add_filter("yaml_encode", |v: Value| -> Result<Value, Error> {
         let data = to_json(&v)?;
         let text = match &data {
@@ -79,7 +86,9 @@ pub fn register(env: &mut Environment<'static>) {
             None => python_json(&data),
         }))
     });
-    env.add_filter("python", |v: Value| Value::from_safe_string(python_repr(&v)));
+    env.add_filter("python", |v: Value| {
+        Value::from_safe_string(python_repr(&v))
+    });
     env.add_filter("load_yaml", |v: Value| -> Result<Value, Error> {
         load_yaml_text(&super::exec::text(&v))
     });
@@ -188,9 +197,8 @@ pub fn sorted(v: serde_json::Value) -> serde_json::Value {
 /// `text` read as YAML (Salt's loader: YAML 1.1), as template data.
 pub fn load_yaml_text(text: &str) -> Result<Value, Error> {
     let source: Arc<Source> = Source::new("<load_yaml>", text.to_string());
-    let node = yaml::load(&source).map_err(|e| {
-        Error::new(ErrorKind::InvalidOperation, e.headline()).with_source(e)
-    })?;
+    let node = yaml::load(&source)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.headline()).with_source(e))?;
     Ok(node.map_or(Value::from(()), |n| {
         super::data::adopt(Value::from_serialize(n.to_json()))
     }))

@@ -77,10 +77,22 @@ mod tests {
     #[test]
     fn traverses_maps_and_lists() {
         let d = data();
-        assert_eq!(traverse(&d, "postgres:writer", ":"), Some(Value::from("pgdb1")));
-        assert_eq!(traverse(&d, "postgres:ports:1", ":"), Some(Value::from(6432)));
-        assert_eq!(traverse(&d, "postgres:ports:-1", ":"), Some(Value::from(6432)));
-        assert_eq!(traverse(&d, "postgres:users:role", ":"), Some(Value::from("b")));
+        assert_eq!(
+            traverse(&d, "postgres:writer", ":"),
+            Some(Value::from("pgdb1"))
+        );
+        assert_eq!(
+            traverse(&d, "postgres:ports:1", ":"),
+            Some(Value::from(6432))
+        );
+        assert_eq!(
+            traverse(&d, "postgres:ports:-1", ":"),
+            Some(Value::from(6432))
+        );
+        assert_eq!(
+            traverse(&d, "postgres:users:role", ":"),
+            Some(Value::from("b"))
+        );
         assert_eq!(traverse(&d, "postgres:missing", ":"), None);
         assert_eq!(traverse(&d, "postgres:writer:x", ":"), None);
     }

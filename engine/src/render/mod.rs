@@ -409,7 +409,9 @@ fn span_in(src: &Arc<Source>, line: usize, range: Option<std::ops::Range<usize>>
     };
     let line = src.text[..r.start].matches('\n').count() + 1;
     let line_start = src.text[..r.start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = src.text[r.start..].find('\n').map_or(src.text.len(), |i| r.start + i);
+    let line_end = src.text[r.start..]
+        .find('\n')
+        .map_or(src.text.len(), |i| r.start + i);
     let col = src.text[line_start..r.start].chars().count() + 1;
     let end = r.end.min(line_end).max(r.start);
     let len = src.text[r.start..end].chars().count().max(1);

@@ -48,8 +48,12 @@ fn is_flow(v: &Value, style: Style) -> bool {
         Style::Flow => true,
         Style::Block => !is_collection(v),
         Style::Auto => match v {
-            Value::Object(m) => m.values().all(|x| !matches!(x, Value::Object(_) | Value::Array(_))),
-            Value::Array(a) => a.iter().all(|x| !matches!(x, Value::Object(_) | Value::Array(_))),
+            Value::Object(m) => m
+                .values()
+                .all(|x| !matches!(x, Value::Object(_) | Value::Array(_))),
+            Value::Array(a) => a
+                .iter()
+                .all(|x| !matches!(x, Value::Object(_) | Value::Array(_))),
             _ => true,
         },
     }
@@ -143,7 +147,11 @@ pub fn flow(v: &Value) -> String {
             "{{{}}}",
             sorted(m)
                 .into_iter()
-                .map(|(k, v)| format!("{}: {}", scalar(&Value::String(k.clone()), true, true), flow(v)))
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    scalar(&Value::String(k.clone()), true, true),
+                    flow(v)
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -178,8 +186,16 @@ fn float(f: f64) -> String {
     if r.contains('e') {
         // 1e+20 → 1.0e+20 as PyYAML's represent_float
         let (m, e) = r.split_once('e').unwrap_or((&r, ""));
-        let m = if m.contains('.') { m.to_string() } else { format!("{m}.0") };
-        let e = if e.starts_with('-') { e.to_string() } else { format!("+{e}") };
+        let m = if m.contains('.') {
+            m.to_string()
+        } else {
+            format!("{m}.0")
+        };
+        let e = if e.starts_with('-') {
+            e.to_string()
+        } else {
+            format!("+{e}")
+        };
         return format!("{m}e{e}");
     }
     r
@@ -208,7 +224,10 @@ fn looks_like_timestamp(s: &str) -> bool {
         && b[..4].iter().all(u8::is_ascii_digit)
         && b[4] == b'-'
         && b[5].is_ascii_digit()
-        && s[5..].split(['-', 'T', 't', ' ', ':', '.']).next().is_some_and(|m| m.len() <= 2)
+        && s[5..]
+            .split(['-', 'T', 't', ' ', ':', '.'])
+            .next()
+            .is_some_and(|m| m.len() <= 2)
         && s.len() >= 8
         && s[5..].contains('-')
 }
@@ -234,7 +253,8 @@ fn analyze(s: &str) -> Analysis {
     }
     let chars: Vec<char> = s.chars().collect();
     let (mut block_ind, mut flow_ind, mut line_breaks, mut special) = (false, false, false, false);
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     if s.starts_with("---") || s.starts_with("...") {
         block_ind = true;
@@ -242,7 +262,8 @@ fn analyze(s: &str) -> Analysis {
     }
     let mut preceded_by_ws = true;
     let is_break = |c: char| matches!(c, '\n' | '\u{85}' | '\u{2028}' | '\u{2029}');
-    let is_ws = |c: Option<char>| c.is_none_or(|c| c == ' ' || c == '\t' || is_break(c) || c == '\0');
+    let is_ws =
+        |c: Option<char>| c.is_none_or(|c| c == ' ' || c == '\t' || is_break(c) || c == '\0');
     let mut followed_by_ws = chars.len() == 1 || is_ws(chars.get(1).copied());
     let (mut previous_space, mut previous_break) = (false, false);
     for (i, &ch) in chars.iter().enumerate() {
@@ -279,9 +300,12 @@ fn analyze(s: &str) -> Analysis {
         if is_break(ch) {
             line_breaks = true;
         }
-        let printable = ch == '\n' || (' '..='~').contains(&ch)
+        let printable = ch == '\n'
+            || (' '..='~').contains(&ch)
             || ch == '\u{85}'
-            || (('\u{A0}'..='\u{D7FF}').contains(&ch) || ('\u{E000}'..='\u{FFFD}').contains(&ch) || ('\u{10000}'..'\u{10FFFF}').contains(&ch))
+            || (('\u{A0}'..='\u{D7FF}').contains(&ch)
+                || ('\u{E000}'..='\u{FFFD}').contains(&ch)
+                || ('\u{10000}'..'\u{10FFFF}').contains(&ch))
                 && ch != '\u{FEFF}';
         if !printable {
             special = true;

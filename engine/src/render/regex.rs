@@ -116,11 +116,20 @@ fn flags(kwargs: &Kwargs) -> Result<(bool, bool), Error> {
 }
 
 fn failed(e: fancy_regex::Error) -> Error {
-    Error::new(ErrorKind::InvalidOperation, format!("regular expression: {e}"))
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("regular expression: {e}"),
+    )
 }
 
 /// `re.sub(rgx, val, txt)`.
-pub fn replace(txt: &str, rgx: &str, val: &str, ignorecase: bool, multiline: bool) -> Result<String, Error> {
+pub fn replace(
+    txt: &str,
+    rgx: &str,
+    val: &str,
+    ignorecase: bool,
+    multiline: bool,
+) -> Result<String, Error> {
     let re = compile(rgx, ignorecase, multiline)?;
     let mut out = String::new();
     let mut last = 0;
@@ -146,7 +155,10 @@ fn groups(caps: Option<Captures>) -> Value {
     }
     Value::from(
         (1..caps.len())
-            .map(|i| caps.get(i).map_or(Value::from(()), |m| Value::from(m.as_str())))
+            .map(|i| {
+                caps.get(i)
+                    .map_or(Value::from(()), |m| Value::from(m.as_str()))
+            })
             .collect::<Vec<_>>(),
     )
 }
@@ -203,9 +215,18 @@ mod tests {
 
     #[test]
     fn python_syntax() {
-        assert_eq!(replace("openssh:lookup", ":lookup$", "", false, false).unwrap(), "openssh");
-        assert_eq!(replace("a-b c", r"(\w)-(\w)", r"\2\g<1>", false, false).unwrap(), "ba c");
-        assert_eq!(replace("aXa", r"(?P<c>a)X(?P=c)", r"\g<c>!", false, false).unwrap(), "a!");
+        assert_eq!(
+            replace("openssh:lookup", ":lookup$", "", false, false).unwrap(),
+            "openssh"
+        );
+        assert_eq!(
+            replace("a-b c", r"(\w)-(\w)", r"\2\g<1>", false, false).unwrap(),
+            "ba c"
+        );
+        assert_eq!(
+            replace("aXa", r"(?P<c>a)X(?P=c)", r"\g<c>!", false, false).unwrap(),
+            "a!"
+        );
         assert_eq!(replace("AbA", "a", "z", true, false).unwrap(), "zbz");
     }
 }

@@ -28,12 +28,18 @@ pub trait HostCalls: Send + Sync {
 
     /// Whether `path` is a regular file (following links).
     fn file_exists(&self, path: &str) -> Result<bool, String> {
-        Ok(self.run(&format!("test -f {}", quote_arg(path)), None, None)?.0 == 0)
+        Ok(self
+            .run(&format!("test -f {}", quote_arg(path)), None, None)?
+            .0
+            == 0)
     }
 
     /// Whether `path` is a directory (following links).
     fn directory_exists(&self, path: &str) -> Result<bool, String> {
-        Ok(self.run(&format!("test -d {}", quote_arg(path)), None, None)?.0 == 0)
+        Ok(self
+            .run(&format!("test -d {}", quote_arg(path)), None, None)?
+            .0
+            == 0)
     }
 
     /// The installed version of each of `names`, `""` for one that is not
@@ -183,7 +189,11 @@ impl Object for Module {
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Values(exec::module_functions(&self.name).map(Value::from).collect())
+        Enumerator::Values(
+            exec::module_functions(&self.name)
+                .map(Value::from)
+                .collect(),
+        )
     }
 }
 
@@ -193,7 +203,10 @@ mod tests {
 
     #[test]
     fn user_info_from_passwd() {
-        let u = user_from_passwd("postgres:x:105:112:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash", "ssl-cert postgres");
+        let u = user_from_passwd(
+            "postgres:x:105:112:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash",
+            "ssl-cert postgres",
+        );
         assert_eq!(u["uid"], 105);
         assert_eq!(u["home"], "/var/lib/postgresql");
         assert_eq!(u["fullname"], "PostgreSQL administrator");

@@ -71,7 +71,9 @@ pub fn rewrite(text: &str) -> Rewritten {
         }
         match kind {
             b'#' => {
-                i = text[body..].find("#}").map_or(bytes.len(), |e| body + e + 2);
+                i = text[body..]
+                    .find("#}")
+                    .map_or(bytes.len(), |e| body + e + 2);
             }
             b'{' => {
                 let tokens = lex(text, body, Close::Var);
@@ -261,9 +263,35 @@ struct Lexed {
 
 /// Words after which a `[` opens a list: Jinja's keywords and statements.
 const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "in", "is", "if", "else", "elif", "for", "do", "set", "with", "as",
-    "import", "from", "include", "extends", "print", "macro", "call", "filter", "recursive",
-    "return", "block", "autoescape", "without", "context", "ignore", "missing",
+    "and",
+    "or",
+    "not",
+    "in",
+    "is",
+    "if",
+    "else",
+    "elif",
+    "for",
+    "do",
+    "set",
+    "with",
+    "as",
+    "import",
+    "from",
+    "include",
+    "extends",
+    "print",
+    "macro",
+    "call",
+    "filter",
+    "recursive",
+    "return",
+    "block",
+    "autoescape",
+    "without",
+    "context",
+    "ignore",
+    "missing",
 ];
 
 /// The tokens of one tag from `from` to its end: brackets, and everything
@@ -278,8 +306,12 @@ fn lex(text: &str, from: usize, close: Close) -> Lexed {
         let c = bytes[i];
         if depth == 0 {
             let end_at = match close {
-                Close::Var => ["-}}", "+}}", "}}"].iter().find(|e| text[i..].starts_with(**e)),
-                Close::Block => ["-%}", "+%}", "%}"].iter().find(|e| text[i..].starts_with(**e)),
+                Close::Var => ["-}}", "+}}", "}}"]
+                    .iter()
+                    .find(|e| text[i..].starts_with(**e)),
+                Close::Block => ["-%}", "+%}", "%}"]
+                    .iter()
+                    .find(|e| text[i..].starts_with(**e)),
             };
             if let Some(e) = end_at {
                 return Lexed {
@@ -425,8 +457,14 @@ mod tests {
             "{% for a in __mut([1]) if a in __mut([2]) %}{% endfor %}"
         );
         assert_eq!(rw("{{ f()[0] }}{{ 'ab'[1] }}"), "{{ f()[0] }}{{ 'ab'[1] }}");
-        assert_eq!(rw("a {# {} #} {% raw %}{{ [] }}{% endraw %}"), "a {# {} #} {% raw %}{{ [] }}{% endraw %}");
-        assert_eq!(rw("{{ {'a': {'b': 1}} }}"), "{{ __mut({'a': __mut({'b': 1})}) }}");
+        assert_eq!(
+            rw("a {# {} #} {% raw %}{{ [] }}{% endraw %}"),
+            "a {# {} #} {% raw %}{{ [] }}{% endraw %}"
+        );
+        assert_eq!(
+            rw("{{ {'a': {'b': 1}} }}"),
+            "{{ __mut({'a': __mut({'b': 1})}) }}"
+        );
     }
 
     #[test]

@@ -8,7 +8,10 @@ use super::{text, Args, Env};
 use crate::render::data::dict;
 
 fn failed(function: &str, what: &str, e: String) -> Error {
-    Error::new(ErrorKind::InvalidOperation, format!("{function} `{what}`: {e}"))
+    Error::new(
+        ErrorKind::InvalidOperation,
+        format!("{function} `{what}`: {e}"),
+    )
 }
 
 struct Command {
@@ -56,7 +59,10 @@ pub fn run_all(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     Ok(dict([
         (Value::from("pid"), Value::from(0)),
         (Value::from("retcode"), Value::from(code)),
-        (Value::from("stdout"), Value::from(out.trim_end_matches('\n'))),
+        (
+            Value::from("stdout"),
+            Value::from(out.trim_end_matches('\n')),
+        ),
         (Value::from("stderr"), Value::from("")),
     ]))
 }
@@ -80,7 +86,9 @@ pub fn which(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 /// `cmd.has_exec(cmd)`.
 pub fn has_exec(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let exe = a.string("cmd")?;
-    Ok(Value::from(which_path(env, "cmd.has_exec", &exe)?.is_some()))
+    Ok(Value::from(
+        which_path(env, "cmd.has_exec", &exe)?.is_some(),
+    ))
 }
 
 /// `pkg.version(*names)`: the installed version ('' when not installed);
@@ -89,7 +97,10 @@ pub fn pkg_version(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let names: Vec<String> = a.rest().iter().map(text).collect();
     a.rest_keywords()?;
     if names.is_empty() {
-        return Err(Error::new(ErrorKind::MissingArgument, "pkg.version needs a package name"));
+        return Err(Error::new(
+            ErrorKind::MissingArgument,
+            "pkg.version needs a package name",
+        ));
     }
     let versions = env
         .host("pkg.version")?
@@ -98,7 +109,12 @@ pub fn pkg_version(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     if names.len() == 1 {
         return Ok(Value::from(versions.into_iter().next().unwrap_or_default()));
     }
-    Ok(dict(names.into_iter().zip(versions).map(|(n, v)| (Value::from(n), Value::from(v)))))
+    Ok(dict(
+        names
+            .into_iter()
+            .zip(versions)
+            .map(|(n, v)| (Value::from(n), Value::from(v))),
+    ))
 }
 
 /// `service.available(name)`.
@@ -117,12 +133,17 @@ pub fn user_info(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
         .host("user.info")?
         .user_info(&name)
         .map_err(|e| failed("user.info", &name, e))?;
-    Ok(Value::from_serialize(info.unwrap_or_else(|| serde_json::json!({}))))
+    Ok(Value::from_serialize(
+        info.unwrap_or_else(|| serde_json::json!({})),
+    ))
 }
 
 /// `s` quoted for a POSIX shell.
 pub fn quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,%".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,%".contains(c))
+    {
         return s.to_string();
     }
     format!("'{}'", s.replace('\'', "'\\''"))

@@ -41,7 +41,9 @@ pub fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
         Some(strategy) => {
             let mut strategy = text(&strategy);
             if strategy != "recurse" && strategy != "overwrite" {
-                tracing::warn!("Unsupported merge strategy '{strategy}'. Falling back to 'recurse'.");
+                tracing::warn!(
+                    "Unsupported merge strategy '{strategy}'. Falling back to 'recurse'."
+                );
                 strategy = "recurse".into();
             }
             let mut data = dict([]);
@@ -60,7 +62,10 @@ pub fn option(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let value = a.req("value")?;
     let default = a.opt("default")?.filter(|d| !d.is_none());
     let mut omit = [false; 4];
-    for (i, name) in ["omit_opts", "omit_grains", "omit_pillar", "omit_master"].iter().enumerate() {
+    for (i, name) in ["omit_opts", "omit_grains", "omit_pillar", "omit_master"]
+        .iter()
+        .enumerate()
+    {
         omit[i] = a.bool_or(name, false)?;
     }
     if a.bool_or("omit_all", false)? {
@@ -77,12 +82,18 @@ pub fn option(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
                 continue;
             }
             for (k, v) in pairs(store) {
-                if crate::glob::matches(&pattern, &text(&k)) && !found.iter().any(|(f, _): &(Value, Value)| f == &k) {
+                if crate::glob::matches(&pattern, &text(&k))
+                    && !found.iter().any(|(f, _): &(Value, Value)| f == &k)
+                {
                     found.push((k, v));
                 }
             }
         }
-        return Ok(if found.is_empty() { default.unwrap_or_else(|| dict([])) } else { dict(found) });
+        return Ok(if found.is_empty() {
+            default.unwrap_or_else(|| dict([]))
+        } else {
+            dict(found)
+        });
     }
     for (i, store) in stores.iter().enumerate() {
         if !omit[i] {

@@ -19,11 +19,24 @@ pub fn merge(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     merge_values(dest, src, merge_lists, in_place, convert_none)
 }
 
-fn merge_values(dest: Value, src: Value, merge_lists: bool, in_place: bool, convert_none: bool) -> Result<Value, Error> {
-    let src = if src.is_none() && convert_none { dict([]) } else { src };
+fn merge_values(
+    dest: Value,
+    src: Value,
+    merge_lists: bool,
+    in_place: bool,
+    convert_none: bool,
+) -> Result<Value, Error> {
+    let src = if src.is_none() && convert_none {
+        dict([])
+    } else {
+        src
+    };
     let dest = if dest.is_none() && convert_none {
         if in_place {
-            return Err(Error::new(ErrorKind::InvalidOperation, "Can't perform in-place merge into NoneType"));
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "Can't perform in-place merge into NoneType",
+            ));
         }
         dict([])
     } else {
@@ -48,7 +61,10 @@ pub fn update(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let convert_none = a.bool_or("convert_none", true)?;
     let nodes = if in_place {
         if dest.is_none() {
-            return Err(Error::new(ErrorKind::InvalidOperation, "Can't perform in-place update into NoneType"));
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "Can't perform in-place update into NoneType",
+            ));
         }
         dest
     } else if dest.is_none() && convert_none {
@@ -56,8 +72,17 @@ pub fn update(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     } else {
         deep_copy(&dest)
     };
-    let defaults = if defaults.is_none() && convert_none { dict([]) } else { defaults };
-    let d = as_dict(&nodes).ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "defaults.update: dest is not a dict"))?;
+    let defaults = if defaults.is_none() && convert_none {
+        dict([])
+    } else {
+        defaults
+    };
+    let d = as_dict(&nodes).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            "defaults.update: dest is not a dict",
+        )
+    })?;
     for (name, vars) in pairs(&nodes) {
         let merged = merge_values(deep_copy(&defaults), vars, merge_lists, true, convert_none)?;
         d.insert(name, merged);

@@ -105,18 +105,24 @@ fn expand(path: &str) -> Result<String, Error> {
 pub fn file_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = expand(&a.string("path")?)?;
     let host = env.host("file.file_exists")?;
-    host.file_exists(&path)
-        .map(Value::from)
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("file.file_exists `{path}`: {e}")))
+    host.file_exists(&path).map(Value::from).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("file.file_exists `{path}`: {e}"),
+        )
+    })
 }
 
 /// `file.directory_exists(path)`: a directory on the host.
 pub fn directory_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = expand(&a.string("path")?)?;
     let host = env.host("file.directory_exists")?;
-    host.directory_exists(&path)
-        .map(Value::from)
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("file.directory_exists `{path}`: {e}")))
+    host.directory_exists(&path).map(Value::from).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("file.directory_exists `{path}`: {e}"),
+        )
+    })
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ pub fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 /// `grains.has_value(key)`: whether the grain exists and is true.
 pub fn has_value(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let key = a.string("key")?;
-    Ok(Value::from(traverse(&env.grains, &key, ":").is_some_and(|v| v.is_true())))
+    Ok(Value::from(
+        traverse(&env.grains, &key, ":").is_some_and(|v| v.is_true()),
+    ))
 }
 
 /// `grains.item(*args)`: the named grains in a dict.
@@ -75,7 +77,8 @@ pub fn filter_by_data(
         ));
     }
     let entries = pairs(lookup_dict);
-    let val = traverse(traverse_in, lookup, ":").unwrap_or_else(|| Value::from(Vec::<Value>::new()));
+    let val =
+        traverse(traverse_in, lookup, ":").unwrap_or_else(|| Value::from(Vec::<Value>::new()));
     let candidates = if val.kind() == minijinja::value::ValueKind::Seq {
         data::items(&val)
     } else {
@@ -91,7 +94,12 @@ pub fn filter_by_data(
             }
         }
     }
-    let lookup_entry = |k: &str| entries.iter().find(|(key, _)| text(key) == k).map(|(_, v)| v.clone());
+    let lookup_entry = |k: &str| {
+        entries
+            .iter()
+            .find(|(key, _)| text(key) == k)
+            .map(|(_, v)| v.clone())
+    };
     // Salt's `ret is None`: a key whose value is None counts as not found
     ret = ret.filter(|v| !v.is_none());
     if ret.is_none() {

@@ -53,14 +53,24 @@ fn regex_match(pattern: &str, text: &str) -> Result<bool, Error> {
 pub fn grain(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let tgt = a.string("tgt")?;
     let delimiter = a.str_or("delimiter", ":")?;
-    Ok(Value::from(subdict_match(&env.grains, &tgt, &delimiter, false)?))
+    Ok(Value::from(subdict_match(
+        &env.grains,
+        &tgt,
+        &delimiter,
+        false,
+    )?))
 }
 
 /// `match.pillar(tgt, delimiter=':')`: `key:glob` against the pillar.
 pub fn pillar(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let tgt = a.string("tgt")?;
     let delimiter = a.str_or("delimiter", ":")?;
-    Ok(Value::from(subdict_match(&env.pillar, &tgt, &delimiter, false)?))
+    Ok(Value::from(subdict_match(
+        &env.pillar,
+        &tgt,
+        &delimiter,
+        false,
+    )?))
 }
 
 /// Salt's `subdict_match`: try each split of `expr` into a key path and a
@@ -79,7 +89,10 @@ fn subdict_match(data: &Value, expr: &str, delimiter: &str, regex: bool) -> Resu
             if regex {
                 regex_match(&pattern, &t)
             } else {
-                Ok(crate::glob::matches(&pattern.to_lowercase(), &t.to_lowercase()))
+                Ok(crate::glob::matches(
+                    &pattern.to_lowercase(),
+                    &t.to_lowercase(),
+                ))
             }
         };
         let found = match value.kind() {
@@ -120,7 +133,12 @@ pub fn compound(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let id = id(env, a.opt("minion_id")?);
     let spaced = tgt.replace('(', " ( ").replace(')', " ) ");
     let words: Vec<&str> = spaced.split_whitespace().collect();
-    let mut p = Compound { env, id: &id, words: &words, at: 0 };
+    let mut p = Compound {
+        env,
+        id: &id,
+        words: &words,
+        at: 0,
+    };
     let r = p.or()?;
     if p.at != words.len() {
         return Err(p.invalid());
@@ -185,7 +203,11 @@ impl Compound<'_> {
     }
 
     fn term(&mut self) -> Result<bool, Error> {
-        let word = self.words.get(self.at).copied().ok_or_else(|| self.invalid())?;
+        let word = self
+            .words
+            .get(self.at)
+            .copied()
+            .ok_or_else(|| self.invalid())?;
         self.at += 1;
         if word == "(" {
             let r = self.or()?;

@@ -148,7 +148,13 @@ pub fn names() -> impl Iterator<Item = &'static str> {
 }
 
 /// Call `name` as Salt would: positional arguments then keywords.
-pub fn call(env: &Env, state: &State, name: &str, args: &[Value], kwargs: Kwargs) -> Result<Value, Error> {
+pub fn call(
+    env: &Env,
+    state: &State,
+    name: &str,
+    args: &[Value],
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     let f = lookup(name).ok_or_else(|| {
         Error::new(
             ErrorKind::UnknownFunction,
@@ -183,13 +189,19 @@ impl<'a> Args<'a> {
             if self.kwargs.has(name) {
                 return Err(Error::new(
                     ErrorKind::TooManyArguments,
-                    format!("{}() got multiple values for argument '{name}'", self.function),
+                    format!(
+                        "{}() got multiple values for argument '{name}'",
+                        self.function
+                    ),
                 ));
             }
             return Ok(Some(v.clone()));
         }
         self.taken += 1;
-        Ok(self.kwargs.get::<Option<Value>>(name)?.filter(|v| !v.is_undefined()))
+        Ok(self
+            .kwargs
+            .get::<Option<Value>>(name)?
+            .filter(|v| !v.is_undefined()))
     }
 
     /// A parameter that must be given.

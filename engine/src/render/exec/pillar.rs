@@ -51,7 +51,9 @@ pub fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 pub fn item(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let keys = a.rest();
     let default = a.keyword("default")?.unwrap_or(Value::from(""));
-    let delimiter = a.keyword("delimiter")?.map_or(":".to_string(), |d| text(&d));
+    let delimiter = a
+        .keyword("delimiter")?
+        .map_or(":".to_string(), |d| text(&d));
     Ok(dict(keys.into_iter().map(|k| {
         let v = traverse(&env.pillar, &text(&k), &delimiter).unwrap_or_else(|| default.clone());
         (k, v)
@@ -73,5 +75,10 @@ pub fn keys(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
             format!("Pillar value at {key} is not a dict"),
         ));
     }
-    Ok(Value::from(pairs(&found).into_iter().map(|(k, _)| k).collect::<Vec<_>>()))
+    Ok(Value::from(
+        pairs(&found)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect::<Vec<_>>(),
+    ))
 }

@@ -18,7 +18,10 @@ pub fn update(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
         dictupdate::update(&dest, &upd, merge_lists)
     } else {
         let d = crate::render::data::as_dict(&dest).ok_or_else(|| {
-            Error::new(ErrorKind::InvalidOperation, "Cannot update using non-dict types in dictupdate.update()")
+            Error::new(
+                ErrorKind::InvalidOperation,
+                "Cannot update using non-dict types in dictupdate.update()",
+            )
         })?;
         for (k, v) in crate::render::data::pairs(&upd) {
             d.insert(k, v);
@@ -107,11 +110,16 @@ pub fn deserialize(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 /// `slsutil.path_join(*parts)`: `os.path.join`, then normalized.
 pub fn path_join(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let parts: Vec<String> = a.rest().iter().map(text).collect();
-    Ok(Value::from(super::file::normalize(&super::file::os_join(&parts))))
+    Ok(Value::from(super::file::normalize(&super::file::os_join(
+        &parts,
+    ))))
 }
 
 fn tree_path(env: &Env, path: &str) -> Vec<std::path::PathBuf> {
-    let rel = path.strip_prefix("salt://").unwrap_or(path).trim_start_matches('/');
+    let rel = path
+        .strip_prefix("salt://")
+        .unwrap_or(path)
+        .trim_start_matches('/');
     env.roots.iter().map(|r| r.join(rel)).collect()
 }
 
@@ -119,21 +127,27 @@ fn tree_path(env: &Env, path: &str) -> Vec<std::path::PathBuf> {
 pub fn file_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = a.string("path")?;
     a.opt("saltenv")?;
-    Ok(Value::from(tree_path(env, &path).iter().any(|p| p.is_file())))
+    Ok(Value::from(
+        tree_path(env, &path).iter().any(|p| p.is_file()),
+    ))
 }
 
 /// `slsutil.dir_exists(path, saltenv='base')`.
 pub fn dir_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = a.string("path")?;
     a.opt("saltenv")?;
-    Ok(Value::from(tree_path(env, &path).iter().any(|p| p.is_dir())))
+    Ok(Value::from(
+        tree_path(env, &path).iter().any(|p| p.is_dir()),
+    ))
 }
 
 /// `slsutil.path_exists(path, saltenv='base')`.
 pub fn path_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = a.string("path")?;
     a.opt("saltenv")?;
-    Ok(Value::from(tree_path(env, &path).iter().any(|p| p.exists())))
+    Ok(Value::from(
+        tree_path(env, &path).iter().any(|p| p.exists()),
+    ))
 }
 
 /// `slsutil.renderer(path=None, string=None, default_renderer='jinja|yaml')`:
@@ -147,24 +161,40 @@ pub fn renderer(env: &Env, state: &State, a: &mut Args) -> Result<Value, Error> 
     let (name, mut body) = match (path, string) {
         (Some(p), _) => {
             let p = text(&p);
-            let rel = p.strip_prefix("salt://").unwrap_or(&p).trim_start_matches('/').to_string();
-            let found = tree_path(env, &rel).into_iter().find(|f| f.is_file()).ok_or_else(|| {
-                Error::new(ErrorKind::TemplateNotFound, format!("slsutil.renderer: {p} not found in the state tree"))
+            let rel = p
+                .strip_prefix("salt://")
+                .unwrap_or(&p)
+                .trim_start_matches('/')
+                .to_string();
+            let found = tree_path(env, &rel)
+                .into_iter()
+                .find(|f| f.is_file())
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::TemplateNotFound,
+                        format!("slsutil.renderer: {p} not found in the state tree"),
+                    )
+                })?;
+            let t = std::fs::read_to_string(&found).map_err(|e| {
+                Error::new(ErrorKind::InvalidOperation, format!("cannot read {p}: {e}"))
             })?;
-            let t = std::fs::read_to_string(&found)
-                .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("cannot read {p}: {e}")))?;
             (Some(rel), t)
         }
         (None, Some(s)) => (None, text(&s)),
         (None, None) => {
-            return Err(Error::new(ErrorKind::MissingArgument, "slsutil.renderer: give a path or a string"))
+            return Err(Error::new(
+                ErrorKind::MissingArgument,
+                "slsutil.renderer: give a path or a string",
+            ))
         }
     };
     let mut pipeline = default;
     if let Some(first) = body.lines().next() {
         if let Some(bang) = first.strip_prefix("#!") {
             pipeline = bang.trim().to_string();
-            body = body.split_once('\n').map_or(String::new(), |(_, r)| r.to_string());
+            body = body
+                .split_once('\n')
+                .map_or(String::new(), |(_, r)| r.to_string());
         }
     }
     let mut value = Value::from(body);

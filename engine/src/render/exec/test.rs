@@ -30,7 +30,10 @@ pub fn arg(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let kwargs = a.rest_keywords()?;
     Ok(dict([
         (Value::from("args"), list(args)),
-        (Value::from("kwargs"), dict(kwargs.into_iter().map(|(k, v)| (Value::from(k), v)))),
+        (
+            Value::from("kwargs"),
+            dict(kwargs.into_iter().map(|(k, v)| (Value::from(k), v))),
+        ),
     ]))
 }
 
