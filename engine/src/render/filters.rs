@@ -114,6 +114,14 @@ pub fn python_formatter(
     }
 }
 
+/// Python's `str` of a value: a string as it is, the rest as `repr`.
+pub fn python_str(value: &Value) -> String {
+    match value.as_str() {
+        Some(s) => s.to_string(),
+        None => python_repr(value),
+    }
+}
+
 /// Python's `repr` of a value.
 pub fn python_repr(value: &Value) -> String {
     use minijinja::value::ValueKind;

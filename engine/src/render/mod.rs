@@ -16,6 +16,7 @@ mod exec;
 mod extras;
 mod filters;
 mod lookup;
+mod pystr;
 mod pyyaml;
 mod regex;
 mod salt;
@@ -169,7 +170,10 @@ impl Renderer {
         env.set_unknown_method_callback(|state, value, method, args| {
             match minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args) {
                 Err(e) if e.kind() == minijinja::ErrorKind::UnknownMethod => {
-                    Err(data::immutable_error(value, method).unwrap_or(e))
+                    match pystr::method(value, method, args) {
+                        Some(r) => r,
+                        None => Err(data::immutable_error(value, method).unwrap_or(e)),
+                    }
                 }
                 other => other,
             }
@@ -179,6 +183,7 @@ impl Renderer {
         filters::register(&mut env);
         extras::register(&mut env);
         regex::register(&mut env);
+        env.add_function(syntax::PERCENT, pystr::percent);
         let load_roots = roots.clone();
         env.add_function(
             syntax::LOAD,
@@ -338,6 +343,22 @@ impl Renderer {
                 }
             }
         }
+        if err.kind() == minijinja::ErrorKind::InvalidOperation
+            && message.contains("undefined is not callable")
+        {
+            // `salt['x.y'](...)` or `salt.x.y(...)` of a function converge
+            // does not offer: say which.
+            if let (Some(src), Some(range)) = (&text, &range) {
+                if let Some(name) = src.text.get(range.clone()).and_then(salt_function_name) {
+                    message = format!(
+                        "salt['{name}'] is not available while rendering{}",
+                        crate::error::suggest(&name, exec::names())
+                            .map(|s| format!(" (did you mean `{s}`?)"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
         if !std::ptr::eq(err, outer) {
             message = format!("{message} (while rendering {})", source.name);
         }
@@ -352,6 +373,23 @@ impl Renderer {
             message,
         }
     }
+}
+
+/// The function a call expression names (`salt['cmd.run'](...)`,
+/// `salt.cmd.run(...)`), when it names one.
+fn salt_function_name(call: &str) -> Option<String> {
+    let rest = call.trim().strip_prefix("salt")?.trim_start();
+    if let Some(inner) = rest.strip_prefix('[') {
+        let inner = inner.trim_start();
+        let quote = inner.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+        let body = &inner[1..];
+        return Some(body[..body.find(quote)?].to_string());
+    }
+    let rest = rest.strip_prefix('.')?;
+    let end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(rest.len());
+    Some(rest[..end].to_string())
 }
 
 /// What Salt's serializer tags load (see `syntax`): the text of an imported

@@ -3,8 +3,10 @@
 //! minijinja has no custom tags and its values are immutable, so before a
 //! template is compiled its text is rewritten:
 //! - Salt's serializer tags (`import_yaml`, `load_yaml ... endload` and
-//!   their json/text forms) become the Jinja they are defined as in Salt's
-//!   `SerializerExtension`: an `import` or an inline macro, then a `set`
+//!   their json/text forms) become about the Jinja they are defined as in
+//!   Salt's `SerializerExtension`: an `import`, or a block captured (Salt's
+//!   inline macro; a block `set` here, since minijinja's macros do not
+//!   capture the variables an `include` in them names), then a `set`
 //!   through a loader function;
 //! - every `{...}` and `[...]` literal is wrapped in `__mut(...)`, which
 //!   makes it a dict or list that `update`, `append` and friends change in
@@ -52,6 +54,10 @@ impl Rewritten {
 pub const MUT: &str = "__mut";
 /// The function serializer tags load through: `(value, format[, name])`.
 pub const LOAD: &str = "__salt_load";
+/// Python's `%` operator, for `"..." % args`.
+pub const PERCENT: &str = "__pyfmt";
+/// The variable a `{% do %}` assigns (as a `set`).
+const DO: &str = "__do";
 
 /// `text` rewritten (see the module header).
 pub fn rewrite(text: &str) -> Rewritten {
@@ -79,6 +85,7 @@ pub fn rewrite(text: &str) -> Rewritten {
                 let tokens = lex(text, body, Close::Var);
                 i = tokens.end;
                 wrap_literals(&mut w, &tokens.tokens);
+                percent_calls(&mut w, text, &tokens.tokens);
             }
             _ => {
                 let tokens = lex(text, body, Close::Block);
@@ -104,18 +111,18 @@ pub fn rewrite(text: &str) -> Rewritten {
                         let macro_name = format!("__salt_load_{counter}");
                         let head = toks[0].span.clone();
                         let end = toks.last().map_or(head.end, |t| t.span.end);
-                        w.replace(head.start..end, format!("macro {macro_name}()"));
+                        w.replace(head.start..end, format!("set {macro_name}"));
                         loads.push((macro_name, format!("{name}|{format}")));
                     }
                     "endload" => {
                         if let Some((macro_name, target)) = loads.pop() {
                             let (name, format) = target.split_once('|').unwrap_or_default();
-                            w.replace(toks[0].span.clone(), "endmacro".to_string());
+                            w.replace(toks[0].span.clone(), "endset".to_string());
                             let ws = close_ws(text, tokens.close_at);
                             w.insert(
                                 tokens.close_at,
                                 format!(
-                                    "%}}{{% set {name} = {LOAD}({macro_name}(), \"{format}\") {ws}"
+                                    "%}}{{% set {name} = {LOAD}({macro_name}, \"{format}\") {ws}"
                                 ),
                             );
                             // the original whitespace control now belongs
@@ -125,7 +132,17 @@ pub fn rewrite(text: &str) -> Rewritten {
                             }
                         }
                     }
-                    _ => wrap_literals(&mut w, toks),
+                    "do" => {
+                        // minijinja's `do` takes only a call; Salt's formulas
+                        // write `{% do d.pop('k') if c %}`
+                        w.replace(toks[0].span.clone(), format!("set {DO} ="));
+                        wrap_literals(&mut w, toks);
+                        percent_calls(&mut w, text, toks);
+                    }
+                    _ => {
+                        wrap_literals(&mut w, toks);
+                        percent_calls(&mut w, text, toks);
+                    }
                 }
             }
         }
@@ -197,6 +214,111 @@ fn wrap_literals(w: &mut Writer, toks: &[Token]) {
             Kind::Other => {}
         }
         prev = Some(t);
+    }
+}
+
+/// The index of the bracket matching each bracket token.
+fn matching(toks: &[Token]) -> Vec<Option<usize>> {
+    let mut m = vec![None; toks.len()];
+    let mut stack = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t.kind {
+            Kind::Open(_) => stack.push(i),
+            Kind::Close => {
+                if let Some(o) = stack.pop() {
+                    m[o] = Some(i);
+                    m[i] = Some(o);
+                }
+            }
+            Kind::Other => {}
+        }
+    }
+    m
+}
+
+/// `a % b` → `__pyfmt(a, b)`, Python's `%` (string formatting or modulo):
+/// the operands are the postfix chains beside it (`x.y[0]`, `f(a)|upper`,
+/// a literal, a parenthesized group). Left alone when another `*`, `/` or
+/// `%` precedes it, where precedence would need a parser.
+fn percent_calls(w: &mut Writer, text: &str, toks: &[Token]) {
+    let m = matching(toks);
+    let is = |i: usize, s: &str| toks.get(i).is_some_and(|t| t.text(text) == s);
+    let operand_word = |i: usize| {
+        toks.get(i)
+            .is_some_and(|t| t.kind == Kind::Other && t.ends_value)
+    };
+    for (i, t) in toks.iter().enumerate() {
+        if t.text(text) != "%" || i == 0 {
+            continue;
+        }
+        // the left operand, walking back over its postfix chain
+        let mut j = i - 1;
+        let start = loop {
+            let first = match toks[j].kind {
+                Kind::Close => match m[j] {
+                    Some(o) => o,
+                    None => break None,
+                },
+                Kind::Other if toks[j].ends_value => j,
+                _ => break None,
+            };
+            if first == 0 {
+                break Some(0);
+            }
+            let before = first - 1;
+            let chained = (matches!(toks[first].kind, Kind::Open(b'(' | b'['))
+                && (toks[before].ends_value))
+                || is(before, ".");
+            if !chained {
+                break Some(first);
+            }
+            j = if is(before, ".") {
+                before - usize::from(before > 0)
+            } else {
+                before
+            };
+            if is(before, ".") && before == 0 {
+                break None;
+            }
+        };
+        let Some(start) = start else { continue };
+        if start > 0 && ["*", "/", "%"].iter().any(|op| is(start - 1, op)) {
+            continue;
+        }
+        // the right operand: a primary, then `.x`, `(...)`, `[...]`, `|f(...)`
+        let mut k = i + 1;
+        while is(k, "-") || is(k, "+") || is(k, "not") {
+            k += 1;
+        }
+        let mut end = match toks.get(k).map(|t| t.kind) {
+            Some(Kind::Open(_)) => match m[k] {
+                Some(c) => c,
+                None => continue,
+            },
+            Some(Kind::Other) if operand_word(k) => k,
+            _ => continue,
+        };
+        loop {
+            let next = end + 1;
+            if is(next, ".") && operand_word(next + 1) {
+                end = next + 1;
+            } else if matches!(
+                toks.get(next).map(|t| t.kind),
+                Some(Kind::Open(b'(' | b'['))
+            ) {
+                match m[next] {
+                    Some(c) => end = c,
+                    None => break,
+                }
+            } else if is(next, "|") && operand_word(next + 1) {
+                end = next + 1;
+            } else {
+                break;
+            }
+        }
+        w.insert_front(toks[start].span.start, format!("{PERCENT}("));
+        w.replace(t.span.clone(), ",".into());
+        w.insert(toks[end].span.end, ")".into());
     }
 }
 
@@ -411,6 +533,15 @@ impl<'a> Writer<'a> {
         self.replace(at..at, s);
     }
 
+    /// An insertion that goes before those already made at the same place
+    /// (an outer opening around an inner one).
+    fn insert_front(&mut self, at: usize, s: String) {
+        let pos = self
+            .edits
+            .partition_point(|(r, _)| (r.start, r.end) < (at, at));
+        self.edits.insert(pos, (at..at, s));
+    }
+
     fn replace(&mut self, range: Range<usize>, s: String) {
         // stable: an insertion made later at the same place goes after
         let pos = self
@@ -475,8 +606,27 @@ mod tests {
         );
         assert_eq!(
             rw("{% load_json as j %}\n{\"a\": 1}\n{%- endload %}"),
-            "{% macro __salt_load_1() %}\n{\"a\": 1}\n{%- endmacro %}{% set j = __salt_load(__salt_load_1(), \"json\") %}"
+            "{% set __salt_load_1 %}\n{\"a\": 1}\n{%- endset %}{% set j = __salt_load(__salt_load_1, \"json\") %}"
         );
+    }
+
+    #[test]
+    fn do_takes_any_expression_and_percent_formats() {
+        assert_eq!(
+            rw("{% do d.pop('k') if c %}"),
+            "{% set __do = d.pop('k') if c %}"
+        );
+        assert_eq!(
+            rw("{{ \"/home/%s\" % name }}"),
+            "{{ __pyfmt(\"/home/%s\" , name) }}"
+        );
+        assert_eq!(
+            rw("{{ '%s-%s' % (a.b, c[0]|upper) ~ 'x' }}"),
+            "{{ __pyfmt('%s-%s' , (a.b, c[0]|upper)) ~ 'x' }}"
+        );
+        assert_eq!(rw("{{ [1] % x }}"), "{{ __pyfmt(__mut([1]) , x) }}");
+        assert_eq!(rw("{{ a * b % c }}"), "{{ a * b % c }}");
+        assert_eq!(rw("{{ x % [2] }}"), "{{ __pyfmt(x , __mut([2])) }}");
     }
 
     #[test]
@@ -487,7 +637,7 @@ mod tests {
         assert_eq!(r.original(at), src.find("nope").unwrap());
         // inside inserted text: the place of the insertion
         let at = r.text.find("__mut").unwrap() + 2;
-        assert_eq!(r.original(at), src.find('{').map(|_| 11).unwrap());
+        assert_eq!(r.original(at), 11);
         assert_eq!(rw("a\nb {{ [1,\n2] }}\n").lines().count(), 3);
     }
 }

@@ -8,6 +8,7 @@
 
 mod cmd;
 mod config;
+mod cp;
 mod defaults;
 mod file;
 mod grains;
@@ -72,6 +73,10 @@ const FUNCTIONS: &[(&str, Function)] = &[
     ("cmd.which", cmd::which),
     ("config.get", config::get),
     ("config.option", config::option),
+    ("cp.get_file_str", cp::get_file_str),
+    ("cp.list_master", cp::list_master),
+    ("cp.list_master_dirs", cp::list_master_dirs),
+    ("cp.list_states", cp::list_states),
     ("defaults.deepcopy", defaults::deepcopy),
     ("defaults.get", defaults::get),
     ("defaults.merge", defaults::merge),
