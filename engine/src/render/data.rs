@@ -134,6 +134,46 @@ impl List {
     }
 }
 
+/// A Python tuple: a sequence that prints as `(a, b)`.
+#[derive(Debug)]
+pub struct Tuple(pub Vec<Value>);
+
+impl Object for Tuple {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let i = i64::try_from(key.clone()).ok()?;
+        let i = if i < 0 { self.0.len() as i64 + i } else { i };
+        self.0.get(usize::try_from(i).ok()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.0.clone())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.0.len())
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&super::filters::python_repr(&Value::from_dyn_object(
+            self.clone(),
+        )))
+    }
+}
+
+/// A tuple of `items`.
+pub fn tuple(items: impl IntoIterator<Item = Value>) -> Value {
+    Value::from_object(Tuple(items.into_iter().collect()))
+}
+
+/// `__tuple((a, b))`: a template's tuple literal.
+pub fn tuple_literal(v: Value) -> Value {
+    tuple(items(&v))
+}
+
 /// A new mutable dict holding `items`.
 pub fn dict(items: impl IntoIterator<Item = (Value, Value)>) -> Value {
     Value::from_object(Dict::new(items.into_iter().collect()))
@@ -358,7 +398,7 @@ impl Object for Dict {
                 Ok(Value::from(
                     self.entries()
                         .into_iter()
-                        .map(|(k, v)| Value::from(vec![k, v]))
+                        .map(|(k, v)| tuple([k, v]))
                         .collect::<Vec<_>>(),
                 ))
             }
@@ -396,7 +436,7 @@ impl Object for Dict {
                         "KeyError: 'popitem(): dictionary is empty'",
                     )
                 })?;
-                Ok(Value::from(vec![k, adopt(v)]))
+                Ok(tuple([k, adopt(v)]))
             }
             "setdefault" => {
                 arity(method, args, 1, 2)?;

@@ -59,7 +59,7 @@ fn dictsort(v: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error>
     Ok(Value::from(
         entries
             .into_iter()
-            .map(|(k, v)| Value::from(vec![k, v]))
+            .map(|(k, v)| data::tuple([k, v]))
             .collect::<Vec<_>>(),
     ))
 }
@@ -401,6 +401,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("dict", data::dict_function);
     env.add_function("odict", data::dict_function);
     env.add_function(super::syntax::MUT, data::mutable_literal);
+    env.add_function(super::syntax::TUPLE, data::tuple_literal);
     env.add_function("show_full_context", |state: &State| -> Value {
         dict(state.known_variables().into_iter().filter_map(|name| {
             let v = state.lookup(&name)?;

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Value};
+use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};
 
 use super::pyyaml::{self, Style};
@@ -17,9 +17,9 @@ use crate::source::Source;
 use crate::yaml;
 
 pub fn register(env: &mut Environment<'static>) {
-    // Jinja2's tojson: Python's json.dumps, keys sorted, HTML-safe.
+    // Salt's tojson: Python's json.dumps (keys in order), HTML-safe.
     env.add_filter("tojson", |v: Value| -> Result<Value, Error> {
-        let text = python_json(&sorted(to_json(&v)?))
+        let text = python_json(&to_json(&v)?)
             .replace('<', "\\u003c")
             .replace('>', "\\u003e")
             .replace('&', "\\u0026")
@@ -86,9 +86,7 @@ pub fn register(env: &mut Environment<'static>) {
             None => python_json(&data),
         }))
     });
-    env.add_filter("python", |v: Value| {
-        Value::from_safe_string(python_repr(&v))
-    });
+    env.add_filter("python", |v: Value| Value::from_safe_string(pformat(&v, 0)));
     env.add_filter("load_yaml", |v: Value| -> Result<Value, Error> {
         load_yaml_text(&super::exec::text(&v))
     });
@@ -111,6 +109,63 @@ pub fn python_formatter(
             .write_str(&python_repr(value))
             .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string())),
         _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+/// Python's `pprint.pformat` (width 80, dicts sorted): the `repr` when it
+/// fits, else one item a line.
+pub fn pformat(value: &Value, indent: usize) -> String {
+    let sorted_pairs = |v: &Value| {
+        let mut p = super::data::pairs(v);
+        p.sort_by(|a, b| a.0.cmp(&b.0));
+        p
+    };
+    let flat = |v: &Value| -> String {
+        match v.kind() {
+            ValueKind::Map => format!(
+                "{{{}}}",
+                sorted_pairs(v)
+                    .iter()
+                    .map(|(k, x)| format!("{}: {}", python_repr(k), pformat(x, usize::MAX / 2)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => python_repr(v),
+        }
+    };
+    let one_line = flat(value);
+    if indent >= usize::MAX / 4 || one_line.chars().count() + indent <= 80 {
+        return one_line;
+    }
+    match value.kind() {
+        ValueKind::Map => {
+            let parts: Vec<String> = sorted_pairs(value)
+                .iter()
+                .map(|(k, x)| {
+                    let key = python_repr(k);
+                    let at = indent + 1 + key.chars().count() + 2;
+                    format!("{key}: {}", pformat(x, at))
+                })
+                .collect();
+            format!(
+                "{{{}}}",
+                parts.join(&format!(",\n{}", " ".repeat(indent + 1)))
+            )
+        }
+        ValueKind::Seq => {
+            let tuple = value.downcast_object_ref::<super::data::Tuple>().is_some();
+            let parts: Vec<String> = super::data::items(value)
+                .iter()
+                .map(|x| pformat(x, indent + 1))
+                .collect();
+            let body = parts.join(&format!(",\n{}", " ".repeat(indent + 1)));
+            if tuple {
+                format!("({body})")
+            } else {
+                format!("[{body}]")
+            }
+        }
+        _ => one_line,
     }
 }
 
@@ -165,6 +220,12 @@ pub fn python_repr(value: &Value) -> String {
                 .try_iter()
                 .map(|i| i.map(|v| python_repr(&v)).collect())
                 .unwrap_or_default();
+            if value.downcast_object_ref::<super::data::Tuple>().is_some() {
+                return match items.len() {
+                    1 => format!("({},)", items[0]),
+                    _ => format!("({})", items.join(", ")),
+                };
+            }
             format!("[{}]", items.join(", "))
         }
         ValueKind::Map => {

@@ -33,17 +33,12 @@ pub fn method(value: &Value, name: &str, args: &[Value]) -> Option<Result<Value,
             } else {
                 s.rfind(&sep)
             };
-            Ok(match found {
-                Some(i) => Value::from(vec![
-                    s[..i].to_string(),
-                    sep.clone(),
-                    s[i + sep.len()..].to_string(),
-                ]),
-                None if name == "partition" => {
-                    Value::from(vec![s.to_string(), String::new(), String::new()])
-                }
-                None => Value::from(vec![String::new(), String::new(), s.to_string()]),
-            })
+            let parts: [&str; 3] = match found {
+                Some(i) => [&s[..i], &sep, &s[i + sep.len()..]],
+                None if name == "partition" => [s, "", ""],
+                None => ["", "", s],
+            };
+            Ok(super::data::tuple(parts.map(Value::from)))
         })(),
         "rsplit" => {
             let sep = arg_str(args, 0);

@@ -151,16 +151,12 @@ fn groups(caps: Option<Captures>) -> Value {
         return Value::from(());
     };
     if caps.len() == 1 {
-        return Value::from(vec![Value::from(caps.get(0).map_or("", |m| m.as_str()))]);
+        return super::data::tuple([Value::from(caps.get(0).map_or("", |m| m.as_str()))]);
     }
-    Value::from(
-        (1..caps.len())
-            .map(|i| {
-                caps.get(i)
-                    .map_or(Value::from(()), |m| Value::from(m.as_str()))
-            })
-            .collect::<Vec<_>>(),
-    )
+    super::data::tuple((1..caps.len()).map(|i| {
+        caps.get(i)
+            .map_or(Value::from(()), |m| Value::from(m.as_str()))
+    }))
 }
 
 pub fn register(env: &mut Environment<'static>) {

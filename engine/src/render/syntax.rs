@@ -54,6 +54,8 @@ impl Rewritten {
 pub const MUT: &str = "__mut";
 /// The function serializer tags load through: `(value, format[, name])`.
 pub const LOAD: &str = "__salt_load";
+/// The function tuple literals are wrapped in, so they print as tuples.
+pub const TUPLE: &str = "__tuple";
 /// Python's `%` operator, for `"..." % args`.
 pub const PERCENT: &str = "__pyfmt";
 /// The variable a `{% do %}` assigns (as a `set`).
@@ -84,7 +86,7 @@ pub fn rewrite(text: &str) -> Rewritten {
             b'{' => {
                 let tokens = lex(text, body, Close::Var);
                 i = tokens.end;
-                wrap_literals(&mut w, &tokens.tokens);
+                wrap_literals(&mut w, text, &tokens.tokens);
                 percent_calls(&mut w, text, &tokens.tokens);
             }
             _ => {
@@ -136,11 +138,11 @@ pub fn rewrite(text: &str) -> Rewritten {
                         // minijinja's `do` takes only a call; Salt's formulas
                         // write `{% do d.pop('k') if c %}`
                         w.replace(toks[0].span.clone(), format!("set {DO} ="));
-                        wrap_literals(&mut w, toks);
+                        wrap_literals(&mut w, text, toks);
                         percent_calls(&mut w, text, toks);
                     }
                     _ => {
-                        wrap_literals(&mut w, toks);
+                        wrap_literals(&mut w, text, toks);
                         percent_calls(&mut w, text, toks);
                     }
                 }
@@ -169,7 +171,7 @@ fn serializer_import(w: &mut Writer, text: &str, toks: &[Token], close_at: usize
     };
     let name = name.text(text).to_string();
     w.replace(toks[0].span.clone(), "import".into());
-    wrap_literals(w, &toks[1..as_at]);
+    wrap_literals(w, text, &toks[1..as_at]);
     let ws = close_ws(text, close_at);
     w.insert(
         close_at,
@@ -189,25 +191,36 @@ fn close_ws(text: &str, close_at: usize) -> &str {
     }
 }
 
-/// Wrap each `{...}` and `[...]` literal among `toks` in `__mut(...)`.
-fn wrap_literals(w: &mut Writer, toks: &[Token]) {
-    let mut stack: Vec<bool> = Vec::new();
+/// Wrap each `{...}` and `[...]` literal among `toks` in `__mut(...)`,
+/// and each tuple literal `(a, b)` in `__tuple(...)`.
+fn wrap_literals(w: &mut Writer, text: &str, toks: &[Token]) {
+    let m = matching(toks);
+    let mut stack: Vec<Option<&str>> = Vec::new();
     let mut prev: Option<&Token> = None;
-    for t in toks {
+    for (i, t) in toks.iter().enumerate() {
         match t.kind {
             Kind::Open(c) => {
-                let literal = match c {
-                    b'{' => true,
-                    b'[' => !prev.is_some_and(|p| p.ends_value),
-                    _ => false,
+                let after_value = prev.is_some_and(|p| p.ends_value);
+                let wrapper = match c {
+                    b'{' => Some(MUT),
+                    b'[' if !after_value => Some(MUT),
+                    b'(' if !after_value
+                        && !prev.is_some_and(|p| {
+                            ["for", "set", "call", "macro"].contains(&p.text(text))
+                        })
+                        && is_tuple(toks, &m, i) =>
+                    {
+                        Some(TUPLE)
+                    }
+                    _ => None,
                 };
-                if literal {
-                    w.insert(t.span.start, format!("{MUT}("));
+                if let Some(f) = wrapper {
+                    w.insert(t.span.start, format!("{f}("));
                 }
-                stack.push(literal);
+                stack.push(wrapper);
             }
             Kind::Close => {
-                if stack.pop() == Some(true) {
+                if stack.pop().flatten().is_some() {
                     w.insert(t.span.end, ")".into());
                 }
             }
@@ -215,6 +228,25 @@ fn wrap_literals(w: &mut Writer, toks: &[Token]) {
         }
         prev = Some(t);
     }
+}
+
+/// Whether the parenthesized group opening at `open` is a tuple: empty, or
+/// with a comma at its own level.
+fn is_tuple(toks: &[Token], m: &[Option<usize>], open: usize) -> bool {
+    let Some(close) = m[open] else { return false };
+    if close == open + 1 {
+        return true;
+    }
+    let mut depth = 0;
+    for t in &toks[open + 1..close] {
+        match t.kind {
+            Kind::Open(_) => depth += 1,
+            Kind::Close => depth -= 1,
+            Kind::Other if depth == 0 && t.comma => return true,
+            Kind::Other => {}
+        }
+    }
+    false
 }
 
 /// The index of the bracket matching each bracket token.
@@ -281,7 +313,14 @@ fn percent_calls(w: &mut Writer, text: &str, toks: &[Token]) {
                 break None;
             }
         };
-        let Some(start) = start else { continue };
+        let Some(mut start) = start else { continue };
+        // a unary sign belongs to the operand (`-7 % 3` is `(-7) % 3`)
+        if start > 0
+            && (is(start - 1, "-") || is(start - 1, "+"))
+            && (start == 1 || !toks[start - 2].ends_value)
+        {
+            start -= 1;
+        }
         if start > 0 && ["*", "/", "%"].iter().any(|op| is(start - 1, op)) {
             continue;
         }
@@ -367,6 +406,7 @@ struct Token {
     /// Whether the token can end an operand (so that a `[` after it
     /// subscripts rather than opens a list).
     ends_value: bool,
+    comma: bool,
 }
 
 impl Token {
@@ -456,6 +496,7 @@ fn lex(text: &str, from: usize, close: Close) -> Lexed {
                     span: start..i,
                     kind: Kind::Other,
                     ends_value: true,
+                    comma: false,
                 });
             }
             b'(' | b'[' | b'{' => {
@@ -464,6 +505,7 @@ fn lex(text: &str, from: usize, close: Close) -> Lexed {
                     span: i..i + 1,
                     kind: Kind::Open(c),
                     ends_value: false,
+                    comma: false,
                 });
                 i += 1;
             }
@@ -473,6 +515,7 @@ fn lex(text: &str, from: usize, close: Close) -> Lexed {
                     span: i..i + 1,
                     kind: Kind::Close,
                     ends_value: true,
+                    comma: false,
                 });
                 i += 1;
             }
@@ -495,6 +538,7 @@ fn lex(text: &str, from: usize, close: Close) -> Lexed {
                     span: start..i,
                     kind: Kind::Other,
                     ends_value: !KEYWORDS.contains(&word),
+                    comma: false,
                 });
             }
             _ => {
@@ -502,6 +546,7 @@ fn lex(text: &str, from: usize, close: Close) -> Lexed {
                     span: i..i + 1,
                     kind: Kind::Other,
                     ends_value: false,
+                    comma: c == b',',
                 });
                 i += 1;
             }
@@ -622,10 +667,11 @@ mod tests {
         );
         assert_eq!(
             rw("{{ '%s-%s' % (a.b, c[0]|upper) ~ 'x' }}"),
-            "{{ __pyfmt('%s-%s' , (a.b, c[0]|upper)) ~ 'x' }}"
+            "{{ __pyfmt('%s-%s' , __tuple((a.b, c[0]|upper))) ~ 'x' }}"
         );
         assert_eq!(rw("{{ [1] % x }}"), "{{ __pyfmt(__mut([1]) , x) }}");
         assert_eq!(rw("{{ a * b % c }}"), "{{ a * b % c }}");
+        assert_eq!(rw("{{ -7 % 3 }}"), "{{ __pyfmt(-7 , 3) }}");
         assert_eq!(rw("{{ x % [2] }}"), "{{ __pyfmt(x , __mut([2])) }}");
     }
 

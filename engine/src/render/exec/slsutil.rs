@@ -75,12 +75,17 @@ pub fn serialize(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
         }
         "yaml" => {
             let flow = kwargs.iter().find(|(k, _)| k == "default_flow_style").map(|(_, v)| v.clone());
+            // Salt's yaml serializer: PyYAML's default style (flow for
+            // collections of scalars), without the final newline or `...`
             let style = match flow {
                 Some(v) if v.is_none() => crate::render::pyyaml::Style::Auto,
                 Some(v) if v.is_true() => crate::render::pyyaml::Style::Flow,
-                _ => crate::render::pyyaml::Style::Block,
+                Some(_) => crate::render::pyyaml::Style::Block,
+                None => crate::render::pyyaml::Style::Auto,
             };
-            crate::render::pyyaml::dump(&data, style, false)
+            let out = crate::render::pyyaml::dump(&data, style, false);
+            let out = out.strip_suffix("\n...\n").map(str::to_string).unwrap_or(out);
+            out.strip_suffix('\n').map(str::to_string).unwrap_or(out)
         }
         "python" => filters::python_repr(&obj) + "\n",
         other => {
@@ -107,12 +112,12 @@ pub fn deserialize(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     }
 }
 
-/// `slsutil.path_join(*parts)`: `os.path.join`, then normalized.
-pub fn path_join(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
-    let parts: Vec<String> = a.rest().iter().map(text).collect();
-    Ok(Value::from(super::file::normalize(&super::file::os_join(
-        &parts,
-    ))))
+/// `slsutil.boolstr(value, true='true', false='false')`.
+pub fn boolstr(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+    let value = a.req("value")?;
+    let t = a.str_or("true", "true")?;
+    let f = a.str_or("false", "false")?;
+    Ok(Value::from(if value.is_true() { t } else { f }))
 }
 
 fn tree_path(env: &Env, path: &str) -> Vec<std::path::PathBuf> {

@@ -4,7 +4,7 @@ use minijinja::value::Value;
 use minijinja::{Error, State};
 
 use super::{Args, Env};
-use crate::render::data::{dict, list};
+use crate::render::data::{dict, tuple};
 
 pub fn true_(_: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
     Ok(Value::from(true))
@@ -29,7 +29,7 @@ pub fn arg(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let args = a.rest();
     let kwargs = a.rest_keywords()?;
     Ok(dict([
-        (Value::from("args"), list(args)),
+        (Value::from("args"), tuple(args)),
         (
             Value::from("kwargs"),
             dict(kwargs.into_iter().map(|(k, v)| (Value::from(k), v))),
