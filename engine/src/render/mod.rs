@@ -331,10 +331,38 @@ impl Renderer {
             })
         };
         // The range is in the rewritten text: back to the file's.
-        let range = match (&text, err.range()) {
+        let mut range = match (&text, err.range()) {
             (Some(src), Some(r)) => Some(syntax::rewrite(&src.text).original_range(r)),
             _ => None,
         };
+        // minijinja's span of `x['k'](...)` starts at `[`: point at `x`
+        if let (Some(src), Some(r)) = (&text, &mut range) {
+            if src.text[r.start..].starts_with(['[', '.']) {
+                let before = &src.text[..r.start];
+                let chain = before
+                    .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+                    .map_or(0, |i| i + 1);
+                if chain < r.start && !before[chain..].starts_with('.') {
+                    r.start = chain;
+                }
+            }
+        }
+        // minijinja's span of `a and b` starts at `and`: point at `b`
+        if let (Some(src), Some(r)) = (&text, &mut range) {
+            loop {
+                let rest = src.text.get(r.start..r.end).unwrap_or_default();
+                let trimmed = rest.trim_start();
+                let Some(word) = ["and ", "or ", "not ", "if ", "else "]
+                    .iter()
+                    .find(|w| trimmed.starts_with(**w))
+                else {
+                    break;
+                };
+                r.start += rest.len() - trimmed.len() + word.len();
+                let rest = &src.text[r.start..r.end];
+                r.start += rest.len() - rest.trim_start().len();
+            }
+        }
         if err.kind() == minijinja::ErrorKind::UndefinedError {
             // Name what is undefined: the expression the error points at.
             if let (Some(src), Some(range)) = (&text, &range) {
@@ -356,6 +384,16 @@ impl Renderer {
                             .map(|s| format!(" (did you mean `{s}`?)"))
                             .unwrap_or_default()
                     );
+                }
+            }
+        }
+        if err.kind() == minijinja::ErrorKind::UnknownMethod
+            && message.contains("undefined has no method named")
+        {
+            // `salt.nomodule.x()`: the module is unknown
+            if let (Some(src), Some(range)) = (&text, &range) {
+                if let Some(name) = src.text.get(range.clone()).and_then(salt_function_name) {
+                    message = format!("salt['{name}'] is not available while rendering");
                 }
             }
         }

@@ -88,6 +88,7 @@ pub fn rewrite(text: &str) -> Rewritten {
                 i = tokens.end;
                 wrap_literals(&mut w, text, &tokens.tokens);
                 percent_calls(&mut w, text, &tokens.tokens);
+                one_line(&mut w, text, body, &tokens);
             }
             _ => {
                 let tokens = lex(text, body, Close::Block);
@@ -146,10 +147,45 @@ pub fn rewrite(text: &str) -> Rewritten {
                         percent_calls(&mut w, text, toks);
                     }
                 }
+                if first != "raw" {
+                    one_line(&mut w, text, body, &tokens);
+                }
             }
         }
     }
     w.finish()
+}
+
+/// A tag written over several lines, put on its first line: its line
+/// breaks (outside strings) become spaces and move to just before the
+/// tag's end, so that every line after it keeps its number. minijinja
+/// records where an instruction is only while the expression it compiles
+/// stays on one line: a call spread over lines (`filter_by(` on line 8,
+/// its mapping down to line 101) was reported at the line where its last
+/// argument began, without a column. On one line each part of it has its
+/// exact place, which `Rewritten::original` maps back.
+fn one_line(w: &mut Writer, text: &str, body: usize, lexed: &Lexed) {
+    let inside = &text[body..lexed.close_at];
+    if !inside.contains('\n') {
+        return;
+    }
+    let strings: Vec<&Range<usize>> = lexed
+        .tokens
+        .iter()
+        .filter(|t| matches!(text.as_bytes()[t.span.start], b'\'' | b'"'))
+        .map(|t| &t.span)
+        .collect();
+    let mut breaks = 0;
+    for (off, c) in inside.char_indices() {
+        let at = body + off;
+        if (c == '\n' || c == '\r') && !strings.iter().any(|r| r.contains(&at)) {
+            w.replace(at..at + 1, " ".into());
+            if c == '\n' {
+                breaks += 1;
+            }
+        }
+    }
+    w.insert(lexed.close_at, "\n".repeat(breaks));
 }
 
 /// `{% import_yaml EXPR as NAME %}` → `{% import EXPR as NAME %}{% set NAME
@@ -673,6 +709,15 @@ mod tests {
         assert_eq!(rw("{{ a * b % c }}"), "{{ a * b % c }}");
         assert_eq!(rw("{{ -7 % 3 }}"), "{{ __pyfmt(-7 , 3) }}");
         assert_eq!(rw("{{ x % [2] }}"), "{{ __pyfmt(x , __mut([2])) }}");
+    }
+
+    #[test]
+    fn tags_over_several_lines_are_put_on_one() {
+        assert_eq!(
+            rw("{% set x = f(\n  a,\n  'b\nc') %}\nnext"),
+            "{% set x = f(   a,   'b\nc') \n\n%}\nnext"
+        );
+        assert_eq!(rw("{{ a\n-}}"), "{{ a \n-}}");
     }
 
     #[test]

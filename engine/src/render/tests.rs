@@ -202,3 +202,37 @@ fn templates_render_as_salt_renders_them() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn unknown_salt_functions_are_named() {
+    let e = render("x: {{ salt['grains.fliter_by']({'Debian': 'x'}) }}\n").unwrap_err();
+    assert_eq!(
+        e.headline(),
+        "Jinja error in web/init.sls: salt['grains.fliter_by'] is not available while rendering (did you mean `grains.filter_by`?)"
+    );
+    let e = render("{{ salt.nomodule.x() }}").unwrap_err();
+    assert!(
+        e.headline().contains("salt['nomodule.x'] is not available"),
+        "{e}"
+    );
+}
+
+#[test]
+fn errors_in_expressions_over_several_lines_point_where_they_are() {
+    let err = render("a: 1\n{% set x = salt['grains.filter_by'](\n  {'Debian': {'a': 1},\n   'RedHat': {'b': 2}},\n  merge='text') %}\nb: 2\n").unwrap_err();
+    let Error::Jinja {
+        span: Some(span),
+        message,
+        ..
+    } = err
+    else {
+        panic!()
+    };
+    assert_eq!(span.to_string(), "web/init.sls:2:12");
+    assert_eq!(message, "filter_by merge argument must be a dictionary.");
+    let err = render("{% if true and nope.x < [1] %}{% endif %}").unwrap_err();
+    assert_eq!(
+        err.to_string().lines().next().unwrap(),
+        "error: Jinja error in web/init.sls: undefined variable `nope.x`"
+    );
+}
