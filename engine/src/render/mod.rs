@@ -165,6 +165,8 @@ impl Renderer {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_keep_trailing_newline(false);
+        // Salt escapes nothing; minijinja would JSON-escape `.yaml` files
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         env.set_trim_blocks(false);
         env.set_lstrip_blocks(false);
         env.set_unknown_method_callback(|state, value, method, args| {

@@ -4,8 +4,11 @@
 //! else single-quoted, or double-quoted when it holds what only escapes
 //! can carry.
 //!
-//! Not reproduced: PyYAML folds lines longer than 80 columns (the folded
-//! text reads back the same).
+//! Not reproduced: PyYAML folds lines longer than 80 columns. The folded
+//! text reads back the same in PyYAML, but a flow collection folded inside
+//! an sls (`acls: {{ acls|yaml }}`) continues less indented than its key,
+//! which converge's YAML parser, stricter, refuses: one line reads the same
+//! in both.
 
 use serde_json::Value;
 
@@ -23,9 +26,13 @@ pub enum Style {
 pub fn dump(v: &Value, style: Style, strip: bool) -> String {
     let mut out = String::new();
     if is_flow(v, style) {
-        out.push_str(&flow(v));
+        let text = flow_at(v, 0, false);
+        // a plain scalar alone leaves the document open: PyYAML ends it
+        let open_ended =
+            !matches!(v, Value::Object(_) | Value::Array(_)) && !text.starts_with(['\'', '"']);
+        out.push_str(&text);
         out.push('\n');
-        if !matches!(v, Value::Object(_) | Value::Array(_)) {
+        if open_ended {
             out.push_str("...\n");
         }
     } else {
@@ -84,7 +91,7 @@ fn block(v: &Value, indent: usize, style: Style, out: &mut String) {
                     }
                     _ => {
                         out.push(' ');
-                        out.push_str(&flow_or_scalar(val, indent + 2));
+                        out.push_str(&flow_at(val, indent, false));
                         out.push('\n');
                     }
                 }
@@ -95,7 +102,7 @@ fn block(v: &Value, indent: usize, style: Style, out: &mut String) {
                 out.push_str(&pad);
                 out.push_str("- ");
                 if is_flow(item, style) {
-                    out.push_str(&flow_or_scalar(item, indent + 2));
+                    out.push_str(&flow_at(item, indent, false));
                     out.push('\n');
                 } else {
                     let mut inner = String::new();
@@ -106,25 +113,47 @@ fn block(v: &Value, indent: usize, style: Style, out: &mut String) {
         }
         other => {
             out.push_str(&pad);
-            out.push_str(&flow_or_scalar(other, indent));
+            out.push_str(&flow_at(other, indent, false));
             out.push('\n');
         }
     }
 }
 
-fn flow_or_scalar(v: &Value, indent: usize) -> String {
+/// `v` in flow style, on one line. `parent` is the indentation of what
+/// holds it (PyYAML indents each level by 2), past which the line breaks
+/// of a multi-line quoted string are indented; `in_flow` whether it sits
+/// inside a flow collection (where `,` and `[` must be quoted).
+fn flow_at(v: &Value, parent: usize, in_flow: bool) -> String {
+    let own = parent + 2;
     match v {
-        Value::String(s) => block_scalar(s, indent),
-        _ => flow(v),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter()
+                .map(|x| flow_at(x, own, true))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::Object(m) => format!(
+            "{{{}}}",
+            sorted(m)
+                .into_iter()
+                .map(|(k, v)| format!(
+                    "{}: {}",
+                    scalar(&Value::String(k.clone()), true, true),
+                    flow_at(v, own, true)
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Value::String(s) => indent_breaks(&string(s, false, in_flow), own),
+        other => scalar(other, false, in_flow),
     }
 }
 
-/// A string value in block context: as `scalar`, with the line breaks of a
-/// multi-line single-quoted scalar indented.
-fn block_scalar(s: &str, indent: usize) -> String {
-    let text = scalar(&Value::String(s.to_string()), false, false);
+/// Indent the continuation lines of a multi-line quoted scalar.
+fn indent_breaks(text: &str, indent: usize) -> String {
     if !text.contains('\n') {
-        return text;
+        return text.to_string();
     }
     let pad = " ".repeat(indent);
     let mut lines = text.split('\n');
@@ -141,22 +170,7 @@ fn block_scalar(s: &str, indent: usize) -> String {
 
 /// Flow style, on one line.
 pub fn flow(v: &Value) -> String {
-    match v {
-        Value::Array(a) => format!("[{}]", a.iter().map(flow).collect::<Vec<_>>().join(", ")),
-        Value::Object(m) => format!(
-            "{{{}}}",
-            sorted(m)
-                .into_iter()
-                .map(|(k, v)| format!(
-                    "{}: {}",
-                    scalar(&Value::String(k.clone()), true, true),
-                    flow(v)
-                ))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => scalar(other, false, true),
-    }
+    flow_at(v, 0, true)
 }
 
 /// A scalar as PyYAML writes it (`key`: in a simple key's place; `in_flow`:
@@ -450,6 +464,20 @@ mod tests {
         );
         assert_eq!(dump(&json!(["a"]), Style::Block, true), "- a");
         assert_eq!(dump(&json!("x"), Style::Block, true), "x");
+    }
+
+    #[test]
+    fn multi_line_strings_as_pyyaml_folds_them() {
+        assert_eq!(dump(&json!("a\nb"), Style::Block, false), "'a\n\n  b'\n");
+        assert_eq!(
+            dump(&json!(["a\nb"]), Style::Flow, false),
+            "['a\n\n    b']\n"
+        );
+        assert_eq!(
+            dump(&json!({"k": "a\nb"}), Style::Block, false),
+            "k: 'a\n\n  b'\n"
+        );
+        assert_eq!(dump(&json!("x"), Style::Block, false), "x\n...\n");
     }
 
     #[test]

@@ -42,6 +42,14 @@ pub trait HostCalls: Send + Sync {
             == 0)
     }
 
+    /// The text of the file at `path`, `None` when it does not exist or
+    /// cannot be read (as Salt's `file.contains*` treat both).
+    fn read_file(&self, path: &str) -> Result<Option<String>, String> {
+        let p = quote_arg(path);
+        let (code, out) = self.run(&format!("test -f {p} && cat -- {p}"), None, None)?;
+        Ok((code == 0).then_some(out))
+    }
+
     /// The installed version of each of `names`, `""` for one that is not
     /// installed (Salt's `pkg.version`), from dpkg or rpm.
     fn pkg_version(&self, names: &[String]) -> Result<Vec<String>, String> {

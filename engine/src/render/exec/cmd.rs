@@ -148,3 +148,18 @@ pub fn quote(s: &str) -> String {
     }
     format!("'{}'", s.replace('\'', "'\\''"))
 }
+
+/// `status.time(format="%A, %d. %B %Y %I:%M%p")`: the host's local time,
+/// by `date` (whose format is strftime's, as Python's).
+pub fn status_time(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+    let format = a.str_or("format", "%A, %d. %B %Y %I:%M%p")?;
+    let cmd = format!("date +{}", quote(&format));
+    let (code, out) = env
+        .host("status.time")?
+        .run(&cmd, None, None)
+        .map_err(|e| failed("status.time", &format, e))?;
+    if code != 0 {
+        return Err(failed("status.time", &format, out));
+    }
+    Ok(Value::from(out.trim_end_matches('\n')))
+}

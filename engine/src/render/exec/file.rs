@@ -125,6 +125,56 @@ pub fn directory_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Err
     })
 }
 
+fn read(env: &Env, function: &str, path: &str) -> Result<Option<String>, Error> {
+    env.host(function)?.read_file(path).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidOperation,
+            format!("{function} `{path}`: {e}"),
+        )
+    })
+}
+
+/// `file.contains(path, text)`: whether the file holds `text` (stripped).
+pub fn contains(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+    let path = expand(&a.string("path")?)?;
+    let t = text(&a.req("text")?).trim().to_string();
+    Ok(Value::from(
+        read(env, "file.contains", &path)?.is_some_and(|c| c.contains(&t)),
+    ))
+}
+
+/// `file.contains_regex(path, regex, lchar='')`: whether a line (less its
+/// leading `lchar`s) matches `regex` (Python's `re.search`).
+pub fn contains_regex(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+    let path = expand(&a.string("path")?)?;
+    let regex = a.string("regex")?;
+    let lchar = a.str_or("lchar", "")?;
+    let Some(content) = read(env, "file.contains_regex", &path)? else {
+        return Ok(Value::from(false));
+    };
+    let re = crate::render::regex::compile(&regex, false, false)?;
+    for line in content.split_inclusive('\n') {
+        let line = line.trim_start_matches(|c| lchar.contains(c));
+        if re.is_match(line).unwrap_or(false) {
+            return Ok(Value::from(true));
+        }
+    }
+    Ok(Value::from(false))
+}
+
+/// `file.read(path)`: the file's text.
+pub fn read_file(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+    let path = expand(&a.string("path")?)?;
+    read(env, "file.read", &path)?
+        .map(Value::from)
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("file.read: {path} does not exist"),
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
