@@ -209,6 +209,58 @@ impl Object for Module {
 mod tests {
     use super::*;
 
+    /// `HostCalls`'s defaults, run by bash on this machine.
+    struct Here;
+
+    impl HostCalls for Here {
+        fn run(
+            &self,
+            cmd: &str,
+            _: Option<&str>,
+            _: Option<&str>,
+        ) -> Result<(i32, String), String> {
+            let out = std::process::Command::new("bash")
+                .arg("-c")
+                .arg(format!("{cmd} 2>&1"))
+                .output()
+                .map_err(|e| e.to_string())?;
+            Ok((
+                out.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+            ))
+        }
+    }
+
+    #[test]
+    fn the_default_host_calls_run_here() {
+        let h = Here;
+        assert!(h.file_exists("/etc/passwd").unwrap());
+        assert!(!h.file_exists("/etc").unwrap());
+        assert!(h.directory_exists("/etc").unwrap());
+        assert!(!h.directory_exists("/no/such/dir").unwrap());
+        assert!(h
+            .read_file("/etc/passwd")
+            .unwrap()
+            .unwrap()
+            .starts_with("root:"));
+        assert_eq!(h.read_file("/no/such/file").unwrap(), None);
+        // as `salt-call pkg.version bash no-such-pkg` answered here
+        let v = h
+            .pkg_version(&["bash".into(), "no-such-pkg".into()])
+            .unwrap();
+        assert!(v[0].starts_with(|c: char| c.is_ascii_digit()), "{v:?}");
+        assert_eq!(v[1], "");
+        assert!(!h.service_available("no-such-service").unwrap());
+        // as `salt-call user.info root` answered here
+        assert_eq!(
+            h.user_info("root").unwrap().unwrap(),
+            serde_json::json!({"gid": 0, "groups": ["root"], "home": "/root", "name": "root",
+                "passwd": "x", "shell": "/bin/bash", "uid": 0, "fullname": "root",
+                "roomnumber": "", "workphone": "", "homephone": "", "other": ""})
+        );
+        assert_eq!(h.user_info("no-such-user").unwrap(), None);
+    }
+
     #[test]
     fn user_info_from_passwd() {
         let u = user_from_passwd(

@@ -236,3 +236,43 @@ fn errors_in_expressions_over_several_lines_point_where_they_are() {
         "error: Jinja error in web/init.sls: undefined variable `nope.x`"
     );
 }
+
+#[test]
+fn serializer_tags_resolve_relative_paths_and_report_yaml_errors_in_the_imported_file() {
+    let dir = crate::testing::files(&[
+        ("web/defaults.yaml", "port: {{ 6431 + 1 }}\nname: web\n"),
+        ("web/broken.yaml", "a: 1\n  b: 2\n"),
+    ]);
+    let r = Renderer::new(vec![dir.path().to_path_buf()]);
+    let src = Source::new(
+        "web/init.sls",
+        "{% import_yaml './defaults.yaml' as d %}{% import_yaml 'web/defaults.yaml' as e %}{{ d.port }} {{ e.name }}",
+    );
+    assert_eq!(r.render_sls(&src, "web", &ctx()).unwrap(), "6432 web");
+    let src = Source::new(
+        "web/init.sls",
+        "a: 1\n{% import_yaml './broken.yaml' as b %}\n",
+    );
+    let err = r.render_sls(&src, "web", &ctx()).unwrap_err();
+    let Error::Yaml { span, .. } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(span.line, 2);
+    assert!(span.source.name.ends_with("web/broken.yaml"), "{err}");
+}
+
+#[test]
+fn a_render_that_changes_pillar_changes_only_its_own() {
+    let r = Renderer::new(vec![]);
+    let c = ctx();
+    let first = Source::new(
+        "a.sls",
+        "{% do pillar.postgres.update({'writer': 'changed'}) %}{{ pillar.postgres.writer }}",
+    );
+    assert_eq!(r.render_sls(&first, "a", &c).unwrap(), "changed");
+    let second = Source::new(
+        "b.sls",
+        "{{ pillar.postgres.writer }} {{ salt['pillar.get']('postgres:writer') }}",
+    );
+    assert_eq!(r.render_sls(&second, "b", &c).unwrap(), "pgdb1 pgdb1");
+}
