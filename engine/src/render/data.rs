@@ -179,6 +179,25 @@ pub fn dict(items: impl IntoIterator<Item = (Value, Value)>) -> Value {
     Value::from_object(Dict::new(items.into_iter().collect()))
 }
 
+/// A YAML node as template data, keys keeping their type (`12:` is the
+/// integer 12, as PyYAML reads it; JSON would make it a string).
+pub fn from_node(node: &crate::yaml::Node) -> Value {
+    use crate::yaml::Value as Y;
+    match &node.value {
+        Y::Null => Value::from(()),
+        Y::Bool(b) => Value::from(*b),
+        Y::Int(i) => Value::from(*i),
+        Y::Float(f) => Value::from(*f),
+        Y::Str(s) => Value::from(s.as_str()),
+        Y::Seq(items) => list(items.iter().map(from_node)),
+        Y::Map(map) => dict(
+            map.entries
+                .iter()
+                .map(|(k, v)| (from_node(k), from_node(v))),
+        ),
+    }
+}
+
 /// A new mutable list holding `items`.
 pub fn list(items: impl IntoIterator<Item = Value>) -> Value {
     Value::from_object(List::new(items.into_iter().collect()))

@@ -268,9 +268,7 @@ pub fn load_yaml_text(text: &str) -> Result<Value, Error> {
     let source: Arc<Source> = Source::new("<load_yaml>", text.to_string());
     let node = yaml::load(&source)
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.headline()).with_source(e))?;
-    Ok(node.map_or(Value::from(()), |n| {
-        super::data::adopt(Value::from_serialize(n.to_json()))
-    }))
+    Ok(node.map_or(Value::from(()), |n| super::data::from_node(&n)))
 }
 
 /// `text` read as JSON, as template data.

@@ -464,9 +464,7 @@ fn load_serialized(
                 None => Source::new(joined.clone(), text),
             };
             match crate::yaml::load(&source) {
-                Ok(node) => Ok(node.map_or(Value::from(()), |n| {
-                    data::adopt(Value::from_serialize(n.to_json()))
-                })),
+                Ok(node) => Ok(node.map_or(Value::from(()), |n| data::from_node(&n))),
                 Err(e) => Err(minijinja::Error::new(
                     minijinja::ErrorKind::InvalidOperation,
                     format!("{joined}: {}", e.headline()),

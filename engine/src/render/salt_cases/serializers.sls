@@ -37,3 +37,5 @@ some text
 {{ "{a: [1, 2], b: yes}" | load_yaml }} {{ '{"a": [true]}' | load_json }}
 {{ ['x', 'y'] | yaml(False) }}
 {{ 'scalar' | yaml }}
+{%- import_yaml "data/intkeys.yaml" as ik %}
+{{ ik[12] }} {{ ik['12'] is defined }} {{ ik | json(sort_keys=False) }} {{ salt['grains.filter_by'](ik, grain='osmajorrelease') }}
