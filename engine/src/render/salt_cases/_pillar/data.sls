@@ -17,3 +17,5 @@ nested:
 flag: true
 master:
   only_in_master: from the pillar's master key
+# config.get reads grains before pillar: this one is never seen
+os: from-pillar
