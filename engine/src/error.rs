@@ -126,6 +126,125 @@ impl Error {
         }
     }
 
+    /// A copy of this error (an `io::Error` keeps its kind and message), to
+    /// hand on an error that arrived by reference through another's chain.
+    pub fn duplicate(&self) -> Error {
+        match self {
+            Error::Io { path, error } => Error::Io {
+                path: path.clone(),
+                error: std::io::Error::new(error.kind(), error.to_string()),
+            },
+            Error::Yaml { span, message } => Error::Yaml {
+                span: span.clone(),
+                message: message.clone(),
+            },
+            Error::DuplicateKey { key, first, span } => Error::DuplicateKey {
+                key: key.clone(),
+                first: first.clone(),
+                span: span.clone(),
+            },
+            Error::Jinja {
+                span,
+                template,
+                message,
+            } => Error::Jinja {
+                span: span.clone(),
+                template: template.clone(),
+                message: message.clone(),
+            },
+            Error::Expected {
+                span,
+                expected,
+                found,
+                context,
+            } => Error::Expected {
+                span: span.clone(),
+                expected: expected.clone(),
+                found,
+                context: context.clone(),
+            },
+            Error::UnknownFunction {
+                span,
+                state,
+                function,
+                suggestion,
+            } => Error::UnknownFunction {
+                span: span.clone(),
+                state: state.clone(),
+                function: function.clone(),
+                suggestion: suggestion.clone(),
+            },
+            Error::UnknownArgument {
+                span,
+                state,
+                function,
+                argument,
+                suggestion,
+            } => Error::UnknownArgument {
+                span: span.clone(),
+                state: state.clone(),
+                function: function.clone(),
+                argument: argument.clone(),
+                suggestion: suggestion.clone(),
+            },
+            Error::InvalidArgument {
+                span,
+                state,
+                function,
+                argument,
+                message,
+            } => Error::InvalidArgument {
+                span: span.clone(),
+                state: state.clone(),
+                function: function.clone(),
+                argument: argument.clone(),
+                message: message.clone(),
+            },
+            Error::MissingRequisite {
+                span,
+                state,
+                kind,
+                target,
+            } => Error::MissingRequisite {
+                span: span.clone(),
+                state: state.clone(),
+                kind: kind.clone(),
+                target: target.clone(),
+            },
+            Error::RequisiteCycle { states } => Error::RequisiteCycle {
+                states: states.clone(),
+            },
+            Error::ConflictingId { id, first, span } => Error::ConflictingId {
+                id: id.clone(),
+                first: first.clone(),
+                span: span.clone(),
+            },
+            Error::MissingSls { name, env, span } => Error::MissingSls {
+                name: name.clone(),
+                env: env.clone(),
+                span: span.clone(),
+            },
+            Error::MissingSource {
+                source,
+                env,
+                state,
+                span,
+            } => Error::MissingSource {
+                source: source.clone(),
+                env: env.clone(),
+                state: state.clone(),
+                span: span.clone(),
+            },
+            Error::NoTargets { target } => Error::NoTargets {
+                target: target.clone(),
+            },
+            Error::Invalid { span, message } => Error::Invalid {
+                span: span.clone(),
+                message: message.clone(),
+            },
+        }
+    }
+
     /// The first line of the message, without the frames.
     pub fn headline(&self) -> String {
         match self {
