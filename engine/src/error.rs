@@ -8,7 +8,6 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::source::Span;
-use crate::yaml::Node;
 
 #[derive(Debug)]
 pub enum Error {
@@ -110,9 +109,13 @@ impl Error {
     }
 
     /// `node` is not what it should be (`expected`) where it stands (`context`).
-    pub fn expected(node: &Node, expected: impl Into<String>, context: impl Into<String>) -> Error {
+    pub fn expected(
+        node: &impl Located,
+        expected: impl Into<String>,
+        context: impl Into<String>,
+    ) -> Error {
         Error::Expected {
-            span: node.span.clone(),
+            span: node.span().clone(),
             expected: expected.into(),
             found: node.kind(),
             context: context.into(),
@@ -344,6 +347,14 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// The closest of `candidates` to `word`, if it is close enough to be a typo.
+/// A value read from a file, that knows where it stands and what kind of
+/// value it is (a YAML node): what `Error::expected` is made from. A trait,
+/// so that errors (below) need not know the YAML layer (above).
+pub trait Located {
+    fn span(&self) -> &Span;
+    fn kind(&self) -> &'static str;
+}
+
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let candidates: Vec<&str> = candidates.into_iter().collect();
     similar::get_close_matches(word, &candidates, 1, 0.7)

@@ -71,7 +71,7 @@ pub fn register(env: &mut Environment<'static>) {
         Value::from_safe_string(yaml_dquote(&super::exec::text(&v)))
     });
     env.add_filter("yaml_squote", |v: Value| {
-        Value::from_safe_string(single_quoted(&super::exec::text(&v)))
+        Value::from_safe_string(crate::yaml::single_quoted(&super::exec::text(&v)))
     });
     env.add_filter("json", |v: Value, kwargs: Kwargs| -> Result<Value, Error> {
         let sort: Option<bool> = kwargs.get("sort_keys")?;
@@ -351,91 +351,10 @@ pub fn python_json(v: &serde_json::Value) -> String {
     }
 }
 
-/// PyYAML's `safe_dump(v, default_flow_style=True)`, stripped, as Salt's
-/// `yaml` filter returns it.
-pub fn flow_yaml(v: &serde_json::Value) -> String {
-    use serde_json::Value as J;
-    match v {
-        J::Null => "null".into(),
-        J::Bool(b) => b.to_string(),
-        J::Number(n) => n.to_string(),
-        J::String(s) => flow_scalar(s),
-        J::Array(items) => format!(
-            "[{}]",
-            items.iter().map(flow_yaml).collect::<Vec<_>>().join(", ")
-        ),
-        J::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("{}: {}", flow_scalar(k), flow_yaml(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// A string as PyYAML writes it in flow context: plain when it would read
-/// back as the same string, else quoted.
-fn flow_scalar(s: &str) -> String {
-    if s.contains(['\n', '\t', '\r']) || s.chars().any(|c| c.is_control()) {
-        return double_quoted(s);
-    }
-    let plain_ok = !s.is_empty()
-        && matches!(yaml::resolve_plain(s), yaml::Value::Str(_))
-        && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@` ".contains(c))
-        && !s.ends_with([' ', ':'])
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !s.contains([',', '[', ']', '{', '}']);
-    if plain_ok {
-        s.to_string()
-    } else {
-        single_quoted(s)
-    }
-}
-
-fn single_quoted(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-fn double_quoted(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn yaml_is_pyyaml_flow_style() {
-        assert_eq!(
-            flow_yaml(&json!({"a": 1, "b": ["x", "yes", "0644"]})),
-            "{a: 1, b: [x, 'yes', '0644']}"
-        );
-        assert_eq!(
-            flow_yaml(&json!("host=pgdb1 port=5432")),
-            "host=pgdb1 port=5432"
-        );
-        assert_eq!(flow_yaml(&json!("a: b")), "'a: b'");
-        assert_eq!(flow_yaml(&json!("it's")), "it's");
-        assert_eq!(flow_yaml(&json!("'q'")), "'''q'''");
-        assert_eq!(flow_yaml(&json!("two\nlines")), "\"two\\nlines\"");
-        assert_eq!(flow_yaml(&json!(null)), "null");
-    }
 
     #[test]
     fn json_is_python_json_dumps() {

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use minijinja::value::Value;
 use minijinja::{Environment, State, UndefinedBehavior};
 
-pub use filters::{flow_yaml, python_json};
+pub use filters::python_json;
 pub use lookup::traverse;
 pub use salt::{user_from_passwd, HostCalls, Salt};
 
