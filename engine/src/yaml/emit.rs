@@ -65,45 +65,6 @@ fn block(value: &Value, indent: usize, out: &mut String) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn yaml_is_pyyaml_flow_style() {
-        assert_eq!(
-            flow_yaml(&serde_json::json!({"a": 1, "b": ["x", "yes", "0644"]})),
-            "{a: 1, b: [x, 'yes', '0644']}"
-        );
-        assert_eq!(
-            flow_yaml(&serde_json::json!("host=pgdb1 port=5432")),
-            "host=pgdb1 port=5432"
-        );
-        assert_eq!(flow_yaml(&serde_json::json!("a: b")), "'a: b'");
-        assert_eq!(flow_yaml(&serde_json::json!("it's")), "it's");
-        assert_eq!(flow_yaml(&serde_json::json!("'q'")), "'''q'''");
-        assert_eq!(
-            flow_yaml(&serde_json::json!("two\nlines")),
-            "\"two\\nlines\""
-        );
-        assert_eq!(flow_yaml(&serde_json::json!(null)), "null");
-    }
-
-    use super::*;
-    use crate::source::Source;
-    use serde_json::json;
-
-    #[test]
-    fn round_trips() {
-        let v = json!({"postgres": {"writer": "pgdb1", "port": 5432, "on": true, "mode": "0644"},
-                       "dbs": ["app", {"name": "x", "users": ["a"]}], "empty": {}, "text": "a\nb\n"});
-        let text = to_block(&v);
-        let back = crate::yaml::load(&Source::new("t", text.clone()))
-            .unwrap()
-            .unwrap()
-            .to_json();
-        assert_eq!(back, v, "{text}");
-    }
-}
-
 /// PyYAML's `safe_dump(v, default_flow_style=True)`, stripped, as Salt's
 /// `yaml` filter returns it.
 pub fn flow_yaml(v: &serde_json::Value) -> String {
@@ -166,4 +127,43 @@ fn double_quoted(s: &str) -> String {
     }
     out.push('"');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn yaml_is_pyyaml_flow_style() {
+        assert_eq!(
+            flow_yaml(&serde_json::json!({"a": 1, "b": ["x", "yes", "0644"]})),
+            "{a: 1, b: [x, 'yes', '0644']}"
+        );
+        assert_eq!(
+            flow_yaml(&serde_json::json!("host=pgdb1 port=5432")),
+            "host=pgdb1 port=5432"
+        );
+        assert_eq!(flow_yaml(&serde_json::json!("a: b")), "'a: b'");
+        assert_eq!(flow_yaml(&serde_json::json!("it's")), "it's");
+        assert_eq!(flow_yaml(&serde_json::json!("'q'")), "'''q'''");
+        assert_eq!(
+            flow_yaml(&serde_json::json!("two\nlines")),
+            "\"two\\nlines\""
+        );
+        assert_eq!(flow_yaml(&serde_json::json!(null)), "null");
+    }
+
+    use super::*;
+    use crate::source::Source;
+    use serde_json::json;
+
+    #[test]
+    fn round_trips() {
+        let v = json!({"postgres": {"writer": "pgdb1", "port": 5432, "on": true, "mode": "0644"},
+                       "dbs": ["app", {"name": "x", "users": ["a"]}], "empty": {}, "text": "a\nb\n"});
+        let text = to_block(&v);
+        let back = crate::yaml::load(&Source::new("t", text.clone()))
+            .unwrap()
+            .unwrap()
+            .to_json();
+        assert_eq!(back, v, "{text}");
+    }
 }
