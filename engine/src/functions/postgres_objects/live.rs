@@ -401,17 +401,16 @@ fn created_then_nothing_to_do_then_altered_then_removed() {
     }
 
     // Removed, in the order the requisites give; then nothing to remove.
-    let absent = format!(
-        "citext:\n  postgres_extension.absent:\n    - maintenance_db: appdb\n{{conn}}
-sch:\n  postgres_schema.absent:\n    - dbname: appdb\n{{conn}}    - require:\n      - postgres_extension: citext
-appdb:\n  postgres_database.absent:\n{{conn}}    - require:\n      - postgres_schema: sch
-ts:\n  postgres_tablespace.absent:\n{{conn}}    - require:\n      - postgres_database: appdb
-app:\n  postgres_user.absent:\n{{conn}}    - require:\n      - postgres_tablespace: ts
-owner2:\n  postgres_user.absent:\n{{conn}}    - require:\n      - postgres_database: appdb
-readers:\n  postgres_group.absent:\n{{conn}}    - require:\n      - postgres_user: app
-writers:\n  postgres_group.absent:\n{{conn}}    - require:\n      - postgres_user: app
+    let absent = "citext:\n  postgres_extension.absent:\n    - maintenance_db: appdb\n{conn}
+sch:\n  postgres_schema.absent:\n    - dbname: appdb\n{conn}    - require:\n      - postgres_extension: citext
+appdb:\n  postgres_database.absent:\n{conn}    - require:\n      - postgres_schema: sch
+ts:\n  postgres_tablespace.absent:\n{conn}    - require:\n      - postgres_database: appdb
+app:\n  postgres_user.absent:\n{conn}    - require:\n      - postgres_tablespace: ts
+owner2:\n  postgres_user.absent:\n{conn}    - require:\n      - postgres_database: appdb
+readers:\n  postgres_group.absent:\n{conn}    - require:\n      - postgres_user: app
+writers:\n  postgres_group.absent:\n{conn}    - require:\n      - postgres_user: app
 "
-    );
+    .to_string();
     let gone = apply(&c, &absent, false);
     for (id, result, changes, comment) in &gone {
         assert_eq!(
