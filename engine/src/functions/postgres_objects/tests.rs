@@ -651,3 +651,46 @@ async fn schemas_extensions_and_tablespaces() {
     .unwrap();
     assert_eq!(script(&p), "DROP EXTENSION IF EXISTS \"x\";\n");
 }
+
+/// Every `postgres_*` state Salt compiled for the postgres-formula (its
+/// `show_low_sls`, tests/formulas/recorded/postgres) is accepted with the
+/// arguments Salt gave it.
+#[test]
+fn the_postgres_formulas_states_take_their_arguments() {
+    use crate::compile::Signatures;
+    let low: Value = serde_json::from_str(include_str!(
+        "../../../../tests/formulas/recorded/postgres/show_low_sls.json"
+    ))
+    .unwrap();
+    let mut seen = Vec::new();
+    for c in low["local"].as_array().unwrap() {
+        let module = c["state"].as_str().unwrap();
+        if !module.starts_with("postgres_") {
+            continue;
+        }
+        let function = format!("{module}.{}", c["fun"].as_str().unwrap());
+        let args: serde_json::Map<String, Value> = c
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| {
+                !k.starts_with("__")
+                    && !["state", "fun", "order", "require", "onchanges"].contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let chunk = crate::testing::chunk(&function, &Value::Object(args).to_string());
+        let parsed = Registry::states()
+            .parse(&function, &chunk.args_node())
+            .expect("a registered function");
+        assert!(
+            parsed.is_ok(),
+            "{function}: {:?}",
+            parsed.err().map(|e| e.message)
+        );
+        seen.push(function);
+    }
+    // Its ten: two users, a tablespace, two databases, two schemas, two
+    // extensions and the absent user.
+    assert_eq!(seen.len(), 10, "{seen:?}");
+}
