@@ -5,14 +5,17 @@
 //! Passwords are compared the way Salt does, by computing the verifier
 //! of the wanted password with the stored one's salt and iteration count
 //! and comparing. PostgreSQL computes it (`sha256()`, in SQL), so
-//! converge holds no hashing code of its own and the password never
-//! leaves the psql session it is sent to. The same SQL makes the
-//! verifier a new password is stored as (`verifier`), with a fresh salt,
-//! so that the DDL that sets it carries only the verifier.
+//! converge holds no hashing code of its own. The password reaches the
+//! server as `COPY` data into a temporary table of the psql session, never
+//! in a statement's text: neither the server's log (`log_statement`, an
+//! error's statement), `pg_stat_activity` nor `pg_stat_statements` ever
+//! show it. The same SQL makes the verifier a new password is stored as,
+//! with a fresh salt, set by `ALTER ROLE` run from a `DO` block (whose
+//! inner statements are not logged either).
 
 use serde::Deserialize;
 
-use super::pg_session::{ident, json_row, literal, Found, Secret, Session, UNLOGGED};
+use super::pg_session::{json_row, literal, Found, Secret, Session};
 use crate::transport::{Exec, Output, Transport};
 
 /// How a password is stored: Salt's `encrypted`.
@@ -115,8 +118,9 @@ join pg_catalog.pg_roles g on g.oid = m.roleid where m.member = r.oid), '[]'), \
         };
         let stored = "a.rolpassword";
         format!(
-            "{UNLOGGED}select has_table_privilege('pg_catalog.pg_authid', 'select') as converge_authid \\gset\n\
+            "{}select has_table_privilege('pg_catalog.pg_authid', 'select') as converge_authid \\gset\n\
 \\if :converge_authid\n{}\\else\n{}\\endif\n",
+            secret(p),
             row(
                 &format!("coalesce({} = {stored}, false)", compare(p, name, stored)),
                 "from pg_catalog.pg_roles r join pg_catalog.pg_authid a on a.oid = r.oid"
@@ -126,14 +130,32 @@ join pg_catalog.pg_roles g on g.oid = m.roleid where m.member = r.oid), '[]'), \
     }
 }
 
+/// The statements that put `p` into the session's temporary table
+/// `converge_secret`, as `COPY` data (text format: backslash, tab and line
+/// ends escaped): `p` as given, and as SASLprep maps it (`prepped`).
+fn secret(p: &Password) -> String {
+    let copy = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('\t', "\\t")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r")
+    };
+    format!(
+        "CREATE TEMPORARY TABLE converge_secret (p text, prepped text);\n\
+COPY converge_secret FROM STDIN;\n{}\t{}\n\\.\n",
+        copy(&p.secret.0),
+        copy(&prepped(&p.secret.0))
+    )
+}
+
 /// An SQL expression: the verifier `p` would be stored as, for role
 /// `name`, with the salt and iteration count of the verifier `stored`.
 fn compare(p: &Password, name: &str, stored: &str) -> String {
     if p.is_verifier() {
-        return literal(&p.secret.0);
+        return "(select p from converge_secret)".into();
     }
     match p.method {
-        Method::Md5 => md5(p, name),
+        Method::Md5 => md5(name),
         Method::Scram => format!(
             "({})",
             scram(
@@ -148,39 +170,47 @@ where {stored} like 'SCRAM-SHA-256$%'"
     }
 }
 
-fn md5(p: &Password, name: &str) -> String {
+fn md5(name: &str) -> String {
     format!(
-        "'md5' || md5({} || {})",
-        literal(&p.secret.0),
+        "'md5' || md5((select p from converge_secret) || {})",
         literal(name)
     )
 }
 
-/// A query whose one row and column (`verifier`) is what `p` is to be
-/// stored as for role `name`, with a fresh salt; `None` when PostgreSQL
-/// must compute it itself (a password in another script than ASCII, whose
-/// SASLprep only the server's own code gets exactly right).
-pub fn verifier(p: &Password, name: &str) -> Option<String> {
+/// An SQL expression: what `p` is to be stored as for role `name`, with
+/// a fresh salt; `None` when PostgreSQL must hash it itself (a password in
+/// another script than ASCII, whose SASLprep only the server's own code
+/// gets exactly right).
+fn verifier(p: &Password, name: &str) -> Option<String> {
     if p.is_verifier() {
-        return Some(format!("select {} as verifier", literal(&p.secret.0)));
+        return Some("(select p from converge_secret)".into());
     }
     match p.method {
-        Method::Md5 => Some(format!("select {} as verifier", md5(p, name))),
-        Method::Scram if p.secret.0.is_ascii() => Some(scram(
-            &saslprep(&p.secret.0),
-            "select 4096 as iter, decode(replace(gen_random_uuid()::text, '-', ''), 'hex') as salt",
+        Method::Md5 => Some(md5(name)),
+        Method::Scram if p.secret.0.is_ascii() => Some(format!(
+            "({})",
+            scram(
+                &saslprep(&p.secret.0),
+                "select 4096 as iter, decode(replace(gen_random_uuid()::text, '-', ''), 'hex') as salt",
+            )
         )),
         Method::Scram => None,
     }
 }
 
-/// The password as SCRAM hashes it (RFC 7613's SASLprep, as PostgreSQL
-/// applies it): ASCII as it is; otherwise non-ASCII spaces mapped to a
-/// space, characters mapped to nothing removed, and NFKC (in SQL).
+/// The password's bytes as SCRAM hashes them (RFC 7613's SASLprep, as
+/// PostgreSQL applies it): ASCII as it is; otherwise `prepped`, in NFKC.
 fn saslprep(password: &str) -> String {
     if password.is_ascii() {
-        return format!("convert_to({}, 'UTF8')", literal(password));
+        "convert_to((select p from converge_secret), 'UTF8')".into()
+    } else {
+        "convert_to(normalize((select prepped from converge_secret), NFKC), 'UTF8')".into()
     }
+}
+
+/// SASLprep's mappings: non-ASCII spaces to a space, the characters
+/// "commonly mapped to nothing" removed (NFKC follows, in SQL).
+fn prepped(password: &str) -> String {
     let space = |c: char| {
         matches!(
             c,
@@ -191,12 +221,11 @@ fn saslprep(password: &str) -> String {
         matches!(c, '\u{ad}' | '\u{34f}' | '\u{1806}' | '\u{180b}'..='\u{180d}' | '\u{200c}' | '\u{200d}'
             | '\u{2060}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}')
     };
-    let mapped: String = password
+    password
         .chars()
         .filter(|c| !nothing(*c))
         .map(|c| if space(c) { ' ' } else { c })
-        .collect();
-    format!("convert_to(normalize({}, NFKC), 'UTF8')", literal(&mapped))
+        .collect()
 }
 
 /// SCRAM-SHA-256's verifier (RFC 5802, 7677) of the password bytes `pw`
@@ -248,19 +277,35 @@ pub fn flag(name: &str, on: bool) -> String {
     }
 }
 
-/// The statements that store `p` as `role`'s password: the verifier made
-/// in SQL and kept in a psql variable, then `ALTER ROLE` with it; or, for
-/// a password PostgreSQL must hash itself, `ALTER ROLE` with the password
-/// under `password_encryption = 'scram-sha-256'`. None of them logged.
+/// The statements that store `p` as `role`'s password: the password into
+/// the session's temporary table, then `ALTER ROLE` with its verifier
+/// made in SQL (or, for a password PostgreSQL must hash itself, with the
+/// password under `password_encryption = 'scram-sha-256'`), from a `DO`
+/// block, so that no statement's text holds either.
 pub fn set_password(p: &Password, role: &str) -> String {
-    let alter = format!("ALTER ROLE {} PASSWORD", ident(role));
-    match verifier(p, role) {
-        Some(q) => format!("{UNLOGGED}{q} \\gset converge_\n{alter} :'converge_verifier';\n"),
-        None => format!(
-            "{UNLOGGED}SET password_encryption = 'scram-sha-256';\n{alter} {};\n",
-            literal(&p.secret.0)
+    let (setup, value) = match verifier(p, role) {
+        Some(v) => (String::new(), v),
+        None => (
+            "PERFORM pg_catalog.set_config('password_encryption', 'scram-sha-256', true); ".into(),
+            "(select p from converge_secret)".into(),
         ),
+    };
+    let body = format!(
+        "BEGIN {setup}EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L', {}, {value}); END",
+        literal(role)
+    );
+    format!("{}DO {};\n", secret(p), dollar(&body))
+}
+
+/// `body` dollar-quoted, with a tag it does not hold.
+pub fn dollar(body: &str) -> String {
+    let mut tag = "$converge$".to_string();
+    let mut n = 0;
+    while body.contains(&tag) {
+        n += 1;
+        tag = format!("$converge{n}$");
     }
+    format!("{tag}{body}{tag}")
 }
 
 #[cfg(test)]
@@ -292,7 +337,10 @@ mod tests {
             valid_until: None,
         };
         let sql = Role::sql("o'k", &ask);
-        assert!(sql.starts_with(UNLOGGED), "{sql}");
+        assert!(
+            sql.starts_with("CREATE TEMPORARY TABLE converge_secret (p text, prepped text);\nCOPY converge_secret FROM STDIN;\npw\tpw\n\\.\n"),
+            "{sql}"
+        );
         assert!(sql.contains("\\if :converge_authid"));
         assert!(sql.contains("where r.rolname = E'o''k'"));
         // Without a password asked about, pg_authid is not named at all.
@@ -309,12 +357,23 @@ mod tests {
         assert!(p("md5a4b8e0f3e2c1d0e9f8a7b6c5d4e3f2a1").is_verifier());
         assert!(p("SCRAM-SHA-256$4096:c2FsdA==$a:b").is_verifier());
         assert!(!p("md5isnotaverifier").is_verifier());
-        assert_eq!(
-            set_password(&p("SCRAM-SHA-256$4096:c2FsdA==$a:b"), "r"),
-            format!("{UNLOGGED}select E'SCRAM-SHA-256$4096:c2FsdA==$a:b' as verifier \\gset converge_\nALTER ROLE \"r\" PASSWORD :'converge_verifier';\n")
+        let set = set_password(&p("SCRAM-SHA-256$4096:c2FsdA==$a:b"), "r");
+        assert!(set.ends_with("DO $converge$BEGIN EXECUTE pg_catalog.format('ALTER ROLE %I PASSWORD %L', E'r', (select p from converge_secret)); END$converge$;\n"), "{set}");
+        // A password in another script is hashed by the server itself; it
+        // is in the COPY data only, mapped by SASLprep beside it.
+        let s = set_password(&p("pä\u{a0}ss\tw\\d"), "r");
+        assert!(
+            s.contains("set_config('password_encryption', 'scram-sha-256', true)"),
+            "{s}"
         );
-        // A password in another script is hashed by the server itself.
-        let s = set_password(&p("pässwörd"), "r");
-        assert!(s.contains("SET password_encryption = 'scram-sha-256';\nALTER ROLE \"r\" PASSWORD E'pässwörd';"), "{s}");
+        assert!(
+            s.contains("\npä\u{a0}ss\\tw\\\\d\tpä ss\\tw\\\\d\n\\.\n"),
+            "{s}"
+        );
+        assert_eq!(s.matches("pä").count(), 2);
+        assert_eq!(
+            dollar("a $converge$ b"),
+            "$converge1$a $converge$ b$converge1$"
+        );
     }
 }

@@ -230,15 +230,6 @@ pub fn boolean(text: &str) -> Option<bool> {
     }
 }
 
-/// Statements after this one are not written to the server's log, when
-/// the role may say so (a superuser): they carry a password. Roles that
-/// may not are left as they are.
-pub const UNLOGGED: &str = "DO $converge$BEGIN \
-PERFORM set_config('log_statement', 'none', false); \
-PERFORM set_config('log_min_duration_statement', '-1', false); \
-PERFORM set_config('log_min_error_statement', 'panic', false); \
-EXCEPTION WHEN insufficient_privilege THEN NULL; END$converge$;\n";
-
 #[cfg(test)]
 mod tests {
     use super::*;

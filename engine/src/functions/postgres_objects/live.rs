@@ -400,6 +400,45 @@ fn created_then_nothing_to_do_then_altered_then_removed() {
         );
     }
 
+    // As a role that is not a superuser, over TCP with its own password
+    // (SCRAM, given on psql's stdin): the stored password cannot be read,
+    // so it is set every time, as Salt's `refresh_password` would.
+    c.query("CREATE ROLE admin LOGIN CREATEROLE PASSWORD 'admin-pw'");
+    let tcp = format!(
+        "helper:\n  postgres_user.present:\n    - password: helper-pw\n    - db_host: 127.0.0.1\n    - db_port: {}\n    - db_user: admin\n    - db_password: admin-pw\n",
+        c.port
+    );
+    let first = apply(&c, &tcp, false);
+    assert_eq!(
+        (first[0].1, &first[0].2),
+        (Some(true), &json!({"helper": "Present"})),
+        "{first:?}"
+    );
+    assert!(c.logs_in("helper", "helper-pw"));
+    let again = apply(&c, &tcp, false);
+    assert_eq!(
+        (again[0].1, &again[0].2),
+        (Some(true), &json!({"helper": {"password": true}})),
+        "{again:?}"
+    );
+    c.query("DROP ROLE helper; DROP ROLE admin");
+
+    // A password in another script: hashed by the server, compared after
+    // SASLprep (a no-break space, a soft hyphen, a ligature), nothing to
+    // do the second time.
+    let word = "p\u{e4}\u{a0}ss\u{ad}\u{fb01}x";
+    let intl = format!("intl:\n  postgres_user.present:\n    - password: \"{word}\"\n{{conn}}");
+    let first = apply(&c, &intl, false);
+    assert_eq!(first[0].2, json!({"intl": "Present"}), "{first:?}");
+    assert!(c.logs_in("intl", word));
+    let again = apply(&c, &intl, false);
+    assert_eq!(
+        (again[0].1, &again[0].2),
+        (Some(true), &json!({})),
+        "{again:?}"
+    );
+    c.query("DROP ROLE intl");
+
     // Removed, in the order the requisites give; then nothing to remove.
     let absent = "citext:\n  postgres_extension.absent:\n    - maintenance_db: appdb\n{conn}
 sch:\n  postgres_schema.absent:\n    - dbname: appdb\n{conn}    - require:\n      - postgres_extension: citext
@@ -442,7 +481,7 @@ writers:\n  postgres_group.absent:\n{conn}    - require:\n      - postgres_user:
         log.contains("CREATE TABLESPACE"),
         "the log holds statements"
     );
-    for secret in [SECRET, "other-pw", &SECRET.replace('\'', "''")] {
+    for secret in [SECRET, "other-pw", &SECRET.replace('\'', "''"), "helper-pw"] {
         let line = log.lines().find(|l| l.contains(secret));
         assert_eq!(line, None, "the server's log holds a password");
     }
