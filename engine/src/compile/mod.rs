@@ -126,8 +126,9 @@ fn decl_chunks(
         let id = Node::new(Value::Str(block.id.clone()), block.span.clone());
         base.args.insert(0, ("name".into(), block.span.clone(), id));
     }
-    // Salt's automatic order (10000 on) for a declaration without one;
-    // one that `extend` added without one gets the cap, as in Salt.
+    // Salt's automatic order (10000 on) for a declaration without one. One
+    // that `extend` added (Salt refuses to add a module to an ID; converge
+    // takes it) has none: the cap, as a chunk without an order in Salt.
     let order = match explicit_order {
         Some(o) => o,
         None => match decl.iorder {
@@ -157,7 +158,8 @@ enum Order {
     Int(i64),
     Float(f64),
     Last,
-    /// No order at all (a declaration `extend` added): the cap.
+    /// No order at all (a declaration `extend` added): the cap (without
+    /// a `names` fraction).
     Cap,
 }
 
