@@ -11,6 +11,12 @@
 mod bouncer;
 mod controldata;
 mod packages;
+pub mod pg_database;
+pub mod pg_extension;
+pub mod pg_role;
+pub mod pg_schema;
+pub mod pg_session;
+pub mod pg_tablespace;
 mod postmaster;
 mod server;
 mod service;
