@@ -7,9 +7,10 @@
 //! password.
 //!
 //! Needs root (the server runs as the `postgres` OS user) and the server
-//! binaries in /usr/lib/postgresql/<version>/bin:
+//! binaries in /usr/lib/postgresql/<version>/bin (.ci/run installs them and
+//! runs as root; elsewhere these tests fail and say why):
 //!
-//!     cargo test -p converge-engine postgres_objects::live -- --ignored
+//!     cargo test -p converge-engine postgres_objects::live
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -33,6 +34,10 @@ struct Cluster {
 
 impl Cluster {
     fn start() -> Cluster {
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "this test runs a PostgreSQL server as the postgres OS user: run it as root (.ci/run does)"
+        );
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .expect("PostgreSQL's server binaries in /usr/lib/postgresql")
             .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
@@ -237,7 +242,6 @@ fn results_of(r: &[(String, Option<bool>, Value, String)]) -> Vec<(String, Optio
 }
 
 #[test]
-#[ignore = "starts a PostgreSQL server of its own: needs root and /usr/lib/postgresql/*/bin"]
 fn created_then_nothing_to_do_then_altered_then_removed() {
     let c = Cluster::start();
     let sls = present(&c);
@@ -488,7 +492,6 @@ writers:\n  postgres_group.absent:\n{conn}    - require:\n      - postgres_user:
 }
 
 #[test]
-#[ignore = "runs psql as the postgres OS user: needs root and psql"]
 fn a_server_that_is_not_there_yet() {
     let sls = "app:\n  postgres_user.present:\n    - db_host: /nonexistent\nold:\n  postgres_user.absent:\n    - db_host: /nonexistent\n";
     let run = |test| {
