@@ -86,6 +86,12 @@ fn low_chunk(c: &Chunk, prereq: bool, prerequiring: bool) -> Map<String, Value> 
     low.insert("name".into(), c.state.name.clone().into());
     low.insert("__sls__".into(), c.sls.clone().into());
     low.insert("__env__".into(), c.env.clone().into());
+    if !c.included_from.is_empty() {
+        low.insert(
+            "__sls_included_from__".into(),
+            c.included_from.clone().into(),
+        );
+    }
     low.insert("__id__".into(), c.state.id.clone().into());
     for (key, _, node) in &c.args {
         if key != "name" {

@@ -8,20 +8,32 @@
 //! Files are facts too, but the transport reads them natively (many paths
 //! in one round trip, `transport::FileFact`), and `Host` caches them.
 
+mod bouncer;
 mod controldata;
 mod packages;
 pub mod paths;
+pub mod pg_database;
+pub mod pg_extension;
+pub mod pg_role;
+pub mod pg_schema;
+pub mod pg_session;
+pub mod pg_tablespace;
 mod postmaster;
 mod server;
 mod service;
+mod timeline;
+mod waldump;
 pub mod walk;
 
+pub use bouncer::BouncerState;
 pub use controldata::ControlData;
 pub use packages::Packages;
 pub use paths::{PathFact, Paths};
 pub use postmaster::Postmaster;
 pub use server::{Receiver, Server};
 pub use service::{Init, Service};
+pub use timeline::{parse_history, Peer, Timeline};
+pub use waldump::WalEnd;
 pub use walk::Walk;
 
 use crate::transport::{Exec, Output, Transport};

@@ -2,8 +2,9 @@
 
 use super::TransportError;
 
-/// A shell command line and how to run it.
-#[derive(Clone, Debug, PartialEq)]
+/// A shell command line and how to run it. Its environment's values and
+/// its stdin (where passwords travel) never show in a debug print.
+#[derive(Clone, PartialEq)]
 pub struct Exec {
     /// The command line, given to `shell -c`.
     pub cmd: String,
@@ -14,6 +15,28 @@ pub struct Exec {
     pub stdin: Option<Vec<u8>>,
     /// Seconds; `None` takes the transport's default.
     pub timeout: Option<u64>,
+}
+
+impl std::fmt::Debug for Exec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let env: Vec<String> = self
+            .env
+            .iter()
+            .map(|(k, _)| format!("{k}=<hidden>"))
+            .collect();
+        f.debug_struct("Exec")
+            .field("cmd", &self.cmd)
+            .field("shell", &self.shell)
+            .field("runas", &self.runas)
+            .field("cwd", &self.cwd)
+            .field("env", &env)
+            .field(
+                "stdin",
+                &self.stdin.as_ref().map(|s| format!("<{} bytes>", s.len())),
+            )
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
