@@ -447,3 +447,33 @@ fn a_failover_naming_a_host_outside_the_roster_is_refused_before_anything_runs()
         .stderr_has("failover.sls:");
     assert!(out.stdout.is_empty());
 }
+
+/// A `salt://` source that does not exist fails that state only, with
+/// Salt's comment; the other states run (as in Salt, whose formulas rely
+/// on it: an example pillar may name a key file that is not there).
+#[test]
+fn a_missing_source_fails_its_state_only() {
+    let t = Test::new()
+        .file(
+            "states/top.sls",
+            "base:\n  '*':\n    - app\n",
+        )
+        .file(
+            "states/app.sls",
+            "{root}/missing:\n  file.managed:\n    - source: salt://nowhere/x.j2\n{root}/here:\n  file.managed:\n    - contents: hi\n",
+        );
+    let out = t.run_with(&["--out", "json", "highstate", "local"]);
+    out.code(2);
+    let v = out.json();
+    let states = v["local"].as_object().unwrap();
+    let missing = states
+        .values()
+        .find(|s| s["__id__"].as_str().unwrap().ends_with("/missing"))
+        .unwrap();
+    assert_eq!(missing["result"], false);
+    assert_eq!(
+        missing["comment"],
+        "Source file salt://nowhere/x.j2 not found in saltenv 'base'"
+    );
+    assert_eq!(out.read("here").as_deref(), Some("hi\n"));
+}

@@ -78,12 +78,6 @@ pub enum Error {
         env: String,
         span: Option<Span>,
     },
-    MissingSource {
-        source: String,
-        env: String,
-        state: String,
-        span: Span,
-    },
     NoTargets {
         target: String,
     },
@@ -227,17 +221,6 @@ impl Error {
                 env: env.clone(),
                 span: span.clone(),
             },
-            Error::MissingSource {
-                source,
-                env,
-                state,
-                span,
-            } => Error::MissingSource {
-                source: source.clone(),
-                env: env.clone(),
-                state: state.clone(),
-                span: span.clone(),
-            },
             Error::NoTargets { target } => Error::NoTargets {
                 target: target.clone(),
             },
@@ -288,9 +271,6 @@ impl Error {
                 format!("Detected conflicting IDs, SLS IDs need to be globally unique: `{id}`")
             }
             Error::MissingSls { name, env, .. } => format!("No matching sls found for '{name}' in env '{env}'"),
-            Error::MissingSource { source, env, state, .. } => {
-                format!("Source file {source} not found in saltenv '{env}' (state `{state}`)")
-            }
             Error::NoTargets { target } => format!("No hosts matched the target '{target}'"),
             Error::Invalid { message, .. } => message.clone(),
         }
@@ -305,8 +285,7 @@ impl Error {
             | Error::UnknownFunction { span, .. }
             | Error::UnknownArgument { span, .. }
             | Error::InvalidArgument { span, .. }
-            | Error::MissingRequisite { span, .. }
-            | Error::MissingSource { span, .. } => vec![(span, None)],
+            | Error::MissingRequisite { span, .. } => vec![(span, None)],
             Error::DuplicateKey { first, span, .. } | Error::ConflictingId { first, span, .. } => {
                 vec![(span, None), (first, Some("first defined here"))]
             }

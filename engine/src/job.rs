@@ -308,53 +308,7 @@ impl Engine {
         };
         let high = High::build(&self.tree, render, &entries)?;
         let chunks = compile::compile(&high, functions)?;
-        self.check_sources(&chunks)?;
         Graph::build(chunks)
-    }
-
-    /// Every `salt://` source must exist before anything runs; of a list,
-    /// one (Salt takes the first that exists).
-    fn check_sources(&self, chunks: &[compile::Chunk]) -> Result<(), Error> {
-        for chunk in chunks {
-            let urls: Vec<&String> = chunk
-                .parsed
-                .sources
-                .iter()
-                .filter(|u| u.starts_with("salt://"))
-                .collect();
-            let Some(first) = urls.first() else {
-                continue;
-            };
-            let mut found = false;
-            for url in &urls {
-                if self.tree.resolve_url(&chunk.env, url)?.is_some() {
-                    found = true;
-                    break;
-                }
-            }
-            if !found {
-                let span = chunk
-                    .args
-                    .iter()
-                    .find(|(k, _, _)| k == "source")
-                    .map(|(_, _, v)| v.span.clone())
-                    .unwrap_or_else(|| chunk.fun_span.clone());
-                return Err(Error::MissingSource {
-                    source: if urls.len() == 1 {
-                        first.to_string()
-                    } else {
-                        urls.iter()
-                            .map(|u| u.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    },
-                    env: chunk.env.clone(),
-                    state: chunk.state.id.clone(),
-                    span,
-                });
-            }
-        }
-        Ok(())
     }
 
     /// highstate / sls: converge the targeted hosts, in roster order.

@@ -53,7 +53,14 @@ enum Done {
 
 pub(crate) async fn apply(plan: Plan, here: &Host, reach: Option<&dyn Reach>) -> Outcome {
     if plan.is_noop() {
-        return Outcome::ok(plan.comment);
+        // A plan with nothing to do may word a real run apart from a test
+        // run (Salt's "File X is in the correct state" after a test's "The
+        // file X is in the correct state").
+        return Outcome::ok(if plan.done.is_empty() {
+            plan.comment
+        } else {
+            plan.done
+        });
     }
     let mut changes = plan.applied.unwrap_or(plan.changes);
     for action in plan.actions {
