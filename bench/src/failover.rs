@@ -12,12 +12,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use load::lab::LabEnv;
 use load::{lost_rows, prepare, Load, Options};
 
 struct Lab {
     repo: PathBuf,
     converge: PathBuf,
     pillar: tempfile_dir::Dir,
+    /// The roster converge runs with: the lab's own when `LAB_ID` or
+    /// `LAB_DIR` chose a lab, else the repo's (which names lab 0).
+    roster: PathBuf,
 }
 
 /// A temporary directory removed on drop (no extra crate needed).
@@ -64,9 +68,16 @@ fn run(cmd: &mut Command) -> Result<String, String> {
 }
 
 impl Lab {
-    /// Bring the lab up in its initial layout and converge it.
+    /// Bring the lab up (the one `LAB_ID` names) in its initial layout and
+    /// converge it.
     fn up() -> Result<Lab, String> {
         let repo = repo();
+        let env = LabEnv::from_env()?;
+        let roster = if env.chosen {
+            env.roster()
+        } else {
+            repo.join("roster.yaml")
+        };
         run(Command::new("cargo")
             .args(["build", "--release", "-q", "-p", "converge-cli"])
             .current_dir(&repo))?;
@@ -86,6 +97,7 @@ impl Lab {
             repo,
             converge,
             pillar,
+            roster,
         };
         lab.set_writer("pgdb1", "pgdb2")?;
         lab.converge(&["highstate", "pgdb*"])?;
@@ -102,6 +114,8 @@ impl Lab {
         cmd.current_dir(&self.repo)
             .arg("--pillar-root")
             .arg(self.pillar.path())
+            .arg("--roster")
+            .arg(&self.roster)
             .args(args);
         run(&mut cmd)
     }

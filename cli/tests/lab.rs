@@ -1,17 +1,46 @@
 //! End-to-end tests against the lab of real hosts (tests/lab): sshd,
 //! PostgreSQL 15 and PgBouncer in network namespaces. They bring the lab up
-//! themselves (root needed), and run one at a time.
+//! themselves (root needed), and run one at a time: one at a time in this
+//! process, and holding the lab's lock against other processes (another
+//! engineer's tests, the lab's selftest) for the whole test.
+//!
+//! The lab is the one `LAB_ID` names (default 0; `LAB_DIR` too): its
+//! roster, addresses and files, so that several labs can run these tests at
+//! once.
 
 mod support;
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+use load::lab::LabEnv;
 use support::{run_in, Output};
 
 static LAB: Mutex<()> = Mutex::new(());
+
+/// The lab the environment names.
+fn lab_env() -> &'static LabEnv {
+    static ENV: OnceLock<LabEnv> = OnceLock::new();
+    ENV.get_or_init(|| LabEnv::from_env().unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// `host`'s address on the lab's network.
+fn address(host: &str) -> String {
+    lab_env().address(host).expect("a lab host")
+}
+
+/// The roster converge runs with: the repo's own (which names lab 0) unless
+/// `LAB_ID` or `LAB_DIR` chose another lab, then the one that lab writes.
+fn roster() -> PathBuf {
+    if lab_env().chosen {
+        lab_env().roster()
+    } else {
+        repo().join("roster.yaml")
+    }
+}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -20,9 +49,17 @@ fn repo() -> PathBuf {
         .unwrap()
 }
 
+/// `tests/lab/lab ARGS` run by a test, which holds the lab's lock (see
+/// [`Hold`]): its commands must not wait for it.
+fn lab_command() -> Command {
+    let mut cmd = Command::new(repo().join("tests/lab/lab"));
+    cmd.env("CONVERGE_LAB_LOCKED", "1");
+    cmd
+}
+
 /// `tests/lab/lab ARGS`, which must succeed; its stdout.
 fn lab_script(args: &[&str]) -> String {
-    let out = Command::new(repo().join("tests/lab/lab"))
+    let out = lab_command()
         .args(args)
         .output()
         .expect("tests/lab/lab runs");
@@ -49,9 +86,40 @@ fn sql(host: &str, q: &str) -> String {
     .to_string()
 }
 
+/// The lab's lock (`lab hold`), held until dropped: a mutating `lab`
+/// command of any other process (another test run, the selftest, an
+/// engineer's `reset-pg`) waits until this test is done instead of
+/// resetting the hosts under it.
+struct Hold(Child);
+
+impl Hold {
+    fn take() -> Hold {
+        let mut child = Command::new(repo().join("tests/lab/lab"))
+            .arg("hold")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("tests/lab/lab hold runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("its stdout"))
+            .read_line(&mut line)
+            .expect("lab hold answers");
+        assert_eq!(line.trim(), "held", "lab hold did not take the lock");
+        Hold(child)
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        drop(self.0.stdin.take()); // end of input: the holder exits, the lock is free
+        let _ = self.0.wait();
+    }
+}
+
 /// The lab, up, in its first layout (pgdb1 primary, pgdb2 streaming from
 /// it), for this test alone; and a scratch copy of the repo's pillar.
 struct Lab {
+    _hold: Hold,
     _guard: MutexGuard<'static, ()>,
     pillar: tempfile::TempDir,
 }
@@ -59,9 +127,9 @@ struct Lab {
 impl Lab {
     fn fresh() -> Lab {
         let guard = LAB.lock().unwrap_or_else(|e| e.into_inner());
+        let hold = Hold::take();
         // `up` refuses a pair an earlier test left split; `reset-pg` mends it.
-        let script = repo().join("tests/lab/lab");
-        if !Command::new(&script)
+        if !lab_command()
             .arg("up")
             .output()
             .is_ok_and(|o| o.status.success())
@@ -75,6 +143,7 @@ impl Lab {
             std::fs::copy(f.path(), pillar.path().join(f.file_name())).unwrap();
         }
         Lab {
+            _hold: hold,
             _guard: guard,
             pillar,
         }
@@ -89,6 +158,8 @@ impl Lab {
         let mut all = vec![
             "--pillar-root".to_string(),
             self.pillar.path().display().to_string(),
+            "--roster".to_string(),
+            roster().display().to_string(),
         ];
         all.extend(args.iter().map(|s| s.to_string()));
         run_in(&repo(), &all, &[])
@@ -114,7 +185,7 @@ fn snapshot() -> String {
 
 /// Logins sshd on `host` accepted so far.
 fn logins(host: &str) -> usize {
-    std::fs::read_to_string(format!("/tmp/converge-lab/h/{host}/fs/var/log/sshd.log"))
+    std::fs::read_to_string(lab_env().dir.join(format!("h/{host}/fs/var/log/sshd.log")))
         .unwrap_or_default()
         .matches("Accepted publickey")
         .count()
@@ -200,7 +271,8 @@ fn a_host_key_mismatch_is_refused() {
     let _lab = Lab::fresh();
     let dir = tempfile::tempdir().unwrap();
     // pgdb2's key, pinned for pgdb1's address: the wrong key.
-    let known = std::fs::read_to_string("/tmp/converge-lab/known_hosts").unwrap();
+    let lab = &lab_env().dir;
+    let known = std::fs::read_to_string(lab.join("known_hosts")).unwrap();
     let pgdb2_key = known
         .lines()
         .find(|l| l.starts_with("pgdb2"))
@@ -210,13 +282,15 @@ fn a_host_key_mismatch_is_refused() {
         .1;
     std::fs::write(
         dir.path().join("known_hosts"),
-        format!("10.77.0.11 {pgdb2_key}\n"),
+        format!("{} {pgdb2_key}\n", address("pgdb1")),
     )
     .unwrap();
     std::fs::write(
         dir.path().join("roster.yaml"),
         format!(
-            "pgdb1:\n  host: 10.77.0.11\n  priv: /tmp/converge-lab/id_ed25519\n  known_hosts_file: {}/known_hosts\n",
+            "pgdb1:\n  host: {}\n  priv: {}\n  known_hosts_file: {}/known_hosts\n",
+            address("pgdb1"),
+            lab.join("id_ed25519").display(),
             dir.path().display()
         ),
     )
@@ -236,7 +310,7 @@ fn a_host_key_mismatch_is_refused() {
 fn awkward_paths_and_contents_round_trip_and_runas_switches_user() {
     let _lab = Lab::fresh();
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(repo().join("roster.yaml"), dir.path().join("roster.yaml")).unwrap();
+    std::fs::copy(roster(), dir.path().join("roster.yaml")).unwrap();
     std::fs::create_dir(dir.path().join("states")).unwrap();
     std::fs::write(
         dir.path().join("states/top.sls"),
@@ -476,7 +550,7 @@ fn a_pause_that_times_out_resumes_every_pgbouncer() {
     let mut long = Command::new("psql")
         .args([
             "-h",
-            "10.77.0.11",
+            &address("pgdb1"),
             "-p",
             "6432",
             "-U",

@@ -7,6 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// Lab 0's state directory (`tests/lab/lab`'s default).
+const LAB0_DIR: &str = "/tmp/converge-lab";
+
 pub struct Lab {
     pub dir: PathBuf,
     script: PathBuf,
@@ -22,9 +25,19 @@ pub struct Entry {
 }
 
 impl Lab {
+    /// The lab whose state is in `dir`; but when `dir` is lab 0's default
+    /// directory and only `LAB_ID` chose a lab (no `LAB_DIR`), that lab's
+    /// (`--lab-dir` defaults to lab 0's and knows nothing of `LAB_ID`).
     pub fn new(dir: &Path, repo: &Path) -> Lab {
+        let env = load::lab::LabEnv::from_env().ok();
+        let dir = match env {
+            Some(env) if dir == Path::new(LAB0_DIR) && std::env::var_os("LAB_DIR").is_none() => {
+                env.dir
+            }
+            _ => dir.to_path_buf(),
+        };
         Lab {
-            dir: dir.to_path_buf(),
+            dir,
             script: repo.join("tests/lab/lab"),
         }
     }

@@ -13,6 +13,8 @@ use serde::Serialize;
 use tokio::task::JoinHandle;
 use tokio_postgres::{Client, NoTls};
 
+pub mod lab;
+
 /// Where and how to write.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -28,10 +30,19 @@ pub struct Options {
 }
 
 impl Options {
-    /// The lab's PgBouncers on pgdb1 and pgdb2, database `app`.
+    /// The PgBouncers on pgdb1 and pgdb2 of the lab `LAB_ID` names (lab 0
+    /// when unset; an invalid `LAB_ID` panics rather than reach another
+    /// lab), database `app`.
     pub fn lab() -> Options {
+        let lab = lab::LabEnv::from_env().unwrap_or_else(|e| panic!("{e}"));
+        Options::lab_at(&lab)
+    }
+
+    /// The PgBouncers on pgdb1 and pgdb2 of `lab`, database `app`.
+    pub fn lab_at(lab: &lab::LabEnv) -> Options {
+        let target = |h: &str| format!("{}:6432", lab.address(h).expect("a lab host"));
         Options {
-            targets: vec!["10.77.0.11:6432".into(), "10.77.0.12:6432".into()],
+            targets: vec![target("pgdb1"), target("pgdb2")],
             user: "app".into(),
             password: "app-lab".into(),
             dbname: "app".into(),
