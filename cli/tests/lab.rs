@@ -452,10 +452,17 @@ fn failover_test_mode_shows_both_hosts_diffs_and_changes_nothing() {
         .stdout_has("pgdb2:")
         .stdout_has("-app = host=pgdb1 port=5432 dbname=app")
         .stdout_has("+app = host=/var/run/postgresql port=5432 dbname=app")
-        .stdout_has(
-            "newfile:\n                                /etc/postgresql/15/main/conf.d/standby.conf",
-        )
+        .stdout_has("planned switchover")
         .stdout_has("PostgreSQL on pgdb2 is set to be promoted");
+    // The old writer's standby configuration, as a new file.
+    let lines: Vec<&str> = out.stdout.lines().map(str::trim).collect();
+    assert!(
+        lines
+            .windows(2)
+            .any(|w| w == ["newfile:", "/etc/postgresql/15/main/conf.d/standby.conf"]),
+        "{}",
+        out.stdout
+    );
     assert_eq!(snapshot(), before, "--test changed a host");
 }
 

@@ -97,6 +97,7 @@ fn run_plan(args: &Args) -> Result<Plan, Failure> {
             exec: exec_for(args)?,
             capture: true,
             fail: None,
+            what: None,
         }],
     ))
 }

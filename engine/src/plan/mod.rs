@@ -67,6 +67,8 @@ pub enum Action {
         exec: Exec,
         capture: bool,
         fail: Option<String>,
+        /// What it does, in words, for reports (else its command line).
+        what: Option<String>,
     },
     /// SQL on a cluster, as its OS user over the local socket; an error
     /// fails the state with `fail` and the server's message.
@@ -113,6 +115,7 @@ impl Action {
             exec,
             capture: false,
             fail: Some(fail.into()),
+            what: None,
         }
     }
 
@@ -156,6 +159,26 @@ impl Action {
         Action::wait(check, Duration::ZERO, fail)
     }
 
+    /// The same action, described in these words in reports.
+    pub fn said(self, words: impl Into<String>) -> Action {
+        match self {
+            Action::Run {
+                on,
+                exec,
+                capture,
+                fail,
+                ..
+            } => Action::Run {
+                on,
+                exec,
+                capture,
+                fail,
+                what: Some(words.into()),
+            },
+            other => other,
+        }
+    }
+
     /// The same action on host `id` instead of here.
     pub fn at(self, id: &str) -> Action {
         let here = |on: On| match on {
@@ -169,11 +192,13 @@ impl Action {
                 exec,
                 capture,
                 fail,
+                what,
             } => Action::Run {
                 on: here(on),
                 exec,
                 capture,
                 fail,
+                what,
             },
             Action::Sql {
                 on,
@@ -228,7 +253,19 @@ impl Action {
         };
         match self {
             Action::Write { on, file } => format!("{}write {}", at(on), file.path),
-            Action::Run { on, exec, .. } => format!("{}run `{}`", at(on), exec.cmd),
+            Action::Run {
+                on, what: Some(w), ..
+            } => format!("{}{w}", at(on)),
+            Action::Run { on, exec, .. } => {
+                // A long script in one line: its first line is enough.
+                let first = exec.cmd.lines().next().unwrap_or_default();
+                let more = if first.len() < exec.cmd.len() {
+                    " …"
+                } else {
+                    ""
+                };
+                format!("{}run `{first}`{more}", at(on))
+            }
             Action::Sql { on, sql, .. } => format!("{}SQL `{sql}`", at(on)),
             Action::Console { on, command, .. } => format!("{}PgBouncer {command}", at(on)),
             Action::Await {
@@ -390,6 +427,7 @@ mod tests {
                 exec: Exec::new("false"),
                 capture: false,
                 fail: None,
+                what: None,
             },
         ])
         .at("a");

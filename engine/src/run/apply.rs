@@ -211,6 +211,7 @@ async fn leaf(action: Action, t: Arc<dyn Transport>) -> Result<Done, Failed> {
             exec,
             capture,
             fail,
+            ..
         } => {
             let out = t.exec(&exec).await.map_err(|e| {
                 Failed::new(

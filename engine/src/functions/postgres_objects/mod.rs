@@ -43,6 +43,7 @@ fn sql(session: &Session, sql: String, fail: String) -> Action {
         exec: session.script(&sql),
         capture: false,
         fail: Some(fail),
+        what: None,
     }
 }
 

@@ -148,12 +148,15 @@ pub struct Ask {
     pub max_lag_bytes: u64,
 }
 
+/// The ids of those reachable, sorted (as messages list them).
 fn reachable(nodes: &[&Node]) -> Vec<String> {
-    nodes
+    let mut ids: Vec<String> = nodes
         .iter()
         .filter(|n| n.reachable())
         .map(|n| n.id.clone())
-        .collect()
+        .collect();
+    ids.sort();
+    ids
 }
 
 fn converge(id: &'static str, host: &str, mode: Mode, key: &str) -> Step {

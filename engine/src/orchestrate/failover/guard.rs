@@ -67,6 +67,14 @@ pub fn arm(on: On, b: &Bouncer, layout: &Layout, restart: bool, deadline: u64) -
         exec: Exec::new(cmd).stdin(env),
         capture: false,
         fail: Some("could not arm the pause guard".into()),
+        what: Some(format!(
+            "arm the pause guard (RESUME past {deadline} s{})",
+            if restart {
+                ", and start this old writer again if nobody was promoted"
+            } else {
+                ""
+            }
+        )),
     }
 }
 
@@ -83,6 +91,7 @@ pub fn disarm(on: On, b: &Bouncer) -> Action {
         exec: Exec::new(cmd),
         capture: false,
         fail: Some("could not disarm the pause guard".into()),
+        what: Some("stand the pause guard down".into()),
     }
 }
 
@@ -97,6 +106,7 @@ pub fn commit(on: On, b: &Bouncer) -> Action {
         )),
         capture: false,
         fail: Some("not promoting".into()),
+        what: Some("take the restart of the old writer from its pause guard".into()),
     }
 }
 

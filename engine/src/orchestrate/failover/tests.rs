@@ -102,7 +102,7 @@ fn a_running_writer_gets_todays_safe_switchover() {
     assert_eq!(
         d.steps[0],
         Step::Pause {
-            hosts: vec!["pgdb2".into(), "pgdb1".into()],
+            hosts: vec!["pgdb1".into(), "pgdb2".into()],
             restart_on: Some("pgdb1".into())
         }
     );
