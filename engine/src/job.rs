@@ -59,10 +59,12 @@ pub struct Engine {
 }
 
 /// A host's connection and grains, each made once even when several tasks
-/// ask at the same time.
+/// ask at the same time. A host that could not be reached is not tried
+/// again in the same command: its error is kept (an unreachable host costs
+/// a connect timeout once, not at every step of an orchestration).
 #[derive(Default)]
 struct Connection {
-    transport: tokio::sync::OnceCell<Arc<dyn Transport>>,
+    transport: tokio::sync::OnceCell<Result<Arc<dyn Transport>, TransportError>>,
     grains: tokio::sync::OnceCell<Value>,
 }
 
@@ -236,9 +238,9 @@ impl Engine {
         let slot = self.slot(&h.id);
         let t = slot
             .transport
-            .get_or_try_init(|| transport::connect(h, self.config.timeout))
-            .await?;
-        Ok(Arc::clone(t))
+            .get_or_init(|| transport::connect(h, self.config.timeout))
+            .await;
+        t.clone()
     }
 
     /// The host's grains, gathered once per engine.
@@ -262,7 +264,7 @@ impl Engine {
             pool.drain().map(|(_, c)| c).collect()
         };
         for slot in slots {
-            if let Some(t) = slot.transport.get() {
+            if let Some(Ok(t)) = slot.transport.get() {
                 t.close().await;
             }
         }

@@ -47,7 +47,7 @@ impl Timeline {
     /// Both questions in one round trip; the history only past timeline 1.
     pub fn command(layout: &Layout, peer: &Peer) -> Exec {
         let psql = format!(
-            "psql -XAtq {}",
+            "psql -XAtqw {}",
             quote(&format!(
                 "{} replication=true",
                 peer.conninfo("replication")

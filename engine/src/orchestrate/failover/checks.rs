@@ -80,7 +80,7 @@ impl Check for NotAWriter {
 
     fn probe(&self) -> Exec {
         let cmd = format!(
-            "psql -XAtq {} -c 'select pg_is_in_recovery()' 2>&1; true",
+            "psql -XAtqw {} -c 'select pg_is_in_recovery()' 2>&1; true",
             crate::transport::shell::quote(
                 &self
                     .peer

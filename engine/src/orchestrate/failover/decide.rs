@@ -60,10 +60,17 @@ pub enum Step {
     /// brings it up as a standby; say how much WAL it had past what the new
     /// writer received.
     Fence { host: String, received: Option<Lsn> },
-    /// The new writer holds all of the old writer's WAL.
-    CaughtUp { standby: String, primary: String },
-    /// Take the old writer's restart from its guard (past this point,
-    /// nobody starts it as a writer again).
+    /// The new writer holds all of the old writer's WAL; and, at the same
+    /// time, the old writer accepts no writes (as `OnlyWriter`, from
+    /// `from`, over ssh too).
+    CaughtUp {
+        standby: String,
+        primary: String,
+        address: String,
+        from: Vec<Option<String>>,
+    },
+    /// Take the old writer's restart from its guard: past this point,
+    /// nobody starts it as a writer again.
     Commit { host: String },
     /// The old writer does not accept writes, seen from each of `from`
     /// (host ids; the controller is `None`).
@@ -73,10 +80,15 @@ pub enum Step {
         from: Vec<Option<String>>,
         ssh: bool,
     },
-    /// Converge `host` with this pillar added (`salt.state`).
+    /// Promote the new writer (its standby marker is there).
+    Promote { host: String },
+    /// A CHECKPOINT on the new writer, so that its control file shows its
+    /// new timeline (pg_rewind against it needs that).
+    Checkpoint { host: String },
+    /// Converge `hosts` (at once) with this pillar added (`salt.state`).
     Converge {
         id: &'static str,
-        host: String,
+        hosts: Vec<String>,
         mode: Mode,
         pillar: Value,
     },
@@ -99,6 +111,8 @@ impl Step {
             Step::Fence { .. } => "fence_old_writer",
             Step::CaughtUp { .. } => "new_writer_has_all_wal",
             Step::Commit { .. } => "commit",
+            Step::Promote { .. } => "promote_new_writer",
+            Step::Checkpoint { .. } => "checkpoint_new_writer",
             Step::OnlyWriter { .. } => "no_other_writer",
             Step::Converge { id, .. } => id,
             Step::Resume { .. } => "resume_pgbouncer",
@@ -114,7 +128,9 @@ impl Step {
             Step::Stop { .. } => ("postgres", "stopped"),
             Step::Fence { .. } => ("postgres", "fenced"),
             Step::CaughtUp { .. } => ("postgres", "caught_up"),
-            Step::Commit { .. } => ("pgbouncer", "committed"),
+            Step::Commit { .. } => ("postgres", "committed"),
+            Step::Promote { .. } => ("postgres", "promoted"),
+            Step::Checkpoint { .. } => ("postgres", "checkpoint"),
             Step::OnlyWriter { .. } => ("postgres", "only_writer"),
             Step::Converge { .. } => ("salt", "state"),
             Step::Resume { .. } => ("pgbouncer", "resumed"),
@@ -159,30 +175,53 @@ fn reachable(nodes: &[&Node]) -> Vec<String> {
     ids
 }
 
-fn converge(id: &'static str, host: &str, mode: Mode, key: &str) -> Step {
+fn converge(id: &'static str, hosts: &[String], mode: Mode, pillar: Value) -> Step {
     Step::Converge {
         id,
-        host: host.to_string(),
+        hosts: hosts.to_vec(),
         mode,
-        pillar: json!({"failover": {key: host}}),
+        pillar,
     }
 }
 
-fn promote(w: &str) -> Step {
-    converge("promote_new_writer", w, Mode::Highstate, "promoting")
-}
-
-fn repoint(o: &str) -> Step {
-    converge(
+/// The takeover once nobody else writes: promote the new writer (unless
+/// it is already), point every reachable PgBouncer at it, RESUME them,
+/// and only then (clients served) what can wait: the new writer's
+/// checkpoint and its own highstate, and the old writer's rejoin.
+fn takeover(w: &Node, o: &Node, promote: bool) -> Vec<Step> {
+    let (wid, oid) = (&w.id, &o.id);
+    let both = reachable(&[w, o]);
+    let mut steps = Vec::new();
+    if promote {
+        steps.push(Step::Promote { host: wid.clone() });
+    }
+    steps.push(converge(
         "repoint_pgbouncer",
-        o,
+        &both,
         Mode::Sls(vec!["pgbouncer".into()]),
-        "repointing",
-    )
-}
-
-fn rejoin(o: &str) -> Step {
-    converge("old_writer_to_standby", o, Mode::Highstate, "demoting")
+        json!({"failover": {"repointing": wid}}),
+    ));
+    steps.push(Step::Resume {
+        hosts: both.clone(),
+    });
+    if promote {
+        steps.push(Step::Checkpoint { host: wid.clone() });
+    }
+    steps.push(converge(
+        "settle_new_writer",
+        std::slice::from_ref(wid),
+        Mode::Highstate,
+        json!({"failover": {"promoting": wid}}),
+    ));
+    if o.reachable() {
+        steps.push(converge(
+            "old_writer_to_standby",
+            std::slice::from_ref(oid),
+            Mode::Highstate,
+            json!({"failover": {"demoting": oid}}),
+        ));
+    }
+    steps
 }
 
 fn only_writer(w: &Node, o: &Node) -> Step {
@@ -192,6 +231,19 @@ fn only_writer(w: &Node, o: &Node) -> Step {
         from: vec![None, Some(w.id.clone())],
         ssh: o.reachable(),
     }
+}
+
+fn caught_up(w: &Node, o: &Node) -> Step {
+    Step::CaughtUp {
+        standby: w.id.clone(),
+        primary: o.id.clone(),
+        address: o.address.clone(),
+        from: vec![None, Some(w.id.clone())],
+    }
+}
+
+fn commit(o: &Node) -> Step {
+    Step::Commit { host: o.id.clone() }
 }
 
 /// The decision, or the refusal in words (nothing is changed then).
@@ -256,16 +308,8 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
                 restart_on: None,
             });
         }
-        steps.push(promote(wid));
-        if o.reachable() {
-            steps.push(repoint(oid));
-        }
-        steps.push(Step::Resume {
-            hosts: both.clone(),
-        });
-        if o.reachable() {
-            steps.push(rejoin(oid));
-        } else {
+        steps.extend(takeover(w, o, false));
+        if !o.reachable() {
             notes.push(lost_note);
         }
         return Ok(Decision {
@@ -300,17 +344,14 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
             "how much WAL {oid} had past what {wid} received ({}) cannot be read: {oid} is unreachable",
             received.map_or("nothing".into(), |l| l.to_string())
         ));
-        let steps = vec![
+        let mut steps = vec![
             Step::Pause {
                 hosts: vec![wid.clone()],
                 restart_on: None,
             },
             only_writer(w, o),
-            promote(wid),
-            Step::Resume {
-                hosts: vec![wid.clone()],
-            },
         ];
+        steps.extend(takeover(w, o, true));
         return Ok(Decision {
             case: Case::WriterLost,
             account: format!(
@@ -338,25 +379,16 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
             old: o.server.clone().expect("a primary"),
         };
         let ready = ready(&pair, ask.max_lag_bytes).map_err(|f| f.comment)?;
-        let steps = vec![
+        let mut steps = vec![
             Step::Pause {
                 hosts: both.clone(),
                 restart_on: Some(oid.clone()),
             },
             Step::Stop { host: oid.clone() },
-            Step::CaughtUp {
-                standby: wid.clone(),
-                primary: oid.clone(),
-            },
-            Step::Commit { host: oid.clone() },
-            only_writer(w, o),
-            promote(wid),
-            repoint(oid),
-            Step::Resume {
-                hosts: both.clone(),
-            },
-            rejoin(oid),
+            caught_up(w, o),
+            commit(o),
         ];
+        steps.extend(takeover(w, o, true));
         return Ok(Decision {
             case: Case::Switchover,
             account: ready.comment,
@@ -401,24 +433,15 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
     if control.cleanly_shut_down() {
         // Stopped cleanly (an interrupted switchover): the new writer can
         // still get all of it, and the old writer may come back if not.
-        let steps = vec![
+        let mut steps = vec![
             Step::Pause {
                 hosts: both.clone(),
                 restart_on: Some(oid.clone()),
             },
-            Step::CaughtUp {
-                standby: wid.clone(),
-                primary: oid.clone(),
-            },
-            Step::Commit { host: oid.clone() },
-            only_writer(w, o),
-            promote(wid),
-            repoint(oid),
-            Step::Resume {
-                hosts: both.clone(),
-            },
-            rejoin(oid),
+            caught_up(w, o),
+            commit(o),
         ];
+        steps.extend(takeover(w, o, true));
         return Ok(Decision {
             case: Case::WriterDown,
             account: format!(
@@ -444,7 +467,7 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
         });
     }
     // Crashed: fenced, never started again as a writer.
-    let steps = vec![
+    let mut steps = vec![
         Step::Pause {
             hosts: both.clone(),
             restart_on: None,
@@ -454,13 +477,8 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
             received,
         },
         only_writer(w, o),
-        promote(wid),
-        repoint(oid),
-        Step::Resume {
-            hosts: both.clone(),
-        },
-        rejoin(oid),
     ];
+    steps.extend(takeover(w, o, true));
     Ok(Decision {
         case: Case::WriterDown,
         account: format!(

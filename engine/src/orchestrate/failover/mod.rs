@@ -36,7 +36,9 @@ use crate::compile::StateId;
 use crate::facts::{ControlData, Peer, Server, WalEnd};
 use crate::functions::pgbouncer::{pause, resume};
 use crate::functions::postgres::standby::Replication;
-use crate::functions::postgres::{running_plan, stopped_plan, to_start, to_stop};
+use crate::functions::postgres::{
+    promoted_plan, running_plan, stopped_plan, to_promote, to_start, to_stop,
+};
 use crate::functions::{Ctx, Delegate};
 use crate::plan::{Action, Changes, Failure, On, Plan};
 use crate::postgres::{Bouncer, Layout};
@@ -218,10 +220,13 @@ impl Run<'_> {
 
     async fn outcome(&self, step: &Step) -> Outcome {
         if let Step::Converge {
-            host, mode, pillar, ..
+            hosts,
+            mode,
+            pillar,
+            ..
         } = step
         {
-            let tgt = Target::List(vec![host.clone()]);
+            let tgt = Target::List(hosts.clone());
             return match self
                 .cluster
                 .state(&tgt, mode.clone(), self.test, Some(pillar.clone()))
@@ -297,17 +302,36 @@ impl Run<'_> {
                 let todo = todo.map(|acts| (id.clone(), acts.into_iter().map(|x| x.at(&id)).collect()));
                 running_plan(&layout.datadir, todo.into_iter().collect())
             }
-            Step::CaughtUp { standby, primary } => {
-                let (_, tp) = self.cluster.one(primary).await?;
-                let (_, ts) = self.cluster.one(standby).await?;
-                let cd = ControlData::read(tp.as_ref(), layout)
-                    .await
-                    .map_err(Failure::new)?;
-                let st = Server::read(ts.as_ref(), layout)
-                    .await
-                    .map_err(|e| Failure::new(format!("{standby}: PostgreSQL does not answer: {e}")))?;
+            Step::CaughtUp {
+                standby,
+                primary,
+                address,
+                from,
+            } => {
+                let (p, st) = tokio::join!(self.cluster.one(primary), self.cluster.one(standby));
+                let ((_, tp), (_, ts)) = (p?, st?);
+                let (cd, st) = tokio::join!(
+                    ControlData::read(tp.as_ref(), layout),
+                    Server::read(ts.as_ref(), layout)
+                );
+                let cd = cd.map_err(Failure::new)?;
+                let st = st.map_err(|e| {
+                    Failure::new(format!("{standby}: PostgreSQL does not answer: {e}"))
+                })?;
                 let timeout = a.catch_up_timeout.min(b.pause_timeout);
-                gate(standby, primary, &cd, &st, layout, timeout)?
+                let mut plan = gate(standby, primary, &cd, &st, layout, timeout)?;
+                // Read-only, so at the same time: nobody else writes.
+                let mut all = std::mem::take(&mut plan.actions);
+                all.extend(self.not_a_writer(primary, address, from, true));
+                plan.actions = vec![Action::Together(all)];
+                if plan.done.is_empty() {
+                    plan.done = plan.comment.clone();
+                }
+                plan.comment
+                    .push_str(&format!("; and {primary} accepts no writes, through every path"));
+                plan.done
+                    .push_str(&format!("; and {primary} accepts no writes, through every path"));
+                plan
             }
             Step::Fence { host, received } => self.fence(host, *received).await?,
             Step::Commit { host } => Plan::change(
@@ -316,47 +340,76 @@ impl Run<'_> {
                 format!("{host}'s pause guard gave up restarting it"),
                 vec![guard::commit(On::host(host), b)],
             ),
+            Step::Promote { host } => {
+                let (id, t) = self.cluster.one(host).await?;
+                let todo = to_promote(&id, t.as_ref(), layout).await?;
+                let todo = todo.map(|acts| (id.clone(), acts.into_iter().map(|x| x.at(&id)).collect()));
+                promoted_plan(&layout.marker(), todo.into_iter().collect())
+            }
+            Step::Checkpoint { host } => Plan::change(
+                Changes::new(),
+                format!("{host} is set to checkpoint, so that its control file shows its new timeline"),
+                format!("{host} checkpointed: its control file shows its new timeline"),
+                vec![Action::Sql {
+                    on: On::host(host),
+                    cluster: layout.clone(),
+                    sql: "CHECKPOINT".into(),
+                    fail: format!("CHECKPOINT on {host} failed"),
+                }],
+            ),
             Step::OnlyWriter {
                 old,
                 address,
                 from,
                 ssh,
-            } => {
-                let mut checks = Vec::new();
-                if *ssh {
-                    checks.push(
-                        Action::verify(
-                            Down {
-                                id: old.clone(),
-                                cluster: layout.clone(),
-                            },
-                            format!("{old}'s PostgreSQL runs: not promoting beside it"),
-                        )
-                        .at(old),
-                    );
-                }
-                for f in from {
-                    let check = NotAWriter {
-                        target: old.clone(),
-                        peer: self.peer(address),
-                        from: f.clone().unwrap_or_else(|| "this controller".into()),
-                    };
-                    let act = Action::verify(check, "not promoting");
-                    checks.push(match f {
-                        Some(h) => act.at(h),
-                        None => act,
-                    });
-                }
-                Plan::change(
-                    Changes::new(),
-                    format!("{old} is set to be checked: not a writer, through every path"),
-                    format!("{old} accepts no writes, through every path"),
-                    vec![Action::Together(checks)],
-                )
-            }
+            } => Plan::change(
+                Changes::new(),
+                format!("{old} is set to be checked: not a writer, through every path"),
+                format!("{old} accepts no writes, through every path"),
+                vec![Action::Together(self.not_a_writer(old, address, from, *ssh))],
+            ),
             Step::Restore { old, new } => self.restore(old, new).await?,
             Step::Converge { .. } => unreachable!("converged, not planned"),
         })
+    }
+
+    /// The checks that `old` accepts no writes: its server down (over ssh,
+    /// when `ssh`), and no answer as a primary at its address from each of
+    /// `from` (the controller is `None`).
+    fn not_a_writer(
+        &self,
+        old: &str,
+        address: &str,
+        from: &[Option<String>],
+        ssh: bool,
+    ) -> Vec<Action> {
+        let layout = &self.args.cluster;
+        let mut checks = Vec::new();
+        if ssh {
+            checks.push(
+                Action::verify(
+                    Down {
+                        id: old.to_string(),
+                        cluster: layout.clone(),
+                    },
+                    format!("{old}'s PostgreSQL runs: not promoting beside it"),
+                )
+                .at(old),
+            );
+        }
+        for f in from {
+            let check = NotAWriter {
+                target: old.to_string(),
+                peer: self.peer(address),
+                from: f.clone().unwrap_or_else(|| "this controller".into()),
+            };
+            let act = Action::verify(check, "not promoting");
+            checks.push(match f {
+                Some(h) => act.at(h),
+                None => act,
+            });
+        }
+        checks
     }
 
     /// A step after the commit failed: unless `new` is a primary now, its

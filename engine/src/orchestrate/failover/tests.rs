@@ -92,10 +92,11 @@ fn a_running_writer_gets_todays_safe_switchover() {
             "stop_old_writer",
             "new_writer_has_all_wal",
             "commit",
-            "no_other_writer",
             "promote_new_writer",
             "repoint_pgbouncer",
             "resume_pgbouncer",
+            "checkpoint_new_writer",
+            "settle_new_writer",
             "old_writer_to_standby"
         ]
     );
@@ -143,6 +144,8 @@ fn a_crashed_writer_is_fenced_never_restarted_and_its_lost_wal_measured() {
             "promote_new_writer",
             "repoint_pgbouncer",
             "resume_pgbouncer",
+            "checkpoint_new_writer",
+            "settle_new_writer",
             "old_writer_to_standby"
         ]
     );
@@ -202,7 +205,10 @@ fn an_unreachable_writer_is_refused_until_the_operator_confirms() {
             "pause_pgbouncer",
             "no_other_writer",
             "promote_new_writer",
-            "resume_pgbouncer"
+            "repoint_pgbouncer",
+            "resume_pgbouncer",
+            "checkpoint_new_writer",
+            "settle_new_writer"
         ]
     );
     assert!(matches!(&d.steps[1], Step::OnlyWriter { ssh: false, .. }));
@@ -232,9 +238,9 @@ fn a_done_failover_needs_nothing_and_an_interrupted_one_is_finished() {
     assert_eq!(
         ids(&d.steps),
         [
-            "promote_new_writer",
             "repoint_pgbouncer",
             "resume_pgbouncer",
+            "settle_new_writer",
             "old_writer_to_standby"
         ]
     );
