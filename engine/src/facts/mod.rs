@@ -8,12 +8,14 @@
 //! Files are facts too, but the transport reads them natively (many paths
 //! in one round trip, `transport::FileFact`), and `Host` caches them.
 
+mod accounts;
 mod controldata;
 mod packages;
 mod postmaster;
 mod server;
 mod service;
 
+pub use accounts::{Accounts, Group, Home, Passwd, Shadow};
 pub use controldata::ControlData;
 pub use packages::Packages;
 pub use postmaster::Postmaster;

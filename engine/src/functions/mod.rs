@@ -16,12 +16,18 @@ mod cmd;
 mod file_absent;
 mod file_directory;
 mod file_managed;
+mod group;
 mod mode;
 pub mod pgbouncer;
 mod pkg_installed;
 pub mod postgres;
+mod pyrepr;
+#[cfg(test)]
+mod recorded;
 mod service;
 mod test_states;
+mod user;
+mod user_changes;
 
 use std::sync::{Arc, OnceLock};
 
@@ -188,6 +194,10 @@ impl Registry {
                 ("service.running", Entry::function(service::Running)),
                 ("service.dead", Entry::function(service::Dead)),
                 ("pkg.installed", Entry::function(pkg_installed::Installed)),
+                ("user.present", Entry::function(user::Present)),
+                ("user.absent", Entry::function(user::Absent)),
+                ("group.present", Entry::function(group::Present)),
+                ("group.absent", Entry::function(group::Absent)),
                 ("test.nop", Entry::function(test_states::NOP)),
                 (
                     "test.succeed_without_changes",
