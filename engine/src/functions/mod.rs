@@ -17,6 +17,7 @@ mod file_absent;
 mod file_directory;
 mod file_managed;
 mod group;
+mod guard;
 mod mode;
 pub mod pgbouncer;
 mod pkg_installed;
@@ -25,6 +26,8 @@ mod pyrepr;
 #[cfg(test)]
 mod recorded;
 mod service;
+mod ssh_auth;
+mod ssh_keys;
 mod test_states;
 mod user;
 mod user_changes;
@@ -198,6 +201,8 @@ impl Registry {
                 ("user.absent", Entry::function(user::Absent)),
                 ("group.present", Entry::function(group::Present)),
                 ("group.absent", Entry::function(group::Absent)),
+                ("ssh_auth.present", Entry::function(ssh_auth::Present)),
+                ("ssh_auth.absent", Entry::function(ssh_auth::Absent)),
                 ("test.nop", Entry::function(test_states::NOP)),
                 (
                     "test.succeed_without_changes",
