@@ -28,6 +28,7 @@ mod recorded;
 mod service;
 mod ssh_auth;
 mod ssh_keys;
+mod ssh_known_hosts;
 mod test_states;
 mod user;
 mod user_changes;
@@ -203,6 +204,14 @@ impl Registry {
                 ("group.absent", Entry::function(group::Absent)),
                 ("ssh_auth.present", Entry::function(ssh_auth::Present)),
                 ("ssh_auth.absent", Entry::function(ssh_auth::Absent)),
+                (
+                    "ssh_known_hosts.present",
+                    Entry::function(ssh_known_hosts::Present),
+                ),
+                (
+                    "ssh_known_hosts.absent",
+                    Entry::function(ssh_known_hosts::Absent),
+                ),
                 ("test.nop", Entry::function(test_states::NOP)),
                 (
                     "test.succeed_without_changes",
