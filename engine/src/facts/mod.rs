@@ -10,6 +10,7 @@
 
 mod accounts;
 mod controldata;
+pub mod git_config;
 pub mod known_hosts;
 mod packages;
 mod postmaster;

@@ -16,6 +16,7 @@ mod cmd;
 mod file_absent;
 mod file_directory;
 mod file_managed;
+mod git_config;
 mod group;
 mod guard;
 mod mode;
@@ -202,6 +203,8 @@ impl Registry {
                 ("user.absent", Entry::function(user::Absent)),
                 ("group.present", Entry::function(group::Present)),
                 ("group.absent", Entry::function(group::Absent)),
+                ("git.config_set", Entry::function(git_config::ConfigSet)),
+                ("git.config_unset", Entry::function(git_config::ConfigUnset)),
                 ("ssh_auth.present", Entry::function(ssh_auth::Present)),
                 ("ssh_auth.absent", Entry::function(ssh_auth::Absent)),
                 (

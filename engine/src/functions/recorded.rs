@@ -347,3 +347,32 @@ async fn ssh_known_hosts_on_a_scratch_file_as_salt_answers() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn git_config_in_a_scratch_repository_as_salt_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(&repo)
+        .status()
+        .unwrap();
+    assert!(init.success());
+    let files = [("gitcfg.sls", include_str!("recorded/gitcfg.sls"))];
+    let case = Case::at("gitcfg", &files, Arc::new(Local::new(10)), &path(&dir));
+    compare_test(&case, include_str!("recorded/gitcfg-test.json"), &[]).await;
+    // Where Salt's real run breaks: it hands git the key expression
+    // `color\..+` to unset (git refuses it), and raises `KeyError` for a
+    // key it removed altogether. converge unsets key by key and reports
+    // what went.
+    compare_real(
+        &case,
+        include_str!("recorded/gitcfg-real.json"),
+        &["unset-regex", "unset-name"],
+    )
+    .await;
+    let config = std::fs::read_to_string(repo.join(".git/config")).unwrap();
+    assert!(config.contains("push = a\n\tpush = b\n"), "{config}");
+    assert!(!config.contains("[color]"), "{config}");
+}
