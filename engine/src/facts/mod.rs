@@ -9,7 +9,9 @@
 //! in one round trip, `transport::FileFact`), and `Host` caches them.
 
 mod accounts;
+mod apt_policy;
 mod controldata;
+pub mod dpkg;
 pub mod git_config;
 pub mod known_hosts;
 mod packages;
@@ -18,6 +20,7 @@ mod server;
 mod service;
 
 pub use accounts::{Accounts, Group, Home, Passwd, Shadow};
+pub use apt_policy::Candidates;
 pub use controldata::ControlData;
 pub use packages::Packages;
 pub use postmaster::Postmaster;

@@ -13,6 +13,7 @@
 //! run's test flag. Those live in `orchestrate`, above the engine.
 
 mod cmd;
+mod debversion;
 mod file_absent;
 mod file_directory;
 mod file_managed;

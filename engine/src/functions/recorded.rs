@@ -376,3 +376,25 @@ async fn git_config_in_a_scratch_repository_as_salt_answers() {
     assert!(config.contains("push = a\n\tpush = b\n"), "{config}");
     assert!(!config.contains("[color]"), "{config}");
 }
+
+/// A host whose packages are those of the recording machine.
+fn packages_host() -> Fake {
+    Fake::new()
+        .answer(
+            "dpkg --print-architecture",
+            0,
+            include_str!("../facts/fixtures/dpkg.txt"),
+        )
+        .answer(
+            "LC_ALL=C apt-cache -q policy",
+            0,
+            include_str!("../facts/fixtures/apt-policy.txt"),
+        )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn packages_as_salt_answers() {
+    let files = [("pkgs.sls", include_str!("recorded/pkgs.sls"))];
+    let case = Case::new("pkgs", &files, Arc::new(packages_host()));
+    compare_test(&case, include_str!("recorded/pkgs-test.json"), &[]).await;
+}

@@ -280,7 +280,11 @@ async fn service_on_systemd_and_missing_services() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pkg_installed_from_dpkg_facts() {
-    let fx = fixture(Fake::new().answer("dpkg-query", 0, "pgbouncer\tii \t1.18.0-1\n"));
+    let fx = fixture(Fake::new().answer(
+        "dpkg --print-architecture",
+        0,
+        "amd64\ninstall ok installed pgbouncer 1.18.0-1 amd64\n",
+    ));
     let p = plan(&fx, "pkg.installed", "name: pgbouncer").await.unwrap();
     assert_eq!(p.comment, "All specified packages are already installed");
     let p = plan(&fx, "pkg.installed", "name: x\npkgs: [pgbouncer, tini]")
