@@ -23,6 +23,7 @@ mod guard;
 mod mode;
 pub mod pgbouncer;
 mod pkg_installed;
+mod pkg_removed;
 pub mod postgres;
 mod pyrepr;
 #[cfg(test)]
@@ -200,6 +201,8 @@ impl Registry {
                 ("service.running", Entry::function(service::Running)),
                 ("service.dead", Entry::function(service::Dead)),
                 ("pkg.installed", Entry::function(pkg_installed::Installed)),
+                ("pkg.removed", Entry::function(pkg_removed::Removed)),
+                ("pkg.purged", Entry::function(pkg_removed::Purged)),
                 ("user.present", Entry::function(user::Present)),
                 ("user.absent", Entry::function(user::Absent)),
                 ("group.present", Entry::function(group::Present)),

@@ -42,3 +42,20 @@ openssl-latest:
   pkg.installed:
     - name: openssl
     - version: latest
+tini-removed:
+  pkg.removed:
+    - name: tini
+tini-removed-version:
+  pkg.removed:
+    - name: tini
+    - version: '>=1.0'
+nothing-removed:
+  pkg.removed:
+    - name: nosuchpkg
+some-purged:
+  pkg.purged:
+    - name: x
+    - pkgs: [tini, pgbouncer, nosuchpkg]
+none-purged:
+  pkg.purged:
+    - name: sudo
