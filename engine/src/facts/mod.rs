@@ -18,6 +18,7 @@ mod packages;
 mod postmaster;
 mod server;
 mod service;
+pub mod unit_mask;
 
 pub use accounts::{Accounts, Group, Home, Passwd, Shadow};
 pub use apt_policy::Candidates;

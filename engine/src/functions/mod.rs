@@ -200,6 +200,8 @@ impl Registry {
                 ("cmd.wait", Entry::function(cmd::Wait)),
                 ("service.running", Entry::function(service::Running)),
                 ("service.dead", Entry::function(service::Dead)),
+                ("service.masked", Entry::function(service::Masked)),
+                ("service.unmasked", Entry::function(service::Unmasked)),
                 ("pkg.installed", Entry::function(pkg_installed::Installed)),
                 ("pkg.removed", Entry::function(pkg_removed::Removed)),
                 ("pkg.purged", Entry::function(pkg_removed::Purged)),

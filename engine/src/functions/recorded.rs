@@ -398,3 +398,18 @@ async fn packages_as_salt_answers() {
     let case = Case::new("pkgs", &files, Arc::new(packages_host()));
     compare_test(&case, include_str!("recorded/pkgs-test.json"), &[]).await;
 }
+
+/// Masks as read on the recording machine (systemctl there, ssh's unit
+/// not linked to /dev/null: the probe printed `systemd`). Salt loads
+/// its systemd module here although systemd is not running ("offline"),
+/// and masking is about unit files, so both mask as on a systemd host.
+/// (`service.running` and `dead` differ on purpose: Salt's offline module
+/// does nothing, "Running in OFFLINE mode"; converge uses the init
+/// scripts of a host whose PID 1 is not systemd.)
+#[tokio::test(flavor = "multi_thread")]
+async fn masks_as_salt_answers() {
+    let files = [("masks.sls", include_str!("recorded/masks.sls"))];
+    let host = Fake::new().answer("if command -v systemctl", 0, "systemd\n");
+    let case = Case::new("masks", &files, Arc::new(host));
+    compare_test(&case, include_str!("recorded/masks-test.json"), &[]).await;
+}
