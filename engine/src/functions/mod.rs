@@ -21,6 +21,7 @@ mod git_config;
 mod group;
 mod guard;
 mod mode;
+mod module_run;
 pub mod pgbouncer;
 mod pkg_installed;
 mod pkg_removed;
@@ -211,6 +212,8 @@ impl Registry {
                 ("group.absent", Entry::function(group::Absent)),
                 ("git.config_set", Entry::function(git_config::ConfigSet)),
                 ("git.config_unset", Entry::function(git_config::ConfigUnset)),
+                ("module.run", Entry::function(module_run::Run)),
+                ("module.wait", Entry::function(module_run::Wait)),
                 ("ssh_auth.present", Entry::function(ssh_auth::Present)),
                 ("ssh_auth.absent", Entry::function(ssh_auth::Absent)),
                 (

@@ -413,3 +413,22 @@ async fn masks_as_salt_answers() {
     let case = Case::new("masks", &files, Arc::new(host));
     compare_test(&case, include_str!("recorded/masks-test.json"), &[]).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn module_run_as_salt_answers() {
+    let files = [("modrun.sls", include_str!("recorded/modrun.sls"))];
+    let host = Fake::new().answer(
+        "if [ -d /run/systemd/system ]",
+        0,
+        "sysv\npresent\nstopped\nenabled\n",
+    );
+    let case = Case::new("modrun", &files, Arc::new(host));
+    // Salt writes "FunctionTrue a, b to be executed." for two functions
+    // (`len(tests) > 1 or ""` where it meant an "s"); converge "Functions".
+    compare_test(
+        &case,
+        include_str!("recorded/modrun-test.json"),
+        &["new-two"],
+    )
+    .await;
+}
