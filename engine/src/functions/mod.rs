@@ -20,6 +20,7 @@ mod file_managed;
 mod git_config;
 mod group;
 mod guard;
+mod host_file;
 mod mode;
 mod module_run;
 pub mod pgbouncer;
@@ -212,6 +213,24 @@ impl Registry {
                 ("group.absent", Entry::function(group::Absent)),
                 ("git.config_set", Entry::function(git_config::ConfigSet)),
                 ("git.config_unset", Entry::function(git_config::ConfigUnset)),
+                (
+                    "host.present",
+                    Entry::function(host_file::Present {
+                        path: host_file::HOSTS,
+                    }),
+                ),
+                (
+                    "host.absent",
+                    Entry::function(host_file::Absent {
+                        path: host_file::HOSTS,
+                    }),
+                ),
+                (
+                    "host.only",
+                    Entry::function(host_file::Only {
+                        path: host_file::HOSTS,
+                    }),
+                ),
                 ("module.run", Entry::function(module_run::Run)),
                 ("module.wait", Entry::function(module_run::Wait)),
                 ("ssh_auth.present", Entry::function(ssh_auth::Present)),

@@ -101,6 +101,8 @@ struct Case {
     tree: TestTree,
     host: Host,
     name: String,
+    /// The functions the case's states name.
+    functions: Arc<Registry>,
     /// The scratch directory `@DIR@` stands for.
     dir: String,
 }
@@ -129,6 +131,7 @@ impl Case {
             tree,
             host,
             name: name.to_string(),
+            functions: Registry::states(),
             dir: dir.to_string(),
         }
     }
@@ -170,7 +173,7 @@ fn verdicts(name: &str, found: Vec<(String, Answer, Answer)>, differ: &[&str]) {
 async fn compare_test(case: &Case, recorded: &str, differ: &[&str]) {
     let salt = salt_answers(recorded, &case.dir);
     let graph = case.graph();
-    let states = Registry::states();
+    let states = &case.functions;
     let mut found = Vec::new();
     for &idx in &graph.order {
         let chunk = &graph.chunks[idx];
@@ -195,7 +198,7 @@ async fn compare_real(case: &Case, recorded: &str, differ: &[&str]) {
     let results = run::run(
         &case.graph(),
         &case.host,
-        &Registry::states(),
+        &case.functions,
         run::Options::test(false),
     )
     .await;
@@ -431,4 +434,30 @@ async fn module_run_as_salt_answers() {
         &["new-two"],
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hosts_file_edits_as_salt_answers() {
+    use super::host_file::{Absent, Only, Present};
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts");
+    let before = include_str!("recorded/hosts-before.txt");
+    // The functions pointed at a scratch file, as Salt's `hosts.file`.
+    let path: &'static str = Box::leak(hosts.display().to_string().into_boxed_str());
+    let functions = Arc::new(Registry::states().with([
+        ("host.present", Entry::function(Present { path })),
+        ("host.absent", Entry::function(Absent { path })),
+        ("host.only", Entry::function(Only { path })),
+    ]));
+    let files = [("hosts.sls", include_str!("recorded/hosts.sls"))];
+    let mut case = Case::new("hosts", &files, Arc::new(Local::new(10)));
+    case.functions = functions;
+    std::fs::write(&hosts, before).unwrap();
+    compare_test(&case, include_str!("recorded/hosts-test.json"), &[]).await;
+    assert_eq!(std::fs::read_to_string(&hosts).unwrap(), before);
+    compare_real(&case, include_str!("recorded/hosts-real.json"), &[]).await;
+    assert_eq!(
+        std::fs::read_to_string(&hosts).unwrap(),
+        include_str!("recorded/hosts-result.txt")
+    );
 }
