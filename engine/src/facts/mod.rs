@@ -10,6 +10,7 @@
 
 mod accounts;
 mod apt_policy;
+pub mod apt_sources;
 mod controldata;
 pub mod dpkg;
 pub mod git_config;

@@ -26,6 +26,7 @@ mod module_run;
 pub mod pgbouncer;
 mod pkg_installed;
 mod pkg_removed;
+mod pkgrepo;
 pub mod postgres;
 mod pyrepr;
 #[cfg(test)]
@@ -207,6 +208,14 @@ impl Registry {
                 ("pkg.installed", Entry::function(pkg_installed::Installed)),
                 ("pkg.removed", Entry::function(pkg_removed::Removed)),
                 ("pkg.purged", Entry::function(pkg_removed::Purged)),
+                (
+                    "pkgrepo.managed",
+                    Entry::function(pkgrepo::Managed { root: pkgrepo::APT }),
+                ),
+                (
+                    "pkgrepo.absent",
+                    Entry::function(pkgrepo::Absent { root: pkgrepo::APT }),
+                ),
                 ("user.present", Entry::function(user::Present)),
                 ("user.absent", Entry::function(user::Absent)),
                 ("group.present", Entry::function(group::Present)),

@@ -461,3 +461,23 @@ async fn hosts_file_edits_as_salt_answers() {
         include_str!("recorded/hosts-result.txt")
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn package_repositories_as_salt_answers() {
+    let files = [("repos.sls", include_str!("recorded/repos.sls"))];
+    // apt's sources on the recording machine: a deb822 file, Debian 12's.
+    let host = Fake::new().answer(
+        "for f in /etc/apt/sources.list",
+        0,
+        include_str!("../facts/fixtures/apt-sources.txt"),
+    );
+    let case = Case::new("repos", &files, Arc::new(host));
+    // Debian's own entries are in a deb822 `.sources` file, which Salt
+    // rewrites and converge refuses to edit (in both modes).
+    compare_test(
+        &case,
+        include_str!("recorded/repos-test.json"),
+        &["debian-plain", "debian-signed", "debian-absent"],
+    )
+    .await;
+}
