@@ -12,6 +12,7 @@
 //! `salt.state`, which converge hosts themselves and so are handed the
 //! run's test flag. Those live in `orchestrate`, above the engine.
 
+mod archive;
 mod cmd;
 mod debversion;
 mod file_absent;
@@ -199,6 +200,12 @@ impl Registry {
                 ("file.managed", Entry::function(file_managed::Managed)),
                 ("file.absent", Entry::function(file_absent::Absent)),
                 ("file.directory", Entry::function(file_directory::Directory)),
+                (
+                    "archive.extracted",
+                    Entry::function(archive::Extracted {
+                        cache: archive::CACHE,
+                    }),
+                ),
                 ("cmd.run", Entry::function(cmd::Run)),
                 ("cmd.wait", Entry::function(cmd::Wait)),
                 ("service.running", Entry::function(service::Running)),

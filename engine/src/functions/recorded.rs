@@ -481,3 +481,31 @@ async fn package_repositories_as_salt_answers() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn archives_on_scratch_paths_as_salt_answers() {
+    use super::archive::Extracted;
+    let dir = tempfile::tempdir().unwrap();
+    let tar: &[u8] = include_bytes!("recorded/app.tar");
+    std::fs::write(dir.path().join("app.tar"), tar).unwrap();
+    std::fs::create_dir_all(dir.path().join("marker")).unwrap();
+    let cache: &'static str = Box::leak(
+        dir.path()
+            .join("cache")
+            .display()
+            .to_string()
+            .into_boxed_str(),
+    );
+    let files = [("archive.sls", include_str!("recorded/archive.sls"))];
+    let mut case = Case::at("archive", &files, Arc::new(Local::new(10)), &path(&dir));
+    // The master's copy of the archive, for `salt://app.tar`.
+    let root = case.tree.tree.config.roots("base").unwrap()[0].clone();
+    std::fs::write(root.join("app.tar"), tar).unwrap();
+    case.functions = Arc::new(
+        Registry::states().with([("archive.extracted", Entry::function(Extracted { cache }))]),
+    );
+    compare_test(&case, include_str!("recorded/archive-test.json"), &[]).await;
+    compare_real(&case, include_str!("recorded/archive-real.json"), &[]).await;
+    let readme = dir.path().join("out3/app-1.0/README");
+    assert_eq!(std::fs::read_to_string(readme).unwrap(), "hello\n");
+}
