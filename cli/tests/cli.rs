@@ -388,8 +388,12 @@ fn the_shipped_tree_serves_debian_plain_pgdata_and_old_layouts() {
     let debian = show("{}");
     assert!(names(&debian, "pgdb2")
         .contains(&"file.managed /etc/postgresql/15/main/conf.d/standby.conf".to_string()));
-    assert!(names(&debian, "pgdb2")
-        .contains(&"file.managed /var/lib/postgresql/15/main/standby.signal".to_string()));
+    // The standby marker is the standby state's to write, once the server
+    // is down; never a file state under a running primary.
+    assert!(names(&debian, "pgdb2").contains(&"postgres.standby postgresql".to_string()));
+    assert!(!names(&debian, "pgdb2")
+        .iter()
+        .any(|n| n.contains("standby.signal")));
     assert!(names(&debian, "pgdb1").contains(&"postgres.promoted promote".to_string()));
     assert!(names(&debian, "pgdb1").contains(&"pgbouncer.reloaded pgbouncer_reload".to_string()));
 
@@ -402,7 +406,7 @@ fn the_shipped_tree_serves_debian_plain_pgdata_and_old_layouts() {
         "{q:?}"
     );
     assert!(
-        q.contains(&"file.managed /pg_data/15/standby.signal".to_string()),
+        q.contains(&"postgres.standby postgresql".to_string()),
         "{q:?}"
     );
     assert!(

@@ -8,7 +8,6 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::source::Span;
-use crate::yaml::Node;
 
 #[derive(Debug)]
 pub enum Error {
@@ -110,9 +109,13 @@ impl Error {
     }
 
     /// `node` is not what it should be (`expected`) where it stands (`context`).
-    pub fn expected(node: &Node, expected: impl Into<String>, context: impl Into<String>) -> Error {
+    pub fn expected(
+        node: &impl Located,
+        expected: impl Into<String>,
+        context: impl Into<String>,
+    ) -> Error {
         Error::Expected {
-            span: node.span.clone(),
+            span: node.span().clone(),
             expected: expected.into(),
             found: node.kind(),
             context: context.into(),
@@ -123,6 +126,125 @@ impl Error {
         Error::Io {
             path: path.into(),
             error,
+        }
+    }
+
+    /// A copy of this error (an `io::Error` keeps its kind and message), to
+    /// hand on an error that arrived by reference through another's chain.
+    pub fn duplicate(&self) -> Error {
+        match self {
+            Error::Io { path, error } => Error::Io {
+                path: path.clone(),
+                error: std::io::Error::new(error.kind(), error.to_string()),
+            },
+            Error::Yaml { span, message } => Error::Yaml {
+                span: span.clone(),
+                message: message.clone(),
+            },
+            Error::DuplicateKey { key, first, span } => Error::DuplicateKey {
+                key: key.clone(),
+                first: first.clone(),
+                span: span.clone(),
+            },
+            Error::Jinja {
+                span,
+                template,
+                message,
+            } => Error::Jinja {
+                span: span.clone(),
+                template: template.clone(),
+                message: message.clone(),
+            },
+            Error::Expected {
+                span,
+                expected,
+                found,
+                context,
+            } => Error::Expected {
+                span: span.clone(),
+                expected: expected.clone(),
+                found,
+                context: context.clone(),
+            },
+            Error::UnknownFunction {
+                span,
+                state,
+                function,
+                suggestion,
+            } => Error::UnknownFunction {
+                span: span.clone(),
+                state: state.clone(),
+                function: function.clone(),
+                suggestion: suggestion.clone(),
+            },
+            Error::UnknownArgument {
+                span,
+                state,
+                function,
+                argument,
+                suggestion,
+            } => Error::UnknownArgument {
+                span: span.clone(),
+                state: state.clone(),
+                function: function.clone(),
+                argument: argument.clone(),
+                suggestion: suggestion.clone(),
+            },
+            Error::InvalidArgument {
+                span,
+                state,
+                function,
+                argument,
+                message,
+            } => Error::InvalidArgument {
+                span: span.clone(),
+                state: state.clone(),
+                function: function.clone(),
+                argument: argument.clone(),
+                message: message.clone(),
+            },
+            Error::MissingRequisite {
+                span,
+                state,
+                kind,
+                target,
+            } => Error::MissingRequisite {
+                span: span.clone(),
+                state: state.clone(),
+                kind: kind.clone(),
+                target: target.clone(),
+            },
+            Error::RequisiteCycle { states } => Error::RequisiteCycle {
+                states: states.clone(),
+            },
+            Error::ConflictingId { id, first, span } => Error::ConflictingId {
+                id: id.clone(),
+                first: first.clone(),
+                span: span.clone(),
+            },
+            Error::MissingSls { name, env, span } => Error::MissingSls {
+                name: name.clone(),
+                env: env.clone(),
+                span: span.clone(),
+            },
+            Error::MissingSource {
+                source,
+                env,
+                state,
+                span,
+            } => Error::MissingSource {
+                source: source.clone(),
+                env: env.clone(),
+                state: state.clone(),
+                span: span.clone(),
+            },
+            Error::NoTargets { target } => Error::NoTargets {
+                target: target.clone(),
+            },
+            Error::Invalid { span, message } => Error::Invalid {
+                span: span.clone(),
+                message: message.clone(),
+            },
         }
     }
 
@@ -225,6 +347,14 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// The closest of `candidates` to `word`, if it is close enough to be a typo.
+/// A value read from a file, that knows where it stands and what kind of
+/// value it is (a YAML node): what `Error::expected` is made from. A trait,
+/// so that errors (below) need not know the YAML layer (above).
+pub trait Located {
+    fn span(&self) -> &Span;
+    fn kind(&self) -> &'static str;
+}
+
 pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let candidates: Vec<&str> = candidates.into_iter().collect();
     similar::get_close_matches(word, &candidates, 1, 0.7)

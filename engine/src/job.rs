@@ -29,7 +29,7 @@ use crate::transport::{self, Transport, TransportError};
 use crate::tree::{High, Top, Tree};
 
 /// What to converge: the top file's states, or the named sls files.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Mode {
     Highstate,
     Sls(Vec<String>),

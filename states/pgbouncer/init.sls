@@ -13,9 +13,11 @@ refuse_to_point_at_a_standby:
     - name: >-
         echo "{{ pg.writer }} is not a primary yet; 'converge orchestrate failover' promotes it before PgBouncer points at it" >&2; exit 1
     - onlyif: >-
-        test "$(PGCONNECT_TIMEOUT=3 PGPASSWORD='{{ pg.replication.password }}' psql -XAtq
-        -h {{ pg.writer }} -p {{ pg.port }} -U {{ pg.replication.user }} -d postgres
+        test "$(psql -XAtq -h {{ pg.writer }} -p {{ pg.port }} -U {{ pg.replication.user }} -d postgres
         -c 'select pg_is_in_recovery()' 2>/dev/null)" = t
+    - env:
+        PGCONNECT_TIMEOUT: '3'
+        PGPASSWORD: {{ pg.replication.password | json }}
     - prereq:
       - file: pgbouncer_config
 {% endif %}
@@ -29,11 +31,13 @@ pgbouncer_config:
     - group: {{ pg.user }}
     - mode: 0640
 
+# Passwords: its diff is never shown.
 pgbouncer_users:
   file.managed:
     - name: {{ pgbouncer.userlist }}
     - source: salt://pgbouncer/userlist.txt.j2
     - template: jinja
+    - show_changes: False
     - user: {{ pg.user }}
     - group: {{ pg.user }}
     - mode: 0640

@@ -1,6 +1,7 @@
-{#- PostgreSQL on a host of the pair: the query host is a standby of the
-    writer; the writer promotes itself when it still carries the standby
-    marker. `converge orchestrate failover` runs these in the safe order. -#}
+{#- PostgreSQL on a host of the pair: the query host follows the writer
+    (rewound with pg_rewind when its history diverged); the writer promotes
+    itself when it still carries the standby marker. `converge orchestrate
+    failover` runs these in the safe order. -#}
 {% from 'postgres/map.jinja' import pg %}
 {% set me = grains['id'] %}
 {% set signal = pg.datadir ~ ('/recovery.conf' if pg.major < 12 else '/standby.signal') %}
@@ -16,21 +17,29 @@ include_conf_d:
     - runas: {{ pg.user }}
 {% endif %}
 
+# What pg_rewind needs to rewind this host after a divergence. It takes
+# effect at the next start of the server (a failover restarts both).
+rewind_settings:
+  file.managed:
+    - name: {{ pg.confdir }}/conf.d/rewind.conf
+    - contents: |
+        # Managed by converge: pg_rewind needs hint bits in the WAL.
+        wal_log_hints = on
+    - user: {{ pg.user }}
+    - group: {{ pg.user }}
+    - mode: 0640
+    - makedirs: True
+
 {% if me == pg.query %}
 {% if salt['pillar.get']('failover:demoting') != me %}
-# Writing the standby marker under a running primary would fork its
-# timeline at its next restart: refuse; the failover stops it first.
-# (prereq: checked only when those files are about to change.)
-refuse_to_demote_a_running_primary:
-  cmd.run:
-    - name: >-
-        echo "{{ me }} runs as a primary; 'converge orchestrate failover' demotes it" >&2; exit 1
-    - onlyif: test "$(runuser -u {{ pg.user }} -- {{ psql }} -c 'select pg_is_in_recovery()' 2>/dev/null)" = f
-    - prereq:
-      - file: standby_config
-{% if pg.major >= 12 %}
-      - file: standby_marker
-{% endif %}
+# Writing the standby configuration beside a live writer would demote it
+# at its next restart: refuse, unless the writer is newer (this host is a
+# writer that was replaced). The failover stops it first.
+may_follow:
+  postgres.can_follow:
+    - cluster: {{ pg | json }}
+    - upstream: {{ pg.writer }}
+    - replication: {{ pg.replication | json }}
 {% endif %}
 
 standby_config:
@@ -46,18 +55,25 @@ standby_config:
     - group: {{ pg.user }}
     - mode: 0640
     - makedirs: True
-
-{% if pg.major >= 12 %}
-standby_marker:
-  file.managed:
-    - name: {{ signal }}
-    - contents: ''
-    - contents_newline: False
-    - replace: False
-    - user: {{ pg.user }}
-    - group: {{ pg.user }}
-    - mode: 0600
+{% if salt['pillar.get']('failover:demoting') != me %}
+    - require:
+      - postgres: may_follow
 {% endif %}
+
+# Follows the writer, streaming on its timeline: started as it is, or
+# rewound first when it diverged (or re-cloned, only if pillar allows).
+postgresql:
+  postgres.standby:
+    - cluster: {{ pg | json }}
+    - upstream: {{ pg.writer }}
+    - replication: {{ pg.replication | json }}
+    - rewind: {{ pg.rewind }}
+    - reclone: {{ pg.reclone }}
+    - timeout: {{ pg.standby_timeout }}
+    - demoting: {{ salt['pillar.get']('failover:demoting') == me }}
+    - require:
+      - file: standby_config
+      - file: rewind_settings
 
 {% else %}
 {% if salt['pillar.get']('failover:promoting') != me %}
@@ -92,15 +108,22 @@ no_standby_config:
     - require:
       - postgres: promote
 {% endif %}
-{% endif %}
 
 postgresql:
   postgres.running:
     - cluster: {{ pg | json }}
-{% if me == pg.query %}
     - require:
-      - file: standby_config
-{% if pg.major >= 12 %}
-      - file: standby_marker
-{% endif %}
+      - postgres: promote
+
+# pg_rewind, run on a standby against this writer, reads files through
+# these functions as the replication role.
+rewind_privileges:
+  cmd.run:
+    - name: >-
+        {{ psql }} -c "{% for f in ['pg_ls_dir(text, boolean, boolean)', 'pg_stat_file(text, boolean)', 'pg_read_binary_file(text)', 'pg_read_binary_file(text, bigint, bigint, boolean)'] %}GRANT EXECUTE ON FUNCTION pg_catalog.{{ f }} TO {{ pg.replication.user }}; {% endfor %}"
+    - unless: >-
+        test "$({{ psql }} -c "select has_function_privilege('{{ pg.replication.user }}', 'pg_catalog.pg_read_binary_file(text, bigint, bigint, boolean)', 'execute')")" = t
+    - runas: {{ pg.user }}
+    - require:
+      - postgres: postgresql
 {% endif %}

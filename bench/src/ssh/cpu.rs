@@ -15,6 +15,10 @@
 
 use std::collections::HashMap;
 
+use nix::sys::resource::{getrusage, UsageWho};
+use nix::sys::time::TimeVal;
+use nix::unistd::{sysconf, SysconfVar};
+
 /// The hosts to watch: each one's pid namespace.
 pub struct Cpu {
     hosts: Vec<(String, String)>,
@@ -49,10 +53,10 @@ impl Cpu {
             .iter()
             .filter_map(|(id, pid1)| Some((namespace((*pid1)?)?, id.clone())))
             .collect();
-        let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        let tick = sysconf(SysconfVar::CLK_TCK).ok().flatten();
         Cpu {
             hosts,
-            tick: if tick > 0 { tick as f64 } else { 100.0 },
+            tick: tick.filter(|&t| t > 0).map_or(100.0, |t| t as f64),
         }
     }
 
@@ -189,12 +193,11 @@ fn machine_busy() -> f64 {
 
 /// User and system seconds of this program's reaped children.
 fn children() -> f64 {
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) } != 0 {
+    let Ok(usage) = getrusage(UsageWho::RUSAGE_CHILDREN) else {
         return 0.0;
-    }
-    let s = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    s(ru.ru_utime) + s(ru.ru_stime)
+    };
+    let s = |t: TimeVal| t.tv_sec() as f64 + t.tv_usec() as f64 / 1e6;
+    s(usage.user_time()) + s(usage.system_time())
 }
 
 #[cfg(test)]

@@ -19,10 +19,10 @@ use super::lab::{Entry, Lab};
 use super::masters::Masters;
 use super::report::{Pgdb, Report, Small, PGDB_HOST};
 use super::salt;
-use super::timed::{Run, Watch};
+use super::timed::{failed, Run, Watch};
 use super::tree::{self, Tree};
 use crate::engine::counts::Counts;
-use crate::engine::run::{converge_binary, head, loadavg, tail};
+use crate::engine::run::{converge_binary, loadavg};
 
 pub fn run(args: &SshArgs) -> Result<Report, String> {
     let converge = converge_binary(args.converge.as_deref())?;
@@ -299,12 +299,4 @@ fn check_small(run: &Run, hosts: usize, changed: usize, what: &str) -> Result<()
         ));
     }
     Ok(())
-}
-
-pub fn failed(what: &str, run: &Run, why: &str) -> String {
-    format!(
-        "{what}: {why}\n--- stdout (start) ---\n{}\n--- stderr (end) ---\n{}",
-        head(&run.stdout, 3000),
-        tail(&run.stderr, 3000)
-    )
 }

@@ -15,8 +15,7 @@ use super::args::SshArgs;
 use super::cell::Cell;
 use super::lab::{Entry, Lab};
 use super::report::Salt;
-use super::run::failed;
-use super::timed::{Run, Watch};
+use super::timed::{failed, Run, Watch};
 use super::tree::{self, Tree};
 use crate::engine::counts::Counts;
 

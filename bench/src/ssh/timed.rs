@@ -8,6 +8,7 @@ use std::time::Instant;
 use super::cpu::{Cpu, Used};
 use super::lab::Lab;
 use super::masters::Masters;
+use crate::engine::run::{head, tail};
 
 pub struct Run {
     pub seconds: f64,
@@ -51,4 +52,14 @@ impl Watch<'_> {
             cpu: before.used(&after, hosts),
         })
     }
+}
+
+/// Why a measured run does not count: `what` it was, `why` not, and the
+/// start of its output and the end of its errors.
+pub fn failed(what: &str, run: &Run, why: &str) -> String {
+    format!(
+        "{what}: {why}\n--- stdout (start) ---\n{}\n--- stderr (end) ---\n{}",
+        head(&run.stdout, 3000),
+        tail(&run.stderr, 3000)
+    )
 }

@@ -56,15 +56,22 @@ pub struct Chunk {
     pub fun_span: Span,
     /// Definition order, for stable output of `show`.
     pub auto_order: usize,
+    /// The sls that included this state's sls, nearest first (Salt's
+    /// `__sls_included_from__`); empty for an sls asked for by name.
+    pub included_from: Vec<String>,
+    /// Salt's `retry`: run again while the result is not `until`.
+    pub retry: Option<Retry>,
 }
 
 impl Chunk {
     /// The function's arguments as one mapping node (what the function's
-    /// argument struct is read from).
+    /// argument struct is read from): the state system's own arguments
+    /// kept in `args` as written (`onlyif`, `retry`...) left out.
     pub fn args_node(&self) -> Node {
         let entries = self
             .args
             .iter()
+            .filter(|(k, _, _)| !STATE_ARGS.contains(&k.as_str()))
             .map(|(k, span, v)| (Node::new(Value::Str(k.clone()), span.clone()), v.clone()))
             .collect();
         Node::new(Value::Map(Map { entries }), self.fun_span.clone())
@@ -82,6 +89,10 @@ impl Chunk {
         format!("{}.{}", self.sls, self.state.id)
     }
 }
+
+/// Arguments of the state system that a chunk keeps among its `args` as
+/// written, as Salt's low chunk shows them, but that no function reads.
+pub const STATE_ARGS: &[&str] = &["onlyif", "unless", "retry", "reload_modules"];
 
 /// A state's arguments parsed into its function's argument struct (which
 /// only the function knows how to read back), with what the run needs to
@@ -130,15 +141,19 @@ pub enum ReqKind {
     Onchanges,
     Onfail,
     Prereq,
+    /// Salt's `listen`: no order and no gate; when the state listened to
+    /// changed, the listener's mod_watch runs once the run is over.
+    Listen,
 }
 
 impl ReqKind {
-    pub const ALL: [ReqKind; 5] = [
+    pub const ALL: [ReqKind; 6] = [
         ReqKind::Require,
         ReqKind::Watch,
         ReqKind::Onchanges,
         ReqKind::Onfail,
         ReqKind::Prereq,
+        ReqKind::Listen,
     ];
 
     pub fn name(self) -> &'static str {
@@ -148,6 +163,7 @@ impl ReqKind {
             ReqKind::Onchanges => "onchanges",
             ReqKind::Onfail => "onfail",
             ReqKind::Prereq => "prereq",
+            ReqKind::Listen => "listen",
         }
     }
 }
@@ -189,16 +205,71 @@ pub struct Requisite {
     pub span: Span,
 }
 
-/// Read-only checks that decide whether a state runs at all.
+/// Read-only checks that decide whether a state runs at all: commands,
+/// and (Salt's module form) execution functions.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Checks {
     pub onlyif: Vec<String>,
     pub unless: Vec<String>,
     pub creates: Vec<String>,
+    pub onlyif_fun: Vec<FunCheck>,
+    pub unless_fun: Vec<FunCheck>,
 }
 
 impl Checks {
     pub fn is_empty(&self) -> bool {
-        self.onlyif.is_empty() && self.unless.is_empty() && self.creates.is_empty()
+        self.onlyif.is_empty()
+            && self.unless.is_empty()
+            && self.creates.is_empty()
+            && self.onlyif_fun.is_empty()
+            && self.unless_fun.is_empty()
+    }
+}
+
+/// `- fun: file.file_exists` with its arguments: positional (`args`) and
+/// by name, and `get_return`, a path into what the function returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunCheck {
+    pub fun: String,
+    pub args: Vec<serde_json::Value>,
+    pub kwargs: serde_json::Map<String, serde_json::Value>,
+    pub get_return: Option<String>,
+}
+
+impl FunCheck {
+    /// The execution functions a check may name: what converge can run on
+    /// a host the way Salt's would.
+    pub const SUPPORTED: &'static [&'static str] = &[
+        "file.file_exists",
+        "file.directory_exists",
+        "file.is_link",
+        "cmd.run",
+        "cmd.run_stdout",
+        "cmd.run_all",
+        "cmd.retcode",
+        "test.true",
+        "test.false",
+    ];
+}
+
+/// Salt's `retry`: while a state's result is not `until`, run it again
+/// after `interval` seconds (plus up to `splay`), `attempts` times in all.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Retry {
+    pub until: bool,
+    pub attempts: u32,
+    pub interval: u64,
+    pub splay: u64,
+}
+
+impl Default for Retry {
+    /// Salt's defaults (`retry: True`).
+    fn default() -> Retry {
+        Retry {
+            until: true,
+            attempts: 2,
+            interval: 30,
+            splay: 0,
+        }
     }
 }

@@ -24,6 +24,9 @@ pub struct Graph {
     pub deps: Vec<Vec<(ReqKind, usize)>>,
     /// Chunk indices in run order.
     pub order: Vec<usize>,
+    /// (listener, listened to): Salt's `listen`, which neither orders nor
+    /// gates; the executor runs the listener's mod_watch at the end.
+    pub listen: Vec<(usize, usize)>,
     /// Edges point from a state to the states that must run after it.
     pub graph: DiGraph<usize, ReqKind>,
 }
@@ -41,7 +44,7 @@ impl std::fmt::Debug for Graph {
 
 impl Graph {
     pub fn build(chunks: Vec<Chunk>) -> Result<Graph, Error> {
-        let deps = resolve(&chunks)?;
+        let (deps, listen) = resolve(&chunks)?;
         let mut graph = DiGraph::with_capacity(chunks.len(), chunks.len());
         let nodes: Vec<NodeIndex> = (0..chunks.len()).map(|i| graph.add_node(i)).collect();
         for (c, list) in deps.iter().enumerate() {
@@ -60,6 +63,7 @@ impl Graph {
             chunks,
             deps,
             order,
+            listen,
             graph,
         })
     }
@@ -112,9 +116,14 @@ fn matches(target: &Target, c: &Chunk) -> bool {
     }
 }
 
-/// Each chunk's requisites as chunk indices; `_in` forms land on their targets.
-fn resolve(chunks: &[Chunk]) -> Result<Vec<Vec<(ReqKind, usize)>>, Error> {
+/// What each chunk waits on, and who listens to whom.
+type Resolved = (Vec<Vec<(ReqKind, usize)>>, Vec<(usize, usize)>);
+
+/// Each chunk's requisites as chunk indices; `_in` forms land on their
+/// targets; `listen` apart.
+fn resolve(chunks: &[Chunk]) -> Result<Resolved, Error> {
     let mut deps: Vec<Vec<(ReqKind, usize)>> = vec![Vec::new(); chunks.len()];
+    let mut listen: Vec<(usize, usize)> = Vec::new();
     for (c, chunk) in chunks.iter().enumerate() {
         for req in &chunk.requisites {
             let targets: Vec<usize> = (0..chunks.len())
@@ -138,13 +147,17 @@ fn resolve(chunks: &[Chunk]) -> Result<Vec<Vec<(ReqKind, usize)>>, Error> {
                 } else {
                     (c, (req.kind, t))
                 };
-                if !deps[owner].contains(&entry) {
+                if req.kind == ReqKind::Listen {
+                    if !listen.contains(&(owner, entry.1)) {
+                        listen.push((owner, entry.1));
+                    }
+                } else if !deps[owner].contains(&entry) {
                     deps[owner].push(entry);
                 }
             }
         }
     }
-    Ok(deps)
+    Ok((deps, listen))
 }
 
 fn check_cycles(graph: &DiGraph<usize, ReqKind>, chunks: &[Chunk]) -> Result<(), Error> {

@@ -7,7 +7,9 @@
 mod chunk;
 mod graph;
 
-pub use chunk::{Checks, Chunk, Parsed, ReqKind, Requisite, StateId, Target};
+pub use chunk::{
+    Checks, Chunk, FunCheck, Parsed, ReqKind, Requisite, Retry, StateId, Target, STATE_ARGS,
+};
 pub use graph::Graph;
 
 use crate::error::{suggest, Error};
@@ -17,15 +19,21 @@ use crate::yaml::{DeError, Node, Value};
 
 /// Arguments that belong to the state system, not to the function.
 const GLOBAL_ARGS: &[&str] = &[
-    "name", "names", "order", "failhard", "onlyif", "unless", "creates",
+    "name",
+    "names",
+    "order",
+    "failhard",
+    "onlyif",
+    "unless",
+    "creates",
+    "retry",
+    "reload_modules",
 ];
 
 /// Requisites Salt has that converge does not, refused by name.
 const UNSUPPORTED: &[&str] = &[
     "use",
     "use_in",
-    "listen",
-    "listen_in",
     "require_any",
     "watch_any",
     "onchanges_any",
@@ -46,20 +54,29 @@ pub trait Signatures: Sync {
 /// Every chunk of `high`, in definition order.
 pub fn compile(high: &High, functions: &dyn Signatures) -> Result<Vec<Chunk>, Error> {
     let mut chunks = Vec::new();
+    // What Salt's `order: last` cap counts of each chunk: its integer
+    // order before a `names` fraction (none for `first`, `last` and
+    // fractions written as such).
+    let mut counted = Vec::new();
     for block in high.blocks.values() {
         for decl in &block.decls {
-            chunks.extend(decl_chunks(block, decl, functions)?);
+            for (chunk, int) in decl_chunks(block, decl, functions)? {
+                chunks.push(chunk);
+                counted.push(int);
+            }
         }
     }
-    order(&mut chunks);
+    order(&mut chunks, &counted);
     Ok(chunks)
 }
 
+/// A declaration's chunks (one per name), each with the integer order
+/// Salt's cap counts.
 fn decl_chunks(
     block: &IdBlock,
     decl: &Decl,
     functions: &dyn Signatures,
-) -> Result<Vec<Chunk>, Error> {
+) -> Result<Vec<(Chunk, Option<i64>)>, Error> {
     let (fun, fun_span) = decl.fun.clone().ok_or_else(|| {
         Error::invalid(
             Some(decl.span.clone()),
@@ -97,6 +114,8 @@ fn decl_chunks(
         span: block.span.clone(),
         fun_span,
         auto_order: decl.auto_order,
+        included_from: block.included_from.clone(),
+        retry: None,
     };
     let mut explicit_order = None;
     let mut names = None;
@@ -107,22 +126,62 @@ fn decl_chunks(
         let id = Node::new(Value::Str(block.id.clone()), block.span.clone());
         base.args.insert(0, ("name".into(), block.span.clone(), id));
     }
-    base.order = match explicit_order {
+    // Salt's automatic order (10000 on) for a declaration without one. One
+    // that `extend` added (Salt refuses to add a module to an ID; converge
+    // takes it) has none: the cap, as a chunk without an order in Salt.
+    let order = match explicit_order {
         Some(o) => o,
-        None => 10000.0 + decl.auto_order as f64,
+        None => match decl.iorder {
+            Some(n) => Order::Int(10000 + n as i64),
+            None => Order::Cap,
+        },
     };
+    base.order = order.value();
 
     let mut expanded = match names {
-        None => vec![base],
-        Some(names) => expand_names(&base, names)?,
+        None => vec![(base, order.int())],
+        Some(names) => expand_names(&base, order, names)?,
     };
-    for chunk in &mut expanded {
+    for (chunk, _) in &mut expanded {
         chunk.parsed = functions
             .parse(&function, &chunk.args_node())
             .expect("a function named by `names()`")
             .map_err(|e| argument_error(chunk, e))?;
     }
     Ok(expanded)
+}
+
+/// An `order:` as Salt holds it until it sorts: an integer, a number
+/// with a fraction, `first`, `last`, or nothing (the cap).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Order {
+    Int(i64),
+    Float(f64),
+    Last,
+    /// No order at all (a declaration `extend` added): the cap (without
+    /// a `names` fraction).
+    Cap,
+}
+
+impl Order {
+    /// The number a chunk sorts by before `order` resolves `last`, the
+    /// cap and negative numbers (infinities and NaN stand for those).
+    fn value(self) -> f64 {
+        match self {
+            Order::Int(i) => i as f64,
+            Order::Float(f) => f,
+            Order::Last => f64::INFINITY,
+            Order::Cap => f64::NAN,
+        }
+    }
+
+    /// What Salt's cap counts: integers only.
+    fn int(self) -> Option<i64> {
+        match self {
+            Order::Int(i) => Some(i),
+            _ => None,
+        }
+    }
 }
 
 fn argument_error(chunk: &Chunk, e: crate::yaml::DeError) -> Error {
@@ -159,23 +218,31 @@ fn argument_error(chunk: &Chunk, e: crate::yaml::DeError) -> Error {
 fn apply_arg(
     chunk: &mut Chunk,
     arg: &Arg,
-    order: &mut Option<f64>,
+    order: &mut Option<Order>,
     names: &mut Option<Node>,
 ) -> Result<(), Error> {
-    let bad = |msg: &str| Error::InvalidArgument {
-        span: arg.key_span.clone(),
+    let at = |span: Span, msg: &str| Error::InvalidArgument {
+        span,
         state: chunk.state.id.clone(),
         function: chunk.state.function(),
         argument: arg.key.clone(),
         message: msg.to_string(),
     };
+    let bad = |msg: &str| at(arg.key_span.clone(), msg);
     if let Some(kind) = requisite_kind(&arg.key) {
         let (kind, reverse) = kind;
-        chunk
-            .requisites
-            .extend(requisites(&arg.value, kind, reverse).map_err(|m| bad(&m))?);
+        let found = requisites(&arg.value, kind, reverse).map_err(|m| bad(&m))?;
+        if kind == ReqKind::Listen && found.iter().any(|r| matches!(r.target, Target::Sls(_))) {
+            return Err(bad("listen names states (`- service: nginx`), not an sls"));
+        }
+        chunk.requisites.extend(found);
         return Ok(());
     }
+    let keep = |chunk: &mut Chunk| {
+        chunk
+            .args
+            .push((arg.key.clone(), arg.key_span.clone(), arg.value.clone()))
+    };
     if UNSUPPORTED.contains(&arg.key.as_str()) {
         return Err(bad("this requisite is not supported by converge"));
     }
@@ -192,19 +259,36 @@ fn apply_arg(
         "names" => *names = Some(arg.value.clone()),
         "order" => {
             *order = Some(match &arg.value.value {
-                Value::Int(i) => *i as f64,
-                Value::Float(f) => *f,
-                Value::Str(s) if s == "first" => 0.0,
-                Value::Str(s) if s == "last" => f64::INFINITY,
+                Value::Int(i) => Order::Int(*i),
+                Value::Float(f) => Order::Float(*f),
+                Value::Str(s) if s == "first" => Order::Int(0),
+                Value::Str(s) if s == "last" => Order::Last,
                 _ => return Err(bad("expected a number, `first` or `last`")),
             })
         }
         "failhard" => {
             chunk.failhard = matches!(arg.value.value, Value::Bool(true));
         }
-        "onlyif" => chunk.checks.onlyif = strings(&arg.value).map_err(|m| bad(&m))?,
-        "unless" => chunk.checks.unless = strings(&arg.value).map_err(|m| bad(&m))?,
+        // Kept as written too, for Salt's low chunk (`show`).
+        "onlyif" => {
+            (chunk.checks.onlyif, chunk.checks.onlyif_fun) = conditions(&arg.value)
+                .map_err(|(m, span)| at(span.unwrap_or(arg.key_span.clone()), &m))?;
+            keep(chunk);
+        }
+        "unless" => {
+            (chunk.checks.unless, chunk.checks.unless_fun) = conditions(&arg.value)
+                .map_err(|(m, span)| at(span.unwrap_or(arg.key_span.clone()), &m))?;
+            keep(chunk);
+        }
         "creates" => chunk.checks.creates = strings(&arg.value).map_err(|m| bad(&m))?,
+        "retry" => {
+            chunk.retry = retry(&arg.value)
+                .map_err(|(m, span)| at(span.unwrap_or(arg.key_span.clone()), &m))?;
+            keep(chunk);
+        }
+        // Salt reloads its execution modules after the state; converge has
+        // none to reload.
+        "reload_modules" => keep(chunk),
         _ => chunk
             .args
             .push((arg.key.clone(), arg.key_span.clone(), arg.value.clone())),
@@ -301,9 +385,119 @@ fn strings(node: &Node) -> Result<Vec<String>, String> {
     }
 }
 
+/// `onlyif`/`unless`: commands, and Salt's module form (`- fun:
+/// file.file_exists` with the function's arguments beside it, `args` for
+/// the positional ones, `get_return` to look into what it returns).
+/// A function converge cannot run on the host is refused here.
+#[allow(clippy::type_complexity)]
+fn conditions(node: &Node) -> Result<(Vec<String>, Vec<FunCheck>), (String, Option<Span>)> {
+    let items: Vec<&Node> = match &node.value {
+        Value::Seq(items) => items.iter().collect(),
+        _ => vec![node],
+    };
+    let (mut commands, mut funs) = (Vec::new(), Vec::new());
+    for item in items {
+        let Value::Map(map) = &item.value else {
+            commands.push(item.scalar_string().ok_or((
+                "expected a command, or `fun:` and its arguments".to_string(),
+                Some(item.span.clone()),
+            ))?);
+            continue;
+        };
+        let Some((fun_key, fun)) = map.entry("fun") else {
+            return Err((
+                "expected `fun:` (an execution function such as file.file_exists) with its arguments".into(),
+                Some(item.span.clone()),
+            ));
+        };
+        let fun = fun
+            .scalar_string()
+            .ok_or(("`fun` names a function".to_string(), Some(fun.span.clone())))?;
+        if !FunCheck::SUPPORTED.contains(&fun.as_str()) {
+            return Err((
+                format!(
+                    "converge cannot run `{fun}` as a check; it runs {}",
+                    FunCheck::SUPPORTED.join(", ")
+                ),
+                Some(fun_key.span.clone()),
+            ));
+        }
+        let mut check = FunCheck {
+            fun,
+            args: Vec::new(),
+            kwargs: serde_json::Map::new(),
+            get_return: None,
+        };
+        for (k, v) in map.iter() {
+            match k.as_str() {
+                Some("fun") => {}
+                Some("args") => {
+                    check.args = match v.to_json() {
+                        serde_json::Value::Array(a) => a,
+                        other => vec![other],
+                    }
+                }
+                Some("get_return") => check.get_return = v.scalar_string(),
+                _ => {
+                    check
+                        .kwargs
+                        .insert(k.scalar_string().unwrap_or_default(), v.to_json());
+                }
+            }
+        }
+        funs.push(check);
+    }
+    Ok((commands, funs))
+}
+
+/// Salt's `retry`: `True` (its defaults), `False` (no retry), or some of
+/// `attempts`, `until`, `interval` and `splay`.
+fn retry(node: &Node) -> Result<Option<Retry>, (String, Option<Span>)> {
+    let map = match &node.value {
+        Value::Bool(true) => return Ok(Some(Retry::default())),
+        Value::Bool(false) => return Ok(None),
+        Value::Map(map) => map,
+        _ => {
+            return Err((
+                "expected `True`, or a mapping of attempts, until, interval and splay".into(),
+                None,
+            ))
+        }
+    };
+    let mut r = Retry::default();
+    for (k, v) in map.iter() {
+        let int = || match &v.value {
+            Value::Int(i) if *i >= 0 => Ok(*i as u64),
+            _ => Err(("expected a whole number".to_string(), Some(v.span.clone()))),
+        };
+        match k.as_str() {
+            Some("attempts") => r.attempts = int()? as u32,
+            Some("interval") => r.interval = int()?,
+            Some("splay") => r.splay = int()?,
+            Some("until") => {
+                r.until = match &v.value {
+                    Value::Bool(b) => *b,
+                    _ => return Err(("expected True or False".into(), Some(v.span.clone()))),
+                }
+            }
+            _ => {
+                return Err((
+                    "retry takes attempts, until, interval and splay".into(),
+                    Some(k.span.clone()),
+                ))
+            }
+        }
+    }
+    Ok(Some(r))
+}
+
 /// `names:` turns one declaration into one chunk per name; a name given as
 /// a mapping brings arguments of its own, which win.
-fn expand_names(base: &Chunk, names: Node) -> Result<Vec<Chunk>, Error> {
+fn expand_names(
+    base: &Chunk,
+    base_order: Order,
+    names: Node,
+) -> Result<Vec<(Chunk, Option<i64>)>, Error> {
     let Value::Seq(items) = &names.value else {
         return Err(Error::expected(
             &names,
@@ -314,7 +508,10 @@ fn expand_names(base: &Chunk, names: Node) -> Result<Vec<Chunk>, Error> {
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let mut chunk = base.clone();
-        chunk.order = base.order + (i + 1) as f64 / 10000.0;
+        // Salt's `name_order`: n/10000 added to the order, an order of the
+        // name's own too.
+        let fraction = (i + 1) as f64 / 10000.0;
+        let mut order = base_order;
         let (name, extra) = match &item.value {
             Value::Map(m) if m.len() == 1 => {
                 let (k, v) = &m.entries[0];
@@ -355,39 +552,89 @@ fn expand_names(base: &Chunk, names: Node) -> Result<Vec<Chunk>, Error> {
                 .into_iter()
                 .map(|(k, v)| Arg::new(k, v.clone()))
                 .collect();
-            let mut order = None;
+            let mut own = None;
             let mut nested = None;
             for arg in &args {
                 chunk.args.retain(|(k, _, _)| k != &arg.key);
-                apply_arg(&mut chunk, arg, &mut order, &mut nested)?;
+                apply_arg(&mut chunk, arg, &mut own, &mut nested)?;
             }
-            if let Some(o) = order {
-                chunk.order = o;
+            if let Some(o) = own {
+                order = o;
             }
         }
-        out.push(chunk);
+        chunk.order = order.value() + fraction;
+        out.push((chunk, order.int()));
     }
     Ok(out)
 }
 
-/// Salt's `order_chunks`: `last` and negative orders count from a cap
-/// above every other order.
-fn order(chunks: &mut [Chunk]) {
-    let cap = chunks
-        .iter()
-        .map(|c| c.order)
-        .filter(|o| o.is_finite() && *o > 0.0)
-        .fold(
-            1.0_f64,
-            |cap, o| if o > cap - 1.0 { o + 100.0 } else { cap },
-        );
+/// Salt's `order_chunks`: `last`, negative orders and chunks without an
+/// order at all count from a cap: 100 above the first integer order
+/// (`counted`) greater than the cap so far, walking the chunks as Salt's
+/// high data holds them (`salts_walk`).
+fn order(chunks: &mut [Chunk], counted: &[Option<i64>]) {
+    let mut cap = 1_i64;
+    for i in salts_walk(chunks) {
+        if let Some(o) = counted[i] {
+            if o > cap - 1 && o > 0 {
+                cap = o + 100;
+            }
+        }
+    }
+    let cap = cap as f64;
     for chunk in chunks.iter_mut() {
-        if chunk.order == f64::INFINITY {
+        // No order (NaN, plus a names fraction maybe): the cap.
+        if chunk.order.is_nan() {
+            chunk.order = cap;
+        } else if chunk.order == f64::INFINITY {
             chunk.order = cap + 1_000_000.0;
         } else if chunk.order < 0.0 {
             chunk.order += cap + 1_000_000.0;
         }
     }
+}
+
+/// The chunks in the order of Salt's high data: an sls's own states, then
+/// those of each sls it included, in turn (each the same way); chunks are
+/// loaded the other way round (included sls first). Which sls included
+/// which is in `included_from`.
+fn salts_walk(chunks: &[Chunk]) -> Vec<usize> {
+    // The include tree: each sls under the one that first included it,
+    // children in the order they were loaded.
+    let mut roots: Vec<String> = Vec::new();
+    let mut children: indexmap::IndexMap<String, Vec<String>> = indexmap::IndexMap::new();
+    let mut own: indexmap::IndexMap<String, Vec<usize>> = indexmap::IndexMap::new();
+    for (i, c) in chunks.iter().enumerate() {
+        own.entry(c.sls.clone()).or_default().push(i);
+        // The chain from the top: the sls asked for, ..., this one.
+        let mut chain: Vec<&String> = c.included_from.iter().rev().collect();
+        chain.push(&c.sls);
+        if !roots.contains(chain[0]) && !children.values().any(|v| v.contains(chain[0])) {
+            roots.push(chain[0].clone());
+        }
+        for pair in chain.windows(2) {
+            let kids = children.entry(pair[0].clone()).or_default();
+            if !kids.contains(pair[1]) {
+                kids.push(pair[1].clone());
+            }
+        }
+    }
+    fn visit(
+        sls: &str,
+        own: &indexmap::IndexMap<String, Vec<usize>>,
+        children: &indexmap::IndexMap<String, Vec<String>>,
+        out: &mut Vec<usize>,
+    ) {
+        out.extend(own.get(sls).into_iter().flatten());
+        for kid in children.get(sls).into_iter().flatten() {
+            visit(kid, own, children, out);
+        }
+    }
+    let mut out = Vec::with_capacity(chunks.len());
+    for root in &roots {
+        visit(root, &own, &children, &mut out);
+    }
+    out
 }
 
 /// Where a chunk is declared, for messages: `init.sls:3:1`.

@@ -120,3 +120,148 @@ fn cycles_name_every_state_in_them() {
         ]
     );
 }
+
+/// The tree `salt/ord` (see salt/README.md), its `init.sls` cut before
+/// `extend:` when `extend` is false, compiled for `ord` and `ord.other`.
+fn ord(extend: bool) -> Graph {
+    let init = include_str!("salt/ord/init.sls");
+    let init = if extend {
+        init
+    } else {
+        &init[..init.find("extend:").unwrap()]
+    };
+    let t = TestTree::new(&[
+        ("ord/init.sls", init),
+        ("ord/b.sls", include_str!("salt/ord/b.sls")),
+        ("ord/c.sls", include_str!("salt/ord/c.sls")),
+        ("ord/x.sls", include_str!("salt/ord/x.sls")),
+        ("ord/other.sls", include_str!("salt/ord/other.sls")),
+    ]);
+    let cli = crate::source::Source::new("cli", "ord,ord.other");
+    let entries: Vec<(String, String, crate::source::Span)> = ["ord", "ord.other"]
+        .iter()
+        .map(|s| {
+            (
+                "base".into(),
+                s.to_string(),
+                crate::source::Span::file(&cli),
+            )
+        })
+        .collect();
+    let high = crate::tree::High::build(&t.tree, &t.render, &entries).unwrap();
+    Graph::build(compile(&high, crate::functions::Registry::states().as_ref()).unwrap()).unwrap()
+}
+
+/// Salt numbers only the states without `order:`, included sls first;
+/// `last` and negative orders count from a cap found walking its high
+/// data, an sls's own states before those it includes; and it records
+/// which sls included a state's sls.
+#[test]
+fn order_numbers_and_includers_are_salts() {
+    let g = ord(false);
+    let salt: Vec<serde_json::Value> =
+        serde_json::from_str(include_str!("salt/ord-show_low_sls-without-extend.json")).unwrap();
+    assert_eq!(g.chunks.len(), salt.len());
+    for s in &salt {
+        let c = g
+            .chunks
+            .iter()
+            .find(|c| c.state.id == s["id"] && c.state.name == s["name"])
+            .unwrap_or_else(|| panic!("no chunk for {s}"));
+        assert_eq!(c.order, s["order"].as_f64().unwrap(), "{s}");
+        assert_eq!(c.sls, s["sls"], "{s}");
+        assert_eq!(json!(c.included_from), s["included_from"], "{s}");
+    }
+}
+
+#[test]
+fn run_order_with_extend_is_salts() {
+    let g = ord(true);
+    let salt: Vec<(String, String)> =
+        serde_json::from_str(include_str!("salt/ord-run-order.json")).unwrap();
+    let ours: Vec<(String, String)> = g
+        .order
+        .iter()
+        .map(|&i| (g.chunks[i].state.id.clone(), g.chunks[i].state.name.clone()))
+        .collect();
+    assert_eq!(ours, salt);
+}
+
+#[test]
+fn onlyif_and_unless_take_salts_module_form() {
+    let g = compile_tree(&[(
+        "main.sls",
+        "a:\n  test.nop:\n    - onlyif:\n      - test -d /x\n      - fun: file.file_exists\n        path: /etc/x\n    - unless:\n      - fun: cmd.run_all\n        args: [echo hi]\n        get_return: stdout\n    - reload_modules: True\n    - retry:\n        attempts: 3\n        until: False\n",
+    )])
+    .unwrap();
+    let c = &g.chunks[0];
+    assert_eq!(c.checks.onlyif, ["test -d /x"]);
+    assert_eq!(c.checks.onlyif_fun[0].fun, "file.file_exists");
+    assert_eq!(c.checks.onlyif_fun[0].kwargs["path"], "/etc/x");
+    assert_eq!(c.checks.unless_fun[0].args, [json!("echo hi")]);
+    assert_eq!(c.checks.unless_fun[0].get_return.as_deref(), Some("stdout"));
+    assert_eq!(
+        c.retry,
+        Some(Retry {
+            until: false,
+            attempts: 3,
+            interval: 30,
+            splay: 0
+        })
+    );
+    // Kept as written (Salt's low chunk shows them), but not the function's.
+    let written: Vec<&str> = c.args.iter().map(|(k, _, _)| k.as_str()).collect();
+    assert_eq!(
+        written,
+        ["name", "onlyif", "unless", "reload_modules", "retry"]
+    );
+    let parsed = c.args_node();
+    assert_eq!(parsed.as_map().unwrap().len(), 1);
+}
+
+#[test]
+fn a_check_converge_cannot_run_is_refused_where_it_is_named() {
+    let err = compile_tree(&[(
+        "main.sls",
+        "a:\n  test.nop:\n    - onlyif:\n      - fun: pkg.version\n        name: nginx\n",
+    )])
+    .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("converge cannot run `pkg.version` as a check; it runs file.file_exists"),
+        "{text}"
+    );
+    assert!(text.contains("main.sls:4:9"), "{text}");
+    let err = compile_tree(&[(
+        "main.sls",
+        "a:\n  test.nop:\n    - retry:\n        attempts: many\n",
+    )])
+    .unwrap_err();
+    assert!(err.to_string().contains("expected a whole number"), "{err}");
+}
+
+#[test]
+fn listen_neither_orders_nor_gates_and_names_states() {
+    let g = compile_tree(&[(
+        "main.sls",
+        "svc:\n  test.nop:\n    - listen:\n      - test: conf\nconf:\n  test.nop:\n    - listen_in:\n      - svc2\nsvc2:\n  test.nop: []\n",
+    )])
+    .unwrap();
+    let id = |i: usize| g.chunks[i].state.id.as_str();
+    let pairs: Vec<(&str, &str)> = g.listen.iter().map(|&(l, t)| (id(l), id(t))).collect();
+    assert_eq!(pairs, [("svc", "conf"), ("svc2", "conf")]);
+    assert!(g.deps.iter().all(Vec::is_empty));
+    assert_eq!(order(&g), ["svc", "conf", "svc2"]);
+    let err = compile_tree(&[(
+        "main.sls",
+        "svc:\n  test.nop:\n    - listen:\n      - sls: other\n",
+    )])
+    .unwrap_err();
+    assert!(err.to_string().contains("listen names states"), "{err}");
+    let err = compile_tree(&[(
+        "main.sls",
+        "svc:\n  test.nop:\n    - listen:\n      - test: nothing\n",
+    )])
+    .unwrap_err();
+    assert!(matches!(err, Error::MissingRequisite { .. }), "{err}");
+}

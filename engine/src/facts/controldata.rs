@@ -11,6 +11,13 @@ pub struct ControlData {
     pub state: String,
     pub checkpoint: Lsn,
     pub timeline: u32,
+    /// A standby's: how far it must replay before it is consistent, and on
+    /// which timeline (`0/0` and 0 for a primary).
+    pub min_recovery_end: Option<Lsn>,
+    pub min_recovery_timeline: u32,
+    /// What pg_rewind needs, one or the other, set before a divergence.
+    pub wal_log_hints: bool,
+    pub checksums: bool,
 }
 
 impl ControlData {
@@ -35,6 +42,14 @@ impl ControlData {
                 state: field("Database cluster state")?.to_string(),
                 checkpoint: Lsn::parse(field("Latest checkpoint location")?)?,
                 timeline: field("Latest checkpoint's TimeLineID")?.parse().ok()?,
+                min_recovery_end: field("Minimum recovery ending location")
+                    .and_then(Lsn::parse)
+                    .filter(|l| l.0 != 0),
+                min_recovery_timeline: field("Min recovery ending loc's timeline")
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0),
+                wal_log_hints: field("wal_log_hints setting") == Some("on"),
+                checksums: field("Data page checksum version").is_some_and(|v| v != "0"),
             })
         };
         parsed().ok_or_else(|| {
@@ -56,6 +71,19 @@ impl ControlData {
     /// and including the shutdown checkpoint.
     pub fn cleanly_shut_down(&self) -> bool {
         self.state == "shut down"
+    }
+
+    /// Stopped (or running) as a standby.
+    pub fn in_recovery(&self) -> bool {
+        matches!(
+            self.state.as_str(),
+            "shut down in recovery" | "in archive recovery"
+        )
+    }
+
+    /// Whether pg_rewind can rewind this cluster.
+    pub fn rewindable(&self) -> bool {
+        self.wal_log_hints || self.checksums
     }
 }
 

@@ -11,23 +11,35 @@
 mod accounts;
 mod apt_policy;
 pub mod apt_sources;
+mod bouncer;
 mod controldata;
 pub mod dpkg;
 pub mod git_config;
 pub mod known_hosts;
 mod packages;
+pub mod pg_database;
+pub mod pg_extension;
+pub mod pg_role;
+pub mod pg_schema;
+pub mod pg_session;
+pub mod pg_tablespace;
 mod postmaster;
 mod server;
 mod service;
+mod timeline;
 pub mod unit_mask;
+mod waldump;
 
 pub use accounts::{Accounts, Group, Home, Passwd, Shadow};
 pub use apt_policy::Candidates;
+pub use bouncer::BouncerState;
 pub use controldata::ControlData;
 pub use packages::Packages;
 pub use postmaster::Postmaster;
 pub use server::{Receiver, Server};
 pub use service::{Init, Service};
+pub use timeline::{parse_history, Peer, Timeline};
+pub use waldump::WalEnd;
 
 use crate::transport::{Exec, Output, Transport};
 

@@ -29,6 +29,7 @@ mod pkg_installed;
 mod pkg_removed;
 mod pkgrepo;
 pub mod postgres;
+mod postgres_objects;
 mod pyrepr;
 #[cfg(test)]
 mod recorded;
@@ -279,7 +280,63 @@ impl Registry {
                 ("postgres.running", Entry::function(postgres::Running)),
                 ("postgres.stopped", Entry::function(postgres::Stopped)),
                 ("postgres.promoted", Entry::function(postgres::Promoted)),
+                (
+                    "postgres.standby",
+                    Entry::function(postgres::Standby { check_only: false }),
+                ),
+                (
+                    "postgres.can_follow",
+                    Entry::function(postgres::Standby { check_only: true }),
+                ),
                 ("pgbouncer.reloaded", Entry::function(pgbouncer::Reloaded)),
+                (
+                    "postgres_user.present",
+                    Entry::function(postgres_objects::UserPresent),
+                ),
+                (
+                    "postgres_user.absent",
+                    Entry::function(postgres_objects::UserAbsent),
+                ),
+                (
+                    "postgres_group.present",
+                    Entry::function(postgres_objects::GroupPresent),
+                ),
+                (
+                    "postgres_group.absent",
+                    Entry::function(postgres_objects::GroupAbsent),
+                ),
+                (
+                    "postgres_database.present",
+                    Entry::function(postgres_objects::DatabasePresent),
+                ),
+                (
+                    "postgres_database.absent",
+                    Entry::function(postgres_objects::DatabaseAbsent),
+                ),
+                (
+                    "postgres_schema.present",
+                    Entry::function(postgres_objects::SchemaPresent),
+                ),
+                (
+                    "postgres_schema.absent",
+                    Entry::function(postgres_objects::SchemaAbsent),
+                ),
+                (
+                    "postgres_extension.present",
+                    Entry::function(postgres_objects::ExtensionPresent),
+                ),
+                (
+                    "postgres_extension.absent",
+                    Entry::function(postgres_objects::ExtensionAbsent),
+                ),
+                (
+                    "postgres_tablespace.present",
+                    Entry::function(postgres_objects::TablespacePresent),
+                ),
+                (
+                    "postgres_tablespace.absent",
+                    Entry::function(postgres_objects::TablespaceAbsent),
+                ),
             ]
             .into_iter()
             .collect();

@@ -15,7 +15,7 @@ use crate::pillar::merge;
 use crate::plan::Failure;
 use crate::result::Report;
 use crate::roster;
-use crate::run::Reach;
+use crate::run::{Observer, Reach};
 use crate::transport::Transport;
 
 /// A host's id and its connection.
@@ -23,6 +23,8 @@ pub type Conn = (String, Arc<dyn Transport>);
 
 pub struct Cluster {
     pub engine: Engine,
+    /// Told as the steps inside a step (a failover's) start and end.
+    pub observer: Option<Arc<dyn Observer>>,
     /// The command line's `--pillar`, under each step's own `pillar:`.
     pub pillar: Option<Value>,
     pub jobs: usize,
@@ -73,6 +75,16 @@ impl Cluster {
             1 => Ok(hosts.remove(0)),
             n => Err(Failure::new(format!("`{id}` names {n} hosts; name one"))),
         }
+    }
+
+    /// Host `id`'s roster address (its id when it has none of its own).
+    pub fn address(&self, id: &str) -> String {
+        self.engine
+            .roster
+            .hosts
+            .iter()
+            .find(|h| h.id == id)
+            .map_or_else(|| id.to_string(), |h| h.address.clone())
     }
 
     /// The names host `id` may go by in a conninfo: its roster id and address.

@@ -11,9 +11,11 @@
 //! nothing of orchestration.
 
 mod cluster;
+mod failover;
+mod lock;
 pub mod modules;
 mod salt;
-mod steps;
+pub(crate) mod steps;
 mod target;
 
 use std::sync::Arc;
@@ -54,8 +56,13 @@ async fn run_connected(
     jobs: usize,
     observer: Option<Arc<dyn Observer>>,
 ) -> Result<Report, Error> {
+    let _held = match lock::take(&engine.config.roster_file, name) {
+        Ok(held) => held,
+        Err(why) => return Ok(refused(name, why)),
+    };
     let cluster = Arc::new(Cluster {
         engine: engine.clone(),
+        observer: observer.clone(),
         pillar: pillar.clone(),
         jobs,
     });
@@ -95,4 +102,30 @@ async fn run_connected(
             outcome: HostOutcome::Reached(results),
         }],
     })
+}
+
+/// The report of an orchestration that did not start: one failed state.
+fn refused(name: &str, why: String) -> Report {
+    let state = crate::compile::StateId {
+        module: "orchestrate".into(),
+        id: name.into(),
+        name: name.into(),
+        fun: "lock".into(),
+    };
+    Report {
+        hosts: vec![HostReport {
+            id: "orchestrate".into(),
+            outcome: HostOutcome::Reached(vec![crate::result::StateResult {
+                state,
+                sls: name.into(),
+                result: Some(false),
+                changes: Default::default(),
+                comment: why,
+                start_time: crate::clock::now(),
+                duration_ms: 0.0,
+                run_num: 0,
+                nested: None,
+            }]),
+        }],
+    }
 }

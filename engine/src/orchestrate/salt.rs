@@ -108,6 +108,69 @@ fn target(tgt: &Value, tgt_type: &str) -> Result<Target, Outcome> {
     Target::new(tgt, tgt_type).map_err(failed)
 }
 
+/// What converging hosts came to, as Salt's `salt.state` reports it: the
+/// hosts that changed or failed nested, the others named in the comment.
+pub fn states_outcome(
+    report: Report,
+    test: bool,
+    allowed: &[String],
+    allow_fail: usize,
+    expect_minions: Option<bool>,
+) -> Outcome {
+    if report.hosts.is_empty() {
+        let result = Some(expect_minions == Some(false));
+        return Outcome::new(result, Changes::new(), "No minions responded");
+    }
+    let mut shown: Vec<HostReport> = Vec::new();
+    let (mut fail, mut updating, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
+    for host in report.hosts {
+        if host.failed() {
+            if !allowed.contains(&host.id) {
+                fail.push(host.id.clone());
+            }
+            shown.push(host);
+        } else if host.changed() {
+            updating.push(host.id.clone());
+            shown.push(host);
+        } else {
+            unchanged.push(host.id);
+        }
+    }
+    let (changes, nested) = if shown.is_empty() {
+        (Changes::new(), None)
+    } else {
+        (
+            Changes::from_iter([("out".to_string(), json!("highstate"))]),
+            Some(Report { hosts: shown }),
+        )
+    };
+    let with = |result: Option<bool>, comment: String| Outcome {
+        result,
+        changes: changes.clone(),
+        comment,
+        nested: nested.clone(),
+    };
+    if fail.len() > allow_fail {
+        return with(
+            Some(false),
+            format!("Run failed on minions: {}", fail.join(", ")),
+        );
+    }
+    let mut comment = "States ran successfully.".to_string();
+    if !updating.is_empty() {
+        comment.push_str(&format!(" Updating {}.", updating.join(", ")));
+    }
+    if !unchanged.is_empty() {
+        comment.push_str(&format!(" No changes made to {}.", unchanged.join(", ")));
+    }
+    let result = if test && nested.is_some() {
+        None
+    } else {
+        Some(true)
+    };
+    with(result, comment)
+}
+
 #[async_trait]
 impl Delegate for State {
     type Args = StateArgs;
@@ -134,59 +197,8 @@ impl Delegate for State {
             Ok(r) => r,
             Err(e) => return failed(e),
         };
-        if report.hosts.is_empty() {
-            let result = Some(args.expect_minions == Some(false));
-            return Outcome::new(result, Changes::new(), "No minions responded");
-        }
         let allowed = minions(&args.fail_minions);
-        let mut shown: Vec<HostReport> = Vec::new();
-        let (mut fail, mut updating, mut unchanged) = (Vec::new(), Vec::new(), Vec::new());
-        for host in report.hosts {
-            if host.failed() {
-                if !allowed.contains(&host.id) {
-                    fail.push(host.id.clone());
-                }
-                shown.push(host);
-            } else if host.changed() {
-                updating.push(host.id.clone());
-                shown.push(host);
-            } else {
-                unchanged.push(host.id);
-            }
-        }
-        let (changes, nested) = if shown.is_empty() {
-            (Changes::new(), None)
-        } else {
-            (
-                Changes::from_iter([("out".to_string(), json!("highstate"))]),
-                Some(Report { hosts: shown }),
-            )
-        };
-        let with = |result: Option<bool>, comment: String| Outcome {
-            result,
-            changes: changes.clone(),
-            comment,
-            nested: nested.clone(),
-        };
-        if fail.len() > args.allow_fail {
-            return with(
-                Some(false),
-                format!("Run failed on minions: {}", fail.join(", ")),
-            );
-        }
-        let mut comment = "States ran successfully.".to_string();
-        if !updating.is_empty() {
-            comment.push_str(&format!(" Updating {}.", updating.join(", ")));
-        }
-        if !unchanged.is_empty() {
-            comment.push_str(&format!(" No changes made to {}.", unchanged.join(", ")));
-        }
-        let result = if test && nested.is_some() {
-            None
-        } else {
-            Some(true)
-        };
-        with(result, comment)
+        states_outcome(report, test, &allowed, args.allow_fail, args.expect_minions)
     }
 }
 

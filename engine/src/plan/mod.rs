@@ -95,6 +95,9 @@ pub enum Action {
         check: Arc<dyn Check>,
         timeout: Duration,
         fail: String,
+        /// Run when the wait fails; its output is quoted in the failure
+        /// (the server's own log lines, say).
+        explain: Option<Exec>,
     },
     /// These at once (each on its own host); all must succeed.
     Together(Vec<Action>),
@@ -124,6 +127,27 @@ impl Action {
             check: Arc::new(check),
             timeout,
             fail: fail.into(),
+            explain: None,
+        }
+    }
+
+    /// This wait, quoting what `explain` prints when it fails.
+    pub fn explained(self, by: Exec) -> Action {
+        match self {
+            Action::Await {
+                on,
+                check,
+                timeout,
+                fail,
+                ..
+            } => Action::Await {
+                on,
+                check,
+                timeout,
+                fail,
+                explain: Some(by),
+            },
+            other => other,
         }
     }
 
@@ -182,11 +206,13 @@ impl Action {
                 check,
                 timeout,
                 fail,
+                explain,
             } => Action::Await {
                 on: here(on),
                 check,
                 timeout,
                 fail,
+                explain,
             },
             Action::Together(all) => Action::Together(all.into_iter().map(|a| a.at(id)).collect()),
             Action::Fail(c) => Action::Fail(c),

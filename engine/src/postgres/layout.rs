@@ -122,6 +122,8 @@ pub struct Bouncer {
     pub admin_user: String,
     pub admin_password: String,
     pub pause_timeout: u64,
+    /// Its log: the only place PgBouncer 1.18 says whether it is paused.
+    pub logfile: String,
 }
 
 impl Default for Bouncer {
@@ -132,6 +134,7 @@ impl Default for Bouncer {
             admin_user: "pgbouncer".into(),
             admin_password: String::new(),
             pause_timeout: 5,
+            logfile: "/var/log/postgresql/pgbouncer.log".into(),
         }
     }
 }
@@ -144,6 +147,7 @@ impl std::fmt::Debug for Bouncer {
             .field("admin_user", &self.admin_user)
             .field("admin_password", &"<hidden>")
             .field("pause_timeout", &self.pause_timeout)
+            .field("logfile", &self.logfile)
             .finish()
     }
 }

@@ -1,21 +1,25 @@
-//! Salt's serializer filters: `yaml`, `json`, `yaml_encode`, `yaml_dquote`,
-//! `load_yaml`, `load_json`, and a few of its data filters.
+//! Salt's serializer filters (its `SerializerExtension`): `yaml`, `json`,
+//! `python`, `yaml_encode`, `yaml_dquote`, `yaml_squote`, `load_yaml`,
+//! `load_json`, `load_text`, and the loader behind the `import_*` and
+//! `load_*` tags.
 //!
-//! Their output matches Salt's: `yaml` is PyYAML's flow style on one line,
-//! `json` is Python's `json.dumps` (`", "` and `": "` separators).
+//! Their output matches Salt's: `yaml` is PyYAML's `safe_dump` (flow style
+//! unless `yaml(False)`), `json` is Python's `json.dumps` (`", "` and
+//! `": "` separators, keys sorted unless `sort_keys=False`).
 
 use std::sync::Arc;
 
-use minijinja::value::{Kwargs, Value};
+use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind};
 
+use super::pyyaml::{self, Style};
 use crate::source::Source;
 use crate::yaml;
 
 pub fn register(env: &mut Environment<'static>) {
-    // Jinja2's tojson: Python's json.dumps, keys sorted, HTML-safe.
+    // Salt's tojson: Python's json.dumps (keys in order), HTML-safe.
     env.add_filter("tojson", |v: Value| -> Result<Value, Error> {
-        let text = python_json(&sorted(to_json(&v)?))
+        let text = python_json(&to_json(&v)?)
             .replace('<', "\\u003c")
             .replace('>', "\\u003e")
             .replace('&', "\\u0026")
@@ -34,60 +38,62 @@ pub fn register(env: &mut Environment<'static>) {
         };
         r / factor
     });
-    env.add_filter("yaml", |v: Value| -> Result<Value, Error> {
-        Ok(Value::from_safe_string(flow_yaml(&to_json(&v)?)))
-    });
+    env.add_filter(
+        "yaml",
+        |v: Value, flow_style: Option<Value>| -> Result<Value, Error> {
+            let style = match flow_style {
+                Some(f) if f.is_none() => Style::Auto,
+                Some(f) if !f.is_true() => Style::Block,
+                _ => Style::Flow,
+            };
+            Ok(Value::from_safe_string(pyyaml::dump(
+                &to_json(&v)?,
+                style,
+                true,
+            )))
+        },
+    );
     env.add_filter("yaml_encode", |v: Value| -> Result<Value, Error> {
-        Ok(Value::from_safe_string(flow_yaml(&to_json(&v)?)))
+        let data = to_json(&v)?;
+        let text = match &data {
+            serde_json::Value::String(s) => yaml_dquote(s),
+            serde_json::Value::Object(_) | serde_json::Value::Array(_) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidOperation,
+                    "yaml_encode() only works with YAML scalar data",
+                ))
+            }
+            other => pyyaml::scalar(other, false, false),
+        };
+        Ok(Value::from_safe_string(text))
     });
-    env.add_filter("yaml_dquote", |v: String| {
-        Value::from_safe_string(double_quoted(&v))
+    env.add_filter("yaml_dquote", |v: Value| {
+        Value::from_safe_string(yaml_dquote(&super::exec::text(&v)))
     });
-    env.add_filter("yaml_squote", |v: String| {
-        Value::from_safe_string(single_quoted(&v))
+    env.add_filter("yaml_squote", |v: Value| {
+        Value::from_safe_string(crate::yaml::single_quoted(&super::exec::text(&v)))
     });
     env.add_filter("json", |v: Value, kwargs: Kwargs| -> Result<Value, Error> {
         let sort: Option<bool> = kwargs.get("sort_keys")?;
+        let indent: Option<usize> = kwargs.get("indent")?;
         kwargs.assert_all_used()?;
         let mut data = to_json(&v)?;
         if sort.unwrap_or(true) {
             data = sorted(data);
         }
-        Ok(Value::from_safe_string(python_json(&data)))
+        Ok(Value::from_safe_string(match indent {
+            Some(n) => python_json_indent(&data, n),
+            None => python_json(&data),
+        }))
     });
-    env.add_filter("load_yaml", |text: String| -> Result<Value, Error> {
-        let source: Arc<Source> = Source::new("<load_yaml>", text);
-        let node = yaml::load(&source)
-            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.headline()))?;
-        Ok(node.map_or(Value::from(()), |n| Value::from_serialize(n.to_json())))
+    env.add_filter("python", |v: Value| Value::from_safe_string(pformat(&v, 0)));
+    env.add_filter("load_yaml", |v: Value| -> Result<Value, Error> {
+        load_yaml_text(&super::exec::text(&v))
     });
-    env.add_filter("load_json", |text: String| -> Result<Value, Error> {
-        let data: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
-        Ok(Value::from_serialize(data))
+    env.add_filter("load_json", |v: Value| -> Result<Value, Error> {
+        load_json(&super::exec::text(&v))
     });
-    env.add_filter("to_bool", |v: Value| -> bool {
-        match v.as_str() {
-            Some(s) => matches!(s.to_ascii_lowercase().as_str(), "true" | "yes" | "on" | "1"),
-            None => v.is_true(),
-        }
-    });
-    env.add_filter("unique", |v: Vec<Value>| -> Vec<Value> {
-        let mut out: Vec<Value> = Vec::new();
-        for item in v {
-            if !out.contains(&item) {
-                out.push(item);
-            }
-        }
-        out
-    });
-    env.add_filter(
-        "traverse",
-        |v: Value, path: String, default: Option<Value>| -> Value {
-            super::lookup::traverse(&v, &path, ":")
-                .unwrap_or_else(|| default.unwrap_or(Value::from(())))
-        },
-    );
+    env.add_filter("load_text", |v: Value| Value::from(super::exec::text(&v)));
 }
 
 /// How Jinja2 prints a value: lists and dicts as Python's repr
@@ -103,6 +109,71 @@ pub fn python_formatter(
             .write_str(&python_repr(value))
             .map_err(|e| Error::new(ErrorKind::WriteFailure, e.to_string())),
         _ => minijinja::escape_formatter(out, state, value),
+    }
+}
+
+/// Python's `pprint.pformat` (width 80, dicts sorted): the `repr` when it
+/// fits, else one item a line.
+pub fn pformat(value: &Value, indent: usize) -> String {
+    let sorted_pairs = |v: &Value| {
+        let mut p = super::data::pairs(v);
+        p.sort_by(|a, b| a.0.cmp(&b.0));
+        p
+    };
+    let flat = |v: &Value| -> String {
+        match v.kind() {
+            ValueKind::Map => format!(
+                "{{{}}}",
+                sorted_pairs(v)
+                    .iter()
+                    .map(|(k, x)| format!("{}: {}", python_repr(k), pformat(x, usize::MAX / 2)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => python_repr(v),
+        }
+    };
+    let one_line = flat(value);
+    if indent >= usize::MAX / 4 || one_line.chars().count() + indent <= 80 {
+        return one_line;
+    }
+    match value.kind() {
+        ValueKind::Map => {
+            let parts: Vec<String> = sorted_pairs(value)
+                .iter()
+                .map(|(k, x)| {
+                    let key = python_repr(k);
+                    let at = indent + 1 + key.chars().count() + 2;
+                    format!("{key}: {}", pformat(x, at))
+                })
+                .collect();
+            format!(
+                "{{{}}}",
+                parts.join(&format!(",\n{}", " ".repeat(indent + 1)))
+            )
+        }
+        ValueKind::Seq => {
+            let tuple = value.downcast_object_ref::<super::data::Tuple>().is_some();
+            let parts: Vec<String> = super::data::items(value)
+                .iter()
+                .map(|x| pformat(x, indent + 1))
+                .collect();
+            let body = parts.join(&format!(",\n{}", " ".repeat(indent + 1)));
+            if tuple {
+                format!("({body})")
+            } else {
+                format!("[{body}]")
+            }
+        }
+        _ => one_line,
+    }
+}
+
+/// Python's `str` of a value: a string as it is, the rest as `repr`.
+pub fn python_str(value: &Value) -> String {
+    match value.as_str() {
+        Some(s) => s.to_string(),
+        None => python_repr(value),
     }
 }
 
@@ -149,6 +220,12 @@ pub fn python_repr(value: &Value) -> String {
                 .try_iter()
                 .map(|i| i.map(|v| python_repr(&v)).collect())
                 .unwrap_or_default();
+            if value.downcast_object_ref::<super::data::Tuple>().is_some() {
+                return match items.len() {
+                    1 => format!("({},)", items[0]),
+                    _ => format!("({})", items.join(", ")),
+                };
+            }
             format!("[{}]", items.join(", "))
         }
         ValueKind::Map => {
@@ -168,11 +245,11 @@ pub fn python_repr(value: &Value) -> String {
     }
 }
 
-fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
+pub fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
     serde_json::to_value(v).map_err(|e| Error::new(ErrorKind::BadSerialization, e.to_string()))
 }
 
-fn sorted(v: serde_json::Value) -> serde_json::Value {
+pub fn sorted(v: serde_json::Value) -> serde_json::Value {
     match v {
         serde_json::Value::Object(map) => {
             let mut entries: Vec<_> = map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
@@ -184,6 +261,75 @@ fn sorted(v: serde_json::Value) -> serde_json::Value {
         }
         other => other,
     }
+}
+
+/// `text` read as YAML (Salt's loader: YAML 1.1), as template data.
+pub fn load_yaml_text(text: &str) -> Result<Value, Error> {
+    let source: Arc<Source> = Source::new("<load_yaml>", text.to_string());
+    let node = yaml::load(&source)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.headline()).with_source(e))?;
+    Ok(node.map_or(Value::from(()), |n| super::data::from_node(&n)))
+}
+
+/// `text` read as JSON, as template data.
+pub fn load_json(text: &str) -> Result<Value, Error> {
+    let data: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("invalid JSON: {e}")))?;
+    Ok(super::data::adopt(Value::from_serialize(data)))
+}
+
+/// Python's `json.dumps(v, indent=n)`.
+pub fn python_json_indent(v: &serde_json::Value, n: usize) -> String {
+    fn go(v: &serde_json::Value, n: usize, level: usize, out: &mut String) {
+        use serde_json::Value as J;
+        let pad = |l: usize| " ".repeat(n * l);
+        match v {
+            J::Array(items) if !items.is_empty() => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    out.push_str(if i == 0 { "\n" } else { ",\n" });
+                    out.push_str(&pad(level + 1));
+                    go(item, n, level + 1, out);
+                }
+                out.push('\n');
+                out.push_str(&pad(level));
+                out.push(']');
+            }
+            J::Object(map) if !map.is_empty() => {
+                out.push('{');
+                for (i, (k, item)) in map.iter().enumerate() {
+                    out.push_str(if i == 0 { "\n" } else { ",\n" });
+                    out.push_str(&pad(level + 1));
+                    out.push_str(&J::String(k.clone()).to_string());
+                    out.push_str(": ");
+                    go(item, n, level + 1, out);
+                }
+                out.push('\n');
+                out.push_str(&pad(level));
+                out.push('}');
+            }
+            other => out.push_str(&python_json(other)),
+        }
+    }
+    let mut out = String::new();
+    go(v, n, 0, &mut out);
+    out
+}
+
+/// PyYAML's `write_double_quoted` with Salt's infinite width, as Salt's
+/// `yaml_dquote` writes it: non-ASCII characters escaped too.
+pub fn yaml_dquote(s: &str) -> String {
+    let quoted = pyyaml::double_quoted(s);
+    let mut out = String::with_capacity(quoted.len());
+    for c in quoted.chars() {
+        match c as u32 {
+            0..=0x7F => out.push(c),
+            n @ 0x80..=0xFF => out.push_str(&format!("\\x{n:02X}")),
+            n @ 0x100..=0xFFFF => out.push_str(&format!("\\u{n:04X}")),
+            n => out.push_str(&format!("\\U{n:08X}")),
+        }
+    }
+    out
 }
 
 /// Python's `json.dumps` with its default separators.
@@ -205,91 +351,10 @@ pub fn python_json(v: &serde_json::Value) -> String {
     }
 }
 
-/// PyYAML's `safe_dump(v, default_flow_style=True)`, stripped, as Salt's
-/// `yaml` filter returns it.
-pub fn flow_yaml(v: &serde_json::Value) -> String {
-    use serde_json::Value as J;
-    match v {
-        J::Null => "null".into(),
-        J::Bool(b) => b.to_string(),
-        J::Number(n) => n.to_string(),
-        J::String(s) => flow_scalar(s),
-        J::Array(items) => format!(
-            "[{}]",
-            items.iter().map(flow_yaml).collect::<Vec<_>>().join(", ")
-        ),
-        J::Object(map) => format!(
-            "{{{}}}",
-            map.iter()
-                .map(|(k, v)| format!("{}: {}", flow_scalar(k), flow_yaml(v)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// A string as PyYAML writes it in flow context: plain when it would read
-/// back as the same string, else quoted.
-fn flow_scalar(s: &str) -> String {
-    if s.contains(['\n', '\t', '\r']) || s.chars().any(|c| c.is_control()) {
-        return double_quoted(s);
-    }
-    let plain_ok = !s.is_empty()
-        && matches!(yaml::resolve_plain(s), yaml::Value::Str(_))
-        && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@` ".contains(c))
-        && !s.ends_with([' ', ':'])
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !s.contains([',', '[', ']', '{', '}']);
-    if plain_ok {
-        s.to_string()
-    } else {
-        single_quoted(s)
-    }
-}
-
-fn single_quoted(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-fn double_quoted(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn yaml_is_pyyaml_flow_style() {
-        assert_eq!(
-            flow_yaml(&json!({"a": 1, "b": ["x", "yes", "0644"]})),
-            "{a: 1, b: [x, 'yes', '0644']}"
-        );
-        assert_eq!(
-            flow_yaml(&json!("host=pgdb1 port=5432")),
-            "host=pgdb1 port=5432"
-        );
-        assert_eq!(flow_yaml(&json!("a: b")), "'a: b'");
-        assert_eq!(flow_yaml(&json!("it's")), "it's");
-        assert_eq!(flow_yaml(&json!("'q'")), "'''q'''");
-        assert_eq!(flow_yaml(&json!("two\nlines")), "\"two\\nlines\"");
-        assert_eq!(flow_yaml(&json!(null)), "null");
-    }
 
     #[test]
     fn json_is_python_json_dumps() {

@@ -51,7 +51,7 @@ enum Done {
     Replace(Changes),
 }
 
-pub(super) async fn apply(plan: Plan, here: &Host, reach: Option<&dyn Reach>) -> Outcome {
+pub(crate) async fn apply(plan: Plan, here: &Host, reach: Option<&dyn Reach>) -> Outcome {
     if plan.is_noop() {
         return Outcome::ok(plan.comment);
     }
@@ -278,6 +278,7 @@ async fn leaf(action: Action, t: Arc<dyn Transport>) -> Result<Done, Failed> {
             check,
             timeout,
             fail,
+            explain,
         } => {
             let deadline = Instant::now() + timeout;
             let probe = check.probe();
@@ -289,7 +290,16 @@ async fn leaf(action: Action, t: Arc<dyn Transport>) -> Result<Done, Failed> {
                 match seen {
                     Verdict::Met(c) => return Ok(Done::Merge(c)),
                     Verdict::Pending(why) if Instant::now() >= deadline => {
-                        return Err(Failed::new(fail, format!("{}{why}", prefix(&on))))
+                        let mut detail = format!("{}{why}", prefix(&on));
+                        if let Some(e) = &explain {
+                            if let Ok(out) = t.exec(e).await {
+                                let quoted = out.stdout.trim_end();
+                                if !quoted.is_empty() {
+                                    detail.push_str(&format!("\n{quoted}"));
+                                }
+                            }
+                        }
+                        return Err(Failed::new(fail, detail));
                     }
                     Verdict::Pending(_) => {
                         tokio::time::sleep(Duration::from_millis(check.interval_ms())).await

@@ -9,8 +9,11 @@
 //! reaches no other host.
 
 mod apply;
+
+pub(crate) use apply::apply as apply_plan;
 mod checks;
 mod requisites;
+mod retry;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -113,7 +116,45 @@ pub async fn run(
             break;
         }
     }
+    // Salt's `listen`: once every state has run, the mod_watch of each
+    // state listening to one that changed, as a state of its own.
+    for idx in requisites::listeners(graph, &results) {
+        let started = Instant::now();
+        let start_time = clock::now();
+        let chunk = &graph.chunks[idx];
+        let state = requisites::listener(&chunk.state);
+        if let Some(o) = &opts.observer {
+            o.started(&state);
+        }
+        let outcome =
+            retry::retried(chunk.retry, opts.test, || run.attempt(idx, Watch::Listen)).await;
+        let r = StateResult {
+            state,
+            sls: chunk.sls.clone(),
+            result: outcome.result,
+            changes: outcome.changes,
+            comment: outcome.comment,
+            start_time,
+            duration_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            run_num: out.len(),
+            nested: outcome.nested,
+        };
+        if let Some(o) = &opts.observer {
+            o.finished(&r);
+        }
+        out.push(r);
+    }
     out
+}
+
+/// Whether a state's mod_watch is to run instead of it: `Fired`, a
+/// watched state changed (mod_watch when the state has nothing to do);
+/// `Listen`, a state listened to changed (mod_watch alone).
+#[derive(Clone, Copy, PartialEq)]
+enum Watch {
+    No,
+    Fired,
+    Listen,
 }
 
 struct Run<'a> {
@@ -174,6 +215,14 @@ impl Run<'_> {
             }
         }
         // Requisites first, as in Salt: a prereq decides before the state's own checks run.
+        let watch = if watch_fired { Watch::Fired } else { Watch::No };
+        let retry = self.graph.chunks[idx].retry;
+        retry::retried(retry, self.opts.test, || self.attempt(idx, watch)).await
+    }
+
+    /// The state itself once its requisites let it run: its checks, its
+    /// plan (or its mod_watch's), applied unless the run is a test.
+    async fn attempt(&self, idx: usize, watch: Watch) -> Outcome {
         let ctx = self.ctx(idx);
         if let Some(comment) = checks::skip(&ctx).await {
             return Outcome::ok(comment);
@@ -187,7 +236,9 @@ impl Run<'_> {
             Ok(p) => p,
             Err(f) => return f.into(),
         };
-        if watch_fired && plan.is_noop() {
+        // A listener's mod_watch is its watch plan, or (a function with
+        // none, cmd.run's way) its own plan.
+        if watch == Watch::Listen || (watch == Watch::Fired && plan.is_noop()) {
             match function.watch(&ctx).await {
                 Ok(Some(p)) => plan = p,
                 Ok(None) => {}
@@ -202,7 +253,7 @@ impl Run<'_> {
 }
 
 /// What a test run reports for a plan: `None` where something would change.
-fn test_outcome(plan: Plan) -> Outcome {
+pub(crate) fn test_outcome(plan: Plan) -> Outcome {
     let fails = plan.actions.iter().any(|a| matches!(a, Action::Fail(_)));
     let result = if !plan.changes.is_empty() {
         None

@@ -2,7 +2,7 @@
 //! Salt's `_check_requisites`, condensed.
 
 use super::StateResult;
-use crate::compile::{Graph, ReqKind};
+use crate::compile::{Graph, ReqKind, StateId};
 
 pub enum Gate {
     /// Do not run: report this result and comment.
@@ -22,7 +22,7 @@ pub fn gate(
     let (mut onfail, mut onfail_met) = (false, false);
     let mut watch_fired = false;
     for &(kind, t) in &graph.deps[idx] {
-        if kind == ReqKind::Prereq {
+        if matches!(kind, ReqKind::Prereq | ReqKind::Listen) {
             continue;
         }
         // A target that never ran (a failhard stop) counts as failed.
@@ -53,7 +53,7 @@ pub fn gate(
                     watch_fired = true;
                 }
             }
-            ReqKind::Prereq => unreachable!(),
+            ReqKind::Prereq | ReqKind::Listen => unreachable!("skipped above"),
         }
     }
     // A state this one is a prerequisite of failed: this one fails too.
@@ -89,3 +89,33 @@ pub fn gate(
     }
     Gate::Go { watch_fired }
 }
+
+/// Salt's `listen`, once every state has run: the states listening to
+/// one that changed (in this run, or would in a test run), each once, in
+/// run order.
+pub fn listeners(graph: &Graph, results: &[Option<StateResult>]) -> Vec<usize> {
+    graph
+        .order
+        .iter()
+        .copied()
+        .filter(|&l| {
+            graph.listen.iter().any(|&(listener, target)| {
+                listener == l && results[target].as_ref().is_some_and(|r| r.changed())
+            })
+        })
+        .collect()
+}
+
+/// A listener's own identity, as Salt names it: `listener_<ID>`, function
+/// `mod_watch` (`service_|-listener_nginx_|-nginx_|-mod_watch`).
+pub fn listener(state: &StateId) -> StateId {
+    StateId {
+        module: state.module.clone(),
+        id: format!("listener_{}", state.id),
+        name: state.name.clone(),
+        fun: "mod_watch".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

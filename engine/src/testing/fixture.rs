@@ -80,6 +80,8 @@ pub fn chunk(function: &str, args: &str) -> Chunk {
         span: Span::file(&source),
         fun_span: Span::file(&source),
         auto_order: 0,
+        included_from: vec![],
+        retry: None,
     }
 }
 

@@ -1,9 +1,12 @@
-//! User and group names ↔ ids on this machine, through NSS (libc), as
-//! `stat` and `chown` resolve them.
+//! User and group names ↔ ids on this machine, through NSS (nix's
+//! `getpwuid_r` and kin), as `stat` and `chown` resolve them. Names are
+//! cached: a read of many files asks for the same few owners again and
+//! again.
 
 use std::collections::HashMap;
-use std::ffi::{CStr, CString};
 use std::sync::Mutex;
+
+use nix::unistd::{Gid, Group, Uid, User};
 
 static NAMES: Mutex<Option<HashMap<(bool, u32), String>>> = Mutex::new(None);
 
@@ -19,15 +22,9 @@ pub fn name_of(id: u32, group: bool) -> String {
 
 fn lookup_name(id: u32, group: bool) -> Option<String> {
     if group {
-        nss(
-            |r, buf, len, out| unsafe { libc::getgrgid_r(id, r, buf, len, out) },
-            |g: &libc::group| unsafe { text(g.gr_name) },
-        )
+        Group::from_gid(Gid::from_raw(id)).ok()?.map(|g| g.name)
     } else {
-        nss(
-            |r, buf, len, out| unsafe { libc::getpwuid_r(id, r, buf, len, out) },
-            |p: &libc::passwd| unsafe { text(p.pw_name) },
-        )
+        User::from_uid(Uid::from_raw(id)).ok()?.map(|u| u.name)
     }
 }
 
@@ -37,53 +34,16 @@ pub fn id_of(name: &str, group: bool) -> Option<u32> {
         return Some(n);
     }
     if group {
-        let cname = CString::new(name).ok()?;
-        nss(
-            |r, buf, len, out| unsafe { libc::getgrnam_r(cname.as_ptr(), r, buf, len, out) },
-            |g: &libc::group| g.gr_gid,
-        )
+        Group::from_name(name).ok()?.map(|g| g.gid.as_raw())
     } else {
-        user(name, |p| p.pw_uid)
+        User::from_name(name).ok()?.map(|u| u.uid.as_raw())
     }
 }
 
 /// The home directory of user `name`.
 pub fn home_of(name: &str) -> Option<String> {
-    user(name, |p| unsafe { text(p.pw_dir) })
-}
-
-/// What `read` takes from user `name`'s passwd entry.
-fn user<R>(name: &str, read: impl FnOnce(&libc::passwd) -> R) -> Option<R> {
-    let cname = CString::new(name).ok()?;
-    nss(
-        |r, buf, len, out| unsafe { libc::getpwnam_r(cname.as_ptr(), r, buf, len, out) },
-        read,
-    )
-}
-
-/// One reentrant NSS lookup (`getpwnam_r` and kin, which `call` makes with
-/// the record, a buffer, its size and the result pointer): what `read`
-/// takes from the record, when there is one. The record's strings point
-/// into the buffer, so `read` is where they can be used.
-fn nss<T, R>(
-    call: impl FnOnce(*mut T, *mut libc::c_char, libc::size_t, *mut *mut T) -> libc::c_int,
-    read: impl FnOnce(&T) -> R,
-) -> Option<R> {
-    let mut buf = vec![0u8; 16384];
-    // SAFETY: `T` is only ever libc's `passwd` or `group`, plain C records
-    // for which all zeroes is a valid value.
-    let mut record: T = unsafe { std::mem::zeroed() };
-    let mut out: *mut T = std::ptr::null_mut();
-    call(&mut record, buf.as_mut_ptr().cast(), buf.len(), &mut out);
-    (!out.is_null()).then(|| read(&record))
-}
-
-/// A record's C string, as text.
-///
-/// # Safety
-/// `p` points to a NUL-terminated string.
-unsafe fn text(p: *const libc::c_char) -> String {
-    CStr::from_ptr(p).to_string_lossy().into_owned()
+    let user = User::from_name(name).ok()??;
+    Some(user.dir.to_string_lossy().into_owned())
 }
 
 #[cfg(test)]
@@ -97,6 +57,19 @@ mod tests {
         assert_eq!(id_of("root", false), Some(0));
         assert_eq!(id_of("0", true), Some(0));
         assert_eq!(id_of("no-such-user-here", false), None);
+        assert_eq!(id_of("no-such-group-here", true), None);
         assert_eq!(home_of("root").as_deref(), Some("/root"));
+        assert_eq!(home_of("no-such-user-here"), None);
+    }
+
+    #[test]
+    fn unknown_ids_are_their_numbers_and_odd_names_are_nobody() {
+        // Far above any id a Debian machine hands out.
+        assert_eq!(name_of(3_999_999_999, false), "3999999999");
+        assert_eq!(name_of(3_999_999_999, true), "3999999999");
+        assert_eq!(id_of("a\0b", false), None);
+        assert_eq!(id_of("a\0b", true), None);
+        assert_eq!(id_of("nogroup", true), Some(65534));
+        assert_eq!(id_of("nobody", false), Some(65534));
     }
 }

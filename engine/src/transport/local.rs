@@ -3,20 +3,20 @@
 //! Commands run as `shell -c cmd` in their own process group, so a timeout
 //! ends the whole command; checks, whose output nobody reads, run in a
 //! shell kept open for them (see `session`). Files are read and written
-//! directly.
+//! directly; a write goes to a temporary file beside the target (tempfile),
+//! which is renamed over it.
 
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::io::AsyncWriteExt;
 
-use super::ids;
 use super::session::{Session, SessionError};
+use super::{ids, process_group};
 use super::{
     no_such_owner, Exec, FileFact, FileKind, Output, Transport, TransportError, WriteFile,
 };
@@ -111,7 +111,7 @@ impl Transport for Local {
             ))),
             Err(_) => {
                 if let Some(pid) = pid {
-                    kill_group(pid);
+                    process_group::kill(pid);
                 }
                 Err(exec.timed_out(seconds))
             }
@@ -179,12 +179,6 @@ impl Transport for Local {
     }
 }
 
-/// End process group `pgid` (a command spawned as its leader): the
-/// command and everything it started.
-pub(super) fn kill_group(pgid: u32) {
-    unsafe { libc::kill(-(pgid as i32), libc::SIGKILL) };
-}
-
 fn signal_of(status: &std::process::ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
     status.signal().unwrap_or(0)
@@ -201,7 +195,9 @@ pub(crate) fn read_one(path: &str) -> Result<FileFact, TransportError> {
     let meta = match std::fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileFact::missing(path)),
-        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Ok(FileFact::missing(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            return Ok(FileFact::missing(path))
+        }
         Err(e) => return Err(io_err(path, e)),
     };
     let ft = meta.file_type();
@@ -228,8 +224,6 @@ pub(crate) fn read_one(path: &str) -> Result<FileFact, TransportError> {
         content,
     })
 }
-
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Resolve `user`/`group` names to ids, or say which one does not exist.
 pub(crate) fn owner_ids(
@@ -267,39 +261,36 @@ fn write_atomically(w: &WriteFile) -> Result<(), TransportError> {
         .mode
         .or(existing.as_ref().map(|m| m.mode() & 0o7777))
         .unwrap_or(0o644);
-    let tmp = dir.join(format!(
-        ".{}.converge-{}-{}",
-        name.to_string_lossy(),
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(&w.content)?;
-        // Ownership as asked, else that of the file being replaced.
-        let keep = existing.as_ref().map(|m| (m.uid(), m.gid()));
-        let (u, g) = (uid.or(keep.map(|k| k.0)), gid.or(keep.map(|k| k.1)));
-        if u.is_some() || g.is_some() {
-            std::os::unix::fs::fchown(&f, u, g)?;
-        }
-        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        f.sync_data()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io_err(&w.path, e)
-    })
+    // Made 0600 and removed if anything below fails (the temporary file's
+    // drop); only a complete file, owner and mode set, is renamed over the
+    // target.
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(name);
+    prefix.push(".converge-");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .tempfile_in(dir)
+        .map_err(|e| io_err(&w.path, e))?;
+    let f = tmp.as_file_mut();
+    f.write_all(&w.content).map_err(|e| io_err(&w.path, e))?;
+    // Ownership as asked, else that of the file being replaced.
+    let keep = existing.as_ref().map(|m| (m.uid(), m.gid()));
+    let (u, g) = (uid.or(keep.map(|k| k.0)), gid.or(keep.map(|k| k.1)));
+    if u.is_some() || g.is_some() {
+        std::os::unix::fs::fchown(&*f, u, g).map_err(|e| io_err(&w.path, e))?;
+    }
+    f.set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(|e| io_err(&w.path, e))?;
+    f.sync_data().map_err(|e| io_err(&w.path, e))?;
+    tmp.persist(path).map_err(|e| io_err(&w.path, e.error))?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testing::runtime as rt;
+    use crate::transport::held::killed_on_timeout;
 
     #[test]
     fn exec_captures_output_code_and_env() {
@@ -314,9 +305,12 @@ mod tests {
 
     #[test]
     fn exec_times_out_and_kills_the_group() {
-        let e = Exec::new("sleep 30 & sleep 30").timeout(Some(1));
-        let err = rt().block_on(Local::new(10).exec(&e)).unwrap_err();
-        assert!(matches!(err, TransportError::Timeout { seconds: 1, .. }));
+        let local = &Local::new(600);
+        rt().block_on(killed_on_timeout(move |hold, seconds| async move {
+            let e = Exec::new(format!("{hold}; sleep 600 & sleep 600")).timeout(Some(seconds));
+            let err = local.exec(&e).await.unwrap_err();
+            assert_eq!(err, e.timed_out(seconds));
+        }));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! How converge reaches a host: a small trait, implemented by `local`
 //! (this machine), `ssh` (one multiplexed OpenSSH connection per host) and a
-//! recording fake for tests.
+//! recording fake for unit tests (built for tests only).
 //!
 //! Everything a state does to a host goes through these calls; no state
 //! function touches `std::fs` or `std::process`. The calls are coarse on
@@ -8,10 +8,14 @@
 //! remote transport needs few round trips.
 
 mod exec;
+#[cfg(test)]
 pub mod fake;
 mod files;
+#[cfg(test)]
+mod held;
 mod ids;
 pub mod local;
+mod process_group;
 mod session;
 pub mod shell;
 pub mod ssh;

@@ -24,7 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout};
 
-use super::local::kill_group;
+use super::process_group;
 use super::shell::quote;
 
 pub struct Session {
@@ -126,7 +126,7 @@ impl Session {
     /// everything that command started.
     fn kill(&mut self) {
         if let Some(pgid) = self.pgid.take() {
-            kill_group(pgid);
+            process_group::kill(pgid);
         }
         let _ = self.child.start_kill();
     }
@@ -136,9 +136,19 @@ impl Session {
 mod tests {
     use super::*;
     use crate::testing::runtime as rt;
+    use crate::transport::held::killed_on_timeout;
 
     #[test]
     fn statuses_come_back_in_order_and_commands_are_isolated() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        for fifo in [&a, &b] {
+            nix::unistd::mkfifo(fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        }
+        let (a, b) = (
+            quote(&a.display().to_string()),
+            quote(&b.display().to_string()),
+        );
         rt().block_on(async {
             let mut s = Session::start("/bin/bash", Some("/")).unwrap();
             let t = Duration::from_secs(10);
@@ -161,16 +171,24 @@ mod tests {
                 .await,
                 Ok(0)
             );
-            // A command cannot read the session's own input, nor answer for
-            // a later one from the background.
+            // A command cannot read the session's own input.
             assert_eq!(s.status("cat; read -r x; true", t).await, Ok(0));
+            // Nor answer for a later one from the background: what it left
+            // running speaks while the next command runs (fifo `a` lets it
+            // speak, `b` says it has), and is not heard.
             assert_eq!(
-                s.status("(sleep 0.2; echo converge-x 99 0) & exit 4", t)
-                    .await,
+                s.status(
+                    &format!("(cat {a} >/dev/null; echo converge-x 99 0; : >{b}) & exit 4"),
+                    t
+                )
+                .await,
                 Ok(4)
             );
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            assert_eq!(s.status("exit 5", t).await, Ok(5));
+            assert_eq!(
+                s.status(&format!(": >{a}; cat {b} >/dev/null; exit 5"), t)
+                    .await,
+                Ok(5)
+            );
             // A syntax error is the command's failure, not the session's.
             assert_eq!(s.status("if then", t).await, Ok(2));
             assert_eq!(s.status("true", t).await, Ok(0));
@@ -179,19 +197,18 @@ mod tests {
 
     #[test]
     fn a_timeout_kills_the_command_and_ends_the_session() {
-        rt().block_on(async {
+        rt().block_on(killed_on_timeout(|hold, seconds| async move {
             let mut s = Session::start("/bin/bash", None).unwrap();
-            let started = std::time::Instant::now();
+            let t = Duration::from_secs(seconds);
             assert_eq!(
-                s.status("sleep 30", Duration::from_millis(300)).await,
+                s.status(&format!("{hold}; sleep 600 & sleep 600"), t).await,
                 Err(SessionError::Timeout)
             );
-            assert!(started.elapsed() < Duration::from_secs(5));
             assert!(matches!(
-                s.status("true", Duration::from_secs(5)).await,
+                s.status("true", Duration::from_secs(60)).await,
                 Err(SessionError::Lost(_))
             ));
-        });
+        }));
     }
 
     #[test]
@@ -199,7 +216,7 @@ mod tests {
         rt().block_on(async {
             let mut s = Session::start("/bin/bash", None).unwrap();
             assert!(matches!(
-                s.status("kill -9 $$", Duration::from_secs(5)).await,
+                s.status("kill -9 $$", Duration::from_secs(60)).await,
                 Err(SessionError::Lost(_))
             ));
         });

@@ -23,18 +23,32 @@ pub fn merged(cmd: &str) -> String {
 }
 
 /// The command line that runs `exec` from a plain POSIX shell on the host:
-/// change directory, switch user, set the environment, then `shell -c cmd`.
+/// change directory, set the environment, switch user, then `shell -c cmd`.
 /// The default directory is the user's home, as Salt's `cmd.run` uses.
+///
+/// The environment is set by `export`, a shell builtin, so that its
+/// values (passwords, often) appear in no process's command line, where
+/// `ps` on the host would show them; runuser and su keep it.
 pub fn wrap(exec: &Exec) -> String {
     let cd = match (&exec.cwd, &exec.runas) {
         (Some(dir), _) => format!("cd -- {} || exit 1; ", quote(dir)),
         (None, Some(user)) => format!("cd ~{} 2>/dev/null; ", home_user(user)),
         (None, None) => "cd 2>/dev/null; ".to_string(),
     };
+    let mut cd = cd;
+    let exportable = |k: &str| {
+        k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    for (k, v) in exec.env.iter().filter(|(k, _)| exportable(k)) {
+        cd.push_str(&format!("export {}; ", quote(&format!("{k}={v}"))));
+    }
     let mut inner = String::new();
-    if !exec.env.is_empty() {
+    let odd: Vec<&(String, String)> = exec.env.iter().filter(|(k, _)| !exportable(k)).collect();
+    if !odd.is_empty() {
+        // Names a shell cannot export: only `env` can set them.
         inner.push_str("env ");
-        for (k, v) in &exec.env {
+        for (k, v) in odd {
             inner.push_str(&quote(&format!("{k}={v}")));
             inner.push(' ');
         }
@@ -82,7 +96,7 @@ mod tests {
         e.env.push(("A".into(), "1 2".into()));
         assert_eq!(
             wrap(&e),
-            "cd -- '/tmp/x y' || exit 1; exec env 'A=1 2' /bin/bash -c 'echo $A'"
+            "cd -- '/tmp/x y' || exit 1; export 'A=1 2'; exec /bin/bash -c 'echo $A'"
         );
     }
 }

@@ -3,6 +3,9 @@
 //!
 //! Auto-order is assigned here, in the order declarations are added: an
 //! included sls is loaded before the states of the sls that includes it.
+//! Salt's own numbering (`iorder`) counts only the declarations written
+//! without an `order:`, and a block remembers which sls included its sls
+//! (Salt's `__sls_included_from__`).
 
 use std::collections::HashSet;
 
@@ -18,6 +21,7 @@ use crate::yaml::{Node, Value};
 pub struct High {
     pub blocks: IndexMap<String, IdBlock>,
     next_order: usize,
+    next_iorder: usize,
 }
 
 /// One ID and what is declared under it.
@@ -28,6 +32,10 @@ pub struct IdBlock {
     pub sls: String,
     pub env: String,
     pub decls: Vec<Decl>,
+    /// The sls that included this block's sls, nearest first (the sls
+    /// that includes that one next...), as Salt records them: only on the
+    /// way the sls was first loaded. Empty for an sls asked for by name.
+    pub included_from: Vec<String>,
 }
 
 /// `file.managed: [...]` under an ID: one module, maybe its function.
@@ -41,6 +49,10 @@ pub struct Decl {
     pub args: Vec<Arg>,
     /// Definition order across the whole run, from 0.
     pub auto_order: usize,
+    /// Salt's automatic order (`state_auto_order`, from 0): the
+    /// declarations written without `order:` numbered in the order they
+    /// were loaded; `None` for the others and for those `extend` adds.
+    pub iorder: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -91,7 +103,16 @@ impl High {
         let mut seen = HashSet::new();
         let mut extends = Vec::new();
         for (env, name, span) in entries {
-            high.load(tree, ctx, env, name, Some(span), &mut seen, &mut extends)?;
+            high.load(
+                tree,
+                ctx,
+                env,
+                name,
+                Some(span),
+                &[],
+                &mut seen,
+                &mut extends,
+            )?;
         }
         for (sls, node) in extends {
             high.extend(&sls, &node)?;
@@ -107,6 +128,7 @@ impl High {
         env: &str,
         name: &str,
         span: Option<&Span>,
+        from: &[String],
         seen: &mut HashSet<(String, String)>,
         extends: &mut Vec<(String, Node)>,
     ) -> Result<(), Error> {
@@ -114,8 +136,19 @@ impl High {
             return Ok(());
         }
         let sls = tree.load_sls(env, name, ctx, span)?;
+        let mut under: Vec<String> = vec![sls.name.clone()];
+        under.extend(from.iter().cloned());
         for (inc_env, inc, inc_span) in &sls.include {
-            self.load(tree, ctx, inc_env, inc, Some(inc_span), seen, extends)?;
+            self.load(
+                tree,
+                ctx,
+                inc_env,
+                inc,
+                Some(inc_span),
+                &under,
+                seen,
+                extends,
+            )?;
         }
         for (key, body) in &sls.ids {
             let id = key.scalar_string().unwrap_or_default();
@@ -135,6 +168,7 @@ impl High {
                     sls: sls.name.clone(),
                     env: sls.env.clone(),
                     decls,
+                    included_from: from.to_vec(),
                 },
             );
         }
@@ -189,11 +223,16 @@ impl High {
                 span,
                 args: Vec::new(),
                 auto_order: self.next_order,
+                iorder: None,
             };
             if let Some(value) = value {
                 self.fill(&mut decl, id, value)?;
             }
             self.next_order += 1;
+            if !decl.args.iter().any(|a| a.key == "order") {
+                decl.iorder = Some(self.next_iorder);
+                self.next_iorder += 1;
+            }
             decls.push(decl);
         }
         Ok(decls)
@@ -260,7 +299,11 @@ impl High {
                 ));
             }
             let order = self.next_order;
+            // What `extend` declares is not numbered (Salt numbers an sls's
+            // states when it is loaded, before any extend).
+            let iorder = self.next_iorder;
             let new = self.decls(&id, body)?;
+            self.next_iorder = iorder;
             let block = self.blocks.get_mut(&id).expect("checked above");
             for ext in new {
                 match block.decls.iter_mut().find(|d| d.module == ext.module) {
@@ -274,6 +317,7 @@ impl High {
                     }
                     None => block.decls.push(Decl {
                         auto_order: order,
+                        iorder: None,
                         ..ext
                     }),
                 }

@@ -2,8 +2,6 @@
 
 use serde_json::Value;
 
-use crate::render::flow_yaml;
-
 /// `value` as a block-style YAML document (no `---`), ending in a newline.
 pub fn to_block(value: &Value) -> String {
     let mut out = String::new();
@@ -67,8 +65,92 @@ fn block(value: &Value, indent: usize, out: &mut String) {
     }
 }
 
+/// PyYAML's `safe_dump(v, default_flow_style=True)`, stripped, as Salt's
+/// `yaml` filter returns it.
+pub fn flow_yaml(v: &serde_json::Value) -> String {
+    use serde_json::Value as J;
+    match v {
+        J::Null => "null".into(),
+        J::Bool(b) => b.to_string(),
+        J::Number(n) => n.to_string(),
+        J::String(s) => flow_scalar(s),
+        J::Array(items) => format!(
+            "[{}]",
+            items.iter().map(flow_yaml).collect::<Vec<_>>().join(", ")
+        ),
+        J::Object(map) => format!(
+            "{{{}}}",
+            map.iter()
+                .map(|(k, v)| format!("{}: {}", flow_scalar(k), flow_yaml(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A string as PyYAML writes it in flow context: plain when it would read
+/// back as the same string, else quoted.
+fn flow_scalar(s: &str) -> String {
+    if s.contains(['\n', '\t', '\r']) || s.chars().any(|c| c.is_control()) {
+        return double_quoted(s);
+    }
+    let plain_ok = !s.is_empty()
+        && matches!(super::resolve_plain(s), super::Value::Str(_))
+        && !s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@` ".contains(c))
+        && !s.ends_with([' ', ':'])
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.contains([',', '[', ']', '{', '}']);
+    if plain_ok {
+        s.to_string()
+    } else {
+        single_quoted(s)
+    }
+}
+
+pub fn single_quoted(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn double_quoted(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.push_str(&format!("\\x{:02X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn yaml_is_pyyaml_flow_style() {
+        assert_eq!(
+            flow_yaml(&serde_json::json!({"a": 1, "b": ["x", "yes", "0644"]})),
+            "{a: 1, b: [x, 'yes', '0644']}"
+        );
+        assert_eq!(
+            flow_yaml(&serde_json::json!("host=pgdb1 port=5432")),
+            "host=pgdb1 port=5432"
+        );
+        assert_eq!(flow_yaml(&serde_json::json!("a: b")), "'a: b'");
+        assert_eq!(flow_yaml(&serde_json::json!("it's")), "it's");
+        assert_eq!(flow_yaml(&serde_json::json!("'q'")), "'''q'''");
+        assert_eq!(
+            flow_yaml(&serde_json::json!("two\nlines")),
+            "\"two\\nlines\""
+        );
+        assert_eq!(flow_yaml(&serde_json::json!(null)), "null");
+    }
+
     use super::*;
     use crate::source::Source;
     use serde_json::json;

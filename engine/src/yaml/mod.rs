@@ -7,7 +7,7 @@ mod node;
 mod scalar;
 
 pub use de::{from_json, from_node, DeError};
-pub use emit::to_block;
+pub use emit::{flow_yaml, single_quoted, to_block};
 pub use load::load;
 pub use node::{Map, Node, Value};
 pub use scalar::resolve_plain;

@@ -144,3 +144,13 @@ impl Map {
         self.entries.is_empty()
     }
 }
+
+impl crate::error::Located for Node {
+    fn span(&self) -> &Span {
+        &self.span
+    }
+
+    fn kind(&self) -> &'static str {
+        Node::kind(self)
+    }
+}

@@ -13,6 +13,7 @@
 //! multi-host steps reuse for each host they target.
 
 pub mod checks;
+pub mod standby;
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -25,6 +26,7 @@ use crate::postgres::Layout;
 use crate::transport::{Exec, Transport};
 
 pub use checks::{InProduction, ReceivedPast, ShutDown, Streams, Up};
+pub use standby::{judge, Local, Standby, Verdict};
 
 pub struct Running;
 pub struct Stopped;

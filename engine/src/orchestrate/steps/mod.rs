@@ -4,11 +4,12 @@
 //! cluster it reaches hosts through.
 
 mod pgbouncer;
-mod postgres;
+pub mod postgres;
 
 use std::sync::Arc;
 
 use super::cluster::Cluster;
+use super::failover::Failover;
 use super::salt;
 use crate::functions::{Entry, Registry};
 
@@ -19,6 +20,7 @@ pub fn registry(cluster: &Arc<Cluster>) -> Registry {
     Registry::states().with([
         ("salt.state", Entry::delegate(salt::State(c()))),
         ("salt.function", Entry::delegate(salt::Function(c()))),
+        ("postgres.failover", Entry::delegate(Failover(c()))),
         ("postgres.running", Entry::function(postgres::Running(c()))),
         ("postgres.stopped", Entry::function(postgres::Stopped(c()))),
         (

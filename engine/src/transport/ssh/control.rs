@@ -9,10 +9,13 @@
 //! characters while it creates one, hence a short directory and name.
 
 use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
+use tokio::sync::oneshot;
 
 use crate::roster::{Host, HostKeyCheck};
 
@@ -22,7 +25,7 @@ const MAX_DIR: usize = 60;
 /// The private directory for control sockets: `$XDG_RUNTIME_DIR/converge`,
 /// else `/tmp/converge-<uid>`.
 pub fn dir() -> Result<PathBuf, String> {
-    let uid = unsafe { libc::getuid() };
+    let uid = nix::unistd::getuid().as_raw();
     let runtime = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|d| d.is_absolute() && d.is_dir())
@@ -103,53 +106,77 @@ pub fn sweep(dir: &Path) {
 /// removes the file when done (so that locks do not pile up); a waiter that
 /// then gets the lock on the removed file sees it is no longer the one at
 /// the path, and locks again.
+///
+/// A waiter blocks in `flock` on a thread of its own, so it is woken the
+/// moment the lock is free. One that gives up leaves that thread waiting;
+/// it unlocks at once whatever it gets, and ends with the holder.
 pub struct Lock {
-    /// Open for as long as the lock is held.
-    _file: File,
+    /// Locked for as long as this is held.
+    _file: Flock<File>,
     path: PathBuf,
 }
 
 impl Lock {
     pub async fn acquire(path: &Path, within: Duration) -> Result<Lock, String> {
-        let failed = |e: std::io::Error| format!("{}: {e}", path.display());
-        let deadline = Instant::now() + within;
+        let deadline = tokio::time::Instant::now() + within;
+        let waited = || {
+            format!(
+                "another converge has been making this connection for {} s ({})",
+                within.as_secs(),
+                path.display()
+            )
+        };
         loop {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(failed)?;
-            loop {
-                if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-                    break;
-                }
-                let err = std::io::Error::last_os_error();
-                if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
-                    return Err(failed(err));
-                }
-                if Instant::now() >= deadline {
-                    return Err(format!(
-                        "another converge has been making this connection for {} s ({})",
-                        within.as_secs(),
-                        path.display()
-                    ));
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            let held = file.metadata().map_err(failed)?;
-            match std::fs::metadata(path) {
-                Ok(now) if now.ino() == held.ino() && now.dev() == held.dev() => {
-                    return Ok(Lock {
-                        _file: file,
-                        path: path.to_path_buf(),
-                    })
-                }
-                _ => continue,
+            let file = open(path)?;
+            match tokio::time::timeout_at(deadline, Lock::on(file, path)).await {
+                Ok(Ok(Some(lock))) => return Ok(lock),
+                Ok(Ok(None)) => continue,
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Err(waited()),
             }
         }
     }
+
+    /// Lock `file`, opened at `path`, waiting as long as it takes: the lock,
+    /// or `None` when the file got is no longer the one at `path` (its
+    /// holder removed it meanwhile).
+    async fn on(file: File, path: &Path) -> Result<Option<Lock>, String> {
+        let (give, got) = oneshot::channel();
+        std::thread::spawn(move || {
+            let mut file = file;
+            let locked = loop {
+                match Flock::lock(file, FlockArg::LockExclusive) {
+                    Err((f, Errno::EINTR)) => file = f,
+                    other => break other.map_err(|(_, e)| e),
+                }
+            };
+            // Nobody waits any more: dropping it unlocks.
+            let _ = give.send(locked);
+        });
+        let failed = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+        let file = got
+            .await
+            .map_err(|_| failed(&"the lock's thread ended"))?
+            .map_err(|e| failed(&e))?;
+        let held = file.metadata().map_err(|e| failed(&e))?;
+        Ok(match std::fs::metadata(path) {
+            Ok(now) if now.ino() == held.ino() && now.dev() == held.dev() => Some(Lock {
+                _file: file,
+                path: path.to_path_buf(),
+            }),
+            _ => None,
+        })
+    }
+}
+
+fn open(path: &Path) -> Result<File, String> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 impl Drop for Lock {
@@ -233,7 +260,7 @@ pub(crate) mod tests {
     async fn a_second_lock_waits_for_the_first() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("x.lock");
-        let first = Lock::acquire(&path, Duration::from_secs(1)).await.unwrap();
+        let first = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
         let err = Lock::acquire(&path, Duration::from_millis(100))
             .await
             .err()
@@ -241,29 +268,51 @@ pub(crate) mod tests {
         assert!(err.contains("another converge"), "{err}");
         drop(first);
         assert!(!path.exists(), "the holder removes the lock file");
-        let again = Lock::acquire(&path, Duration::from_millis(100))
-            .await
-            .unwrap();
+        let again = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
         assert!(path.exists());
         drop(again);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_waiter_on_a_removed_lock_file_locks_the_new_one() {
+    async fn a_waiter_is_woken_when_the_holder_is_done() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("x.lock");
-        let first = Lock::acquire(&path, Duration::from_secs(1)).await.unwrap();
-        let waiter = tokio::spawn({
+        let first = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
+        let mut waiter = tokio::spawn({
             let path = path.clone();
             async move {
-                let lock = Lock::acquire(&path, Duration::from_secs(5)).await.unwrap();
+                let lock = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
                 let ino = lock._file.metadata().unwrap().ino();
                 (ino, std::fs::metadata(&path).unwrap().ino())
             }
         });
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Held: the waiter waits, however long it is given.
+        let early = tokio::time::timeout(Duration::from_millis(200), &mut waiter).await;
+        assert!(early.is_err(), "the waiter got a held lock");
         drop(first);
         let (held, at_path) = waiter.await.unwrap();
         assert_eq!(held, at_path);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_waiter_on_a_removed_lock_file_locks_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        let first = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
+        // What a waiter opened before the holder was done.
+        let stale = open(&path).unwrap();
+        let waiter = tokio::spawn({
+            let path = path.clone();
+            async move { Lock::on(stale, &path).await.map(|l| l.is_some()) }
+        });
+        drop(first);
+        assert_eq!(
+            waiter.await.unwrap(),
+            Ok(false),
+            "the removed file is not the lock"
+        );
+        let lock = Lock::acquire(&path, Duration::from_secs(60)).await.unwrap();
+        assert!(path.exists());
+        drop(lock);
     }
 }

@@ -1,17 +1,31 @@
 //! A throwaway sshd on loopback for the ssh transport's tests: its own host
 //! key, client key and authorized_keys in a temporary directory, a free
-//! port, and killed by its pid when dropped. Nothing outside the directory
+//! port, and ended by its pid when dropped. Nothing outside the directory
 //! is touched but /run/sshd, which sshd insists on.
+//!
+//! The tests need root (they log in as root, and sshd must be root to let
+//! anyone in) and OpenSSH's server, as `.ci/run --setup` installs them: a
+//! machine without them fails these tests with that reason, rather than
+//! passing tests that never ran. sshd says when it listens the way it says
+//! so to systemd (`READY=1` on `$NOTIFY_SOCKET`; Debian's sshd does), so
+//! the tests wait for that word, not for a while.
 
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
+use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
 use crate::roster::Host;
 
 const SSHD: &str = "/usr/sbin/sshd";
+
+/// How long sshd may take to start listening.
+const READY_WITHIN: Duration = Duration::from_secs(30);
 
 pub struct Sshd {
     pub dir: tempfile::TempDir,
@@ -20,18 +34,23 @@ pub struct Sshd {
 }
 
 impl Sshd {
-    /// A running sshd, with `config` as more lines for its sshd_config, or
-    /// `None` with the reason printed when this machine cannot run one for
-    /// the tests.
-    pub fn start_with(config: &str) -> Option<Sshd> {
-        if !Path::new(SSHD).exists() {
-            eprintln!("skipped: {SSHD} is not installed");
-            return None;
-        }
-        if unsafe { libc::getuid() } != 0 {
-            eprintln!("skipped: the sshd tests log in as root and need to run as root");
-            return None;
-        }
+    /// A running sshd.
+    pub fn start() -> Sshd {
+        Sshd::start_with("")
+    }
+
+    /// A running sshd, with `config` as more lines for its sshd_config.
+    /// Panics, saying why, on a machine that cannot run one for the tests.
+    pub fn start_with(config: &str) -> Sshd {
+        assert!(
+            Path::new(SSHD).exists(),
+            "the ssh transport's tests need {SSHD}: install openssh-server (`.ci/run --setup` does)"
+        );
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "the ssh transport's tests need root: they start an sshd and log in to it as root \
+             (CI runs them as root)"
+        );
         // Compiled into sshd; Debian's service creates it at boot.
         std::fs::create_dir_all("/run/sshd").expect("/run/sshd");
         let dir = tempfile::Builder::new()
@@ -55,26 +74,27 @@ impl Sshd {
             d = d.display()
         ) + config;
         std::fs::write(d.join("sshd_config"), config).unwrap();
+        let notify = d.join("notify");
+        let ready = UnixDatagram::bind(&notify).expect("a socket for sshd's READY=1");
         let child = Command::new(SSHD)
             .arg("-D")
             .arg("-f")
             .arg(d.join("sshd_config"))
             .arg("-E")
             .arg(d.join("sshd.log"))
+            .env("NOTIFY_SOCKET", &notify)
             .stdin(Stdio::null())
             .spawn()
             .expect("sshd starts");
-        let sshd = Sshd { dir, port, child };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "sshd did not listen: {}",
+        let mut sshd = Sshd { dir, port, child };
+        if let Err(why) = wait_ready(&ready) {
+            let status = sshd.child.try_wait().ok().flatten();
+            panic!(
+                "sshd did not say it listens ({why}; exit status {status:?}); its log:\n{}",
                 sshd.log()
             );
-            std::thread::sleep(Duration::from_millis(20));
         }
-        Some(sshd)
+        sshd
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -121,8 +141,43 @@ impl Sshd {
 
 impl Drop for Sshd {
     fn drop(&mut self) {
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+        }
         let _ = self.child.wait();
+    }
+}
+
+/// Wait for sshd's `READY=1` on `socket`, within `READY_WITHIN`.
+fn wait_ready(socket: &UnixDatagram) -> Result<(), String> {
+    let deadline = Instant::now() + READY_WITHIN;
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(format!("no READY=1 within {} s", READY_WITHIN.as_secs()));
+        }
+        socket
+            .set_read_timeout(Some(left))
+            .map_err(|e| e.to_string())?;
+        match socket.recv(&mut buf) {
+            Ok(n)
+                if String::from_utf8_lossy(&buf[..n])
+                    .lines()
+                    .any(|l| l == "READY=1") =>
+            {
+                return Ok(())
+            }
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut =>
+            {
+                continue
+            }
+            Err(e) => return Err(e.to_string()),
+        }
     }
 }
 

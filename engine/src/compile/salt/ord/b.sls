@@ -1,0 +1,6 @@
+include:
+  - .c
+b1:
+  test.nop: []
+b2:
+  test.nop: []

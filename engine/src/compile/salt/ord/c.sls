@@ -1,0 +1,5 @@
+c1:
+  test.nop: []
+c2:
+  test.nop:
+    - order: 9

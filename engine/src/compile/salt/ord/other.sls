@@ -1,0 +1,4 @@
+include:
+  - ord.c
+o1:
+  test.nop: []

@@ -1,0 +1,122 @@
+//! Salt's `postgres_*` states: roles (`postgres_user`, `postgres_group`),
+//! databases, schemas, extensions and tablespaces of a PostgreSQL server,
+//! present or absent, with Salt's arguments, comments and changes.
+//!
+//! Each reads what is there with one probe (`facts::pg_*`) and plans SQL
+//! (one psql session per state, through `facts::pg_session`, which keeps
+//! passwords off command lines). Unlike Salt, which gets what it cannot
+//! read wrong silently, a server that cannot be reached is said so: its
+//! objects are planned as a fresh server needs them (a test run before
+//! the server is installed shows what will be created), and applying
+//! such a plan fails while the server stays unreachable.
+//!
+//! Where converge differs from Salt on purpose: passwords are stored as
+//! SCRAM-SHA-256 verifiers unless `encrypted: md5` asks for md5 (Salt's
+//! default is md5, deprecated since PostgreSQL 10); a state that would
+//! create something shows the changes it would make in a test run (Salt
+//! shows none for a creation, result `None` alone); an extension the
+//! server does not have fails the state in test runs too.
+
+mod args;
+mod database;
+mod extension;
+mod role;
+mod schema;
+mod tablespace;
+
+use std::fmt;
+
+use crate::facts::pg_session::{reply, Found, Reply, Session};
+use crate::plan::{Action, Changes, Check, Plan, Verdict};
+use crate::transport::{Exec, Output};
+
+pub use database::{DatabaseAbsent, DatabasePresent};
+pub use extension::{ExtensionAbsent, ExtensionPresent};
+pub use role::{GroupAbsent, GroupPresent, UserAbsent, UserPresent};
+pub use schema::{SchemaAbsent, SchemaPresent};
+pub use tablespace::{TablespaceAbsent, TablespacePresent};
+
+/// One psql session running `sql`; `fail` and psql's error if it fails.
+fn sql(session: &Session, sql: String, fail: String) -> Action {
+    Action::Run {
+        on: crate::plan::On::Here,
+        exec: session.script(&sql),
+        capture: false,
+        fail: Some(fail),
+    }
+}
+
+/// `{name: value}`, Salt's changes of these states.
+fn changed(name: &str, value: serde_json::Value) -> Changes {
+    Changes::from_iter([(name.to_string(), value)])
+}
+
+/// A change planned without knowing what is there: the test run's
+/// comment says why.
+fn unknown(comment: String, found: &Found<impl Sized>) -> String {
+    match found {
+        Found::Unreachable(why) => format!("{comment} (PostgreSQL cannot be reached now: {why})"),
+        _ => comment,
+    }
+}
+
+/// What to do about an object that should be absent while the server
+/// cannot be reached: nothing to remove as far as a test run can tell;
+/// applied, the probe runs again and must find it absent.
+fn absent_unreachable(what: &str, why: &str, done: String, gone: Gone) -> Plan {
+    Plan::change(
+        Changes::new(),
+        format!("PostgreSQL cannot be reached now ({why}): {what} is taken as absent, and checked again when applied"),
+        done,
+        vec![Action::verify(gone, format!("Cannot tell whether {what} is present"))],
+    )
+}
+
+/// A check that an object is absent: its probe must find nothing.
+#[derive(Clone)]
+struct Gone {
+    what: String,
+    probe: Exec,
+    found: fn(&Output) -> Result<Found<()>, String>,
+}
+
+impl fmt::Debug for Gone {
+    /// The probe's input may hold a password: only what is checked.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Gone").field("what", &self.what).finish()
+    }
+}
+
+impl Check for Gone {
+    fn describe(&self) -> String {
+        format!("{} is absent", self.what)
+    }
+
+    fn probe(&self) -> Exec {
+        self.probe.clone()
+    }
+
+    fn judge(&self, out: &Output) -> Verdict {
+        match (self.found)(out) {
+            Ok(Found::Absent) => Verdict::Met(Changes::new()),
+            Ok(Found::Present(())) => Verdict::Pending(format!("{} is present", self.what)),
+            Ok(Found::Unreachable(why)) | Err(why) => Verdict::Pending(why),
+        }
+    }
+}
+
+/// Whether psql's output (of any of the object probes) holds a row.
+fn any_row(out: &Output, within: bool) -> Result<Found<()>, String> {
+    match reply(out)? {
+        Reply::Unreachable(why) => Ok(Found::Unreachable(why)),
+        Reply::NoDatabase(_) if within => Ok(Found::Absent),
+        Reply::NoDatabase(why) => Err(why),
+        Reply::Ran(text) if text.trim().is_empty() => Ok(Found::Absent),
+        Reply::Ran(_) => Ok(Found::Present(())),
+    }
+}
+
+#[cfg(test)]
+mod live;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,456 @@
+//! `postgres.failover`: make pillar's writer the primary and its query host
+//! a standby of it, planned or not, decided from the cluster's real state
+//! read at the start of the run (`survey`, then `decide`, a pure function
+//! of it). Each step is planned against the hosts just before it runs and
+//! applied by the executor, or only described in a test run (where the
+//! hosts' own states run in test mode, so every diff shows). The steps are
+//! reported nested, as states of their own, under the `failover` step.
+//!
+//! When a step fails, what it had started is undone: before the commit
+//! point the old writer starts again and every PgBouncer resumes; after it
+//! the PgBouncers resume. If converge itself dies, the pause guards on the
+//! hosts do the same on their own (`guard`), and a rerun reads the cluster
+//! anew and finishes the job, or says exactly why it cannot.
+
+mod checks;
+mod decide;
+mod guard;
+mod survey;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::json;
+
+use self::checks::{Down, NotAWriter, NotPrimary};
+use self::decide::{decide, Ask, Case, Decision, Step};
+use self::survey::survey;
+use super::cluster::Cluster;
+use super::salt::states_outcome;
+use super::steps::postgres::gate;
+use super::target::Target;
+use crate::clock;
+use crate::compile::StateId;
+use crate::facts::{ControlData, Peer, Server, WalEnd};
+use crate::functions::pgbouncer::{pause, resume};
+use crate::functions::postgres::standby::Replication;
+use crate::functions::postgres::{running_plan, stopped_plan, to_start, to_stop};
+use crate::functions::{Ctx, Delegate};
+use crate::plan::{Action, Changes, Failure, On, Plan};
+use crate::postgres::{Bouncer, Layout};
+use crate::result::{HostOutcome, HostReport, Outcome, Report, StateResult};
+use crate::run::{apply_plan, test_outcome};
+use crate::transport::WriteFile;
+
+pub struct Failover(pub Arc<Cluster>);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Args {
+    #[allow(dead_code)]
+    pub name: String,
+    /// The host pillar names the writer: to become (or stay) the primary.
+    pub writer: String,
+    /// The host pillar names the query host: to follow it.
+    pub query: String,
+    /// The operator's word that an unreachable writer is gone.
+    #[serde(default)]
+    pub writer_lost: bool,
+    #[serde(default)]
+    pub cluster: Layout,
+    #[serde(default)]
+    pub pgbouncer: Bouncer,
+    pub replication: Replication,
+    #[serde(default = "default_lag")]
+    pub max_lag_bytes: u64,
+    /// Seconds the new writer may take to receive the old one's last WAL.
+    #[serde(default = "ten")]
+    pub catch_up_timeout: u64,
+}
+
+fn default_lag() -> u64 {
+    16 * 1024 * 1024
+}
+
+fn ten() -> u64 {
+    10
+}
+
+#[async_trait]
+impl Delegate for Failover {
+    type Args = Args;
+
+    async fn delegate(&self, args: &Args, ctx: &Ctx<'_>, test: bool) -> Outcome {
+        let others = vec![args.query.clone()];
+        let found = survey(
+            &self.0,
+            &args.writer,
+            &others,
+            &args.cluster,
+            &args.pgbouncer,
+        )
+        .await;
+        let ask = Ask {
+            writer: args.writer.clone(),
+            query: args.query.clone(),
+            writer_lost: args.writer_lost,
+            max_lag_bytes: args.max_lag_bytes,
+        };
+        let decision = match decide(&found, &ask) {
+            Ok(d) => d,
+            Err(why) => return Outcome::failed(why),
+        };
+        Run {
+            cluster: &self.0,
+            args,
+            ctx,
+            test,
+        }
+        .all(decision)
+        .await
+    }
+}
+
+struct Run<'a> {
+    cluster: &'a Arc<Cluster>,
+    args: &'a Args,
+    ctx: &'a Ctx<'a>,
+    test: bool,
+}
+
+impl Run<'_> {
+    async fn all(&self, d: Decision) -> Outcome {
+        let mut changes = Changes::from_iter([
+            ("case".to_string(), json!(d.case.describe())),
+            (
+                "steps".to_string(),
+                json!(d.steps.iter().map(Step::id).collect::<Vec<_>>()),
+            ),
+        ]);
+        if d.case == Case::Done {
+            return Outcome::new(Some(true), Changes::new(), d.account);
+        }
+        let mut results = Vec::new();
+        let mut failed_at = None;
+        for (i, step) in d.steps.iter().enumerate() {
+            let r = self.step(step, results.len()).await;
+            let failed = r.failed();
+            results.push(r);
+            if failed && !self.test {
+                failed_at = Some(i);
+                break;
+            }
+        }
+        if let Some(i) = failed_at {
+            let undo = if i < d.commit {
+                &d.undo_before
+            } else {
+                &d.undo_after
+            };
+            for step in undo {
+                let r = self.step(step, results.len()).await;
+                results.push(r);
+            }
+        }
+        let mut comment = format!("{}: {}", d.case.describe(), d.account);
+        if !d.notes.is_empty() {
+            changes.insert("notes".into(), json!(d.notes));
+            comment.push_str(&format!("\nNote: {}", d.notes.join("\nNote: ")));
+        }
+        let failed: Vec<&StateResult> = results.iter().filter(|r| r.failed()).collect();
+        let result = if let Some(first) = failed.first() {
+            comment.push_str(&format!(
+                "\nFailed at {}: {}",
+                first.state.id,
+                first.comment.lines().next().unwrap_or_default()
+            ));
+            Some(false)
+        } else if self.test {
+            None
+        } else {
+            Some(true)
+        };
+        Outcome {
+            result,
+            changes,
+            comment,
+            nested: Some(Report {
+                hosts: vec![HostReport {
+                    id: "failover".into(),
+                    outcome: HostOutcome::Reached(results),
+                }],
+            }),
+        }
+    }
+
+    /// One step: planned now, applied (or described, in a test run).
+    async fn step(&self, step: &Step, run_num: usize) -> StateResult {
+        let (module, fun) = step.function();
+        let state = StateId {
+            module: module.into(),
+            id: step.id().into(),
+            name: step.id().into(),
+            fun: fun.into(),
+        };
+        if let Some(o) = &self.cluster.observer {
+            o.started(&state);
+        }
+        let (start_time, started) = (clock::now(), Instant::now());
+        let outcome = self.outcome(step).await;
+        let r = StateResult {
+            state,
+            sls: self.ctx.chunk.sls.clone(),
+            result: outcome.result,
+            changes: outcome.changes,
+            comment: outcome.comment,
+            start_time,
+            duration_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            run_num,
+            nested: outcome.nested,
+        };
+        if let Some(o) = &self.cluster.observer {
+            o.finished(&r);
+        }
+        r
+    }
+
+    async fn outcome(&self, step: &Step) -> Outcome {
+        if let Step::Converge {
+            host, mode, pillar, ..
+        } = step
+        {
+            let tgt = Target::List(vec![host.clone()]);
+            return match self
+                .cluster
+                .state(&tgt, mode.clone(), self.test, Some(pillar.clone()))
+                .await
+            {
+                Ok(report) => states_outcome(report, self.test, &[], 0, None),
+                Err(e) => Outcome::failed(e),
+            };
+        }
+        let plan = match self.plan(step).await {
+            Ok(p) => p,
+            Err(f) => return f.into(),
+        };
+        if self.test {
+            let steps = plan.describe().join("\n");
+            let mut o = test_outcome(plan);
+            if !o.comment.is_empty() {
+                o.comment.push('\n');
+            }
+            o.comment.push_str(&steps);
+            return o;
+        }
+        apply_plan(plan, self.ctx.host, Some(self.cluster.as_ref())).await
+    }
+
+    fn peer(&self, host: &str) -> Peer {
+        Peer {
+            host: host.to_string(),
+            port: self.args.cluster.port,
+            user: self.args.replication.user.clone(),
+            password: self.args.replication.password.clone(),
+        }
+    }
+
+    /// The plan of a step, from the hosts as they are now.
+    async fn plan(&self, step: &Step) -> Result<Plan, Failure> {
+        let (a, layout, b) = (self.args, &self.args.cluster, &self.args.pgbouncer);
+        let on = |ids: &[String]| ids.iter().map(|id| On::host(id)).collect::<Vec<_>>();
+        Ok(match step {
+            Step::Pause { hosts, restart_on } => {
+                // The guard fires a second past pause_timeout.
+                let deadline = b.pause_timeout + 1;
+                let arms = hosts
+                    .iter()
+                    .map(|h| {
+                        let restart = restart_on.as_deref() == Some(h.as_str());
+                        guard::arm(On::host(h), b, layout, restart, deadline)
+                    })
+                    .collect();
+                let mut p = pause(hosts, &on(hosts), b);
+                p.actions.insert(0, Action::Together(arms));
+                p.undo.push(Action::Together(
+                    hosts.iter().map(|h| guard::disarm(On::host(h), b)).collect(),
+                ));
+                p
+            }
+            Step::Resume { hosts } => {
+                let mut p = resume(hosts, &on(hosts), b);
+                p.actions.push(Action::Together(
+                    hosts.iter().map(|h| guard::disarm(On::host(h), b)).collect(),
+                ));
+                p
+            }
+            Step::Stop { host } => {
+                let (id, t) = self.cluster.one(host).await?;
+                let todo = to_stop(&id, t.as_ref(), layout, "fast").await?;
+                let todo = todo.map(|acts| (id.clone(), acts.into_iter().map(|x| x.at(&id)).collect()));
+                stopped_plan(&layout.datadir, "fast", todo.into_iter().collect())
+            }
+            Step::Restart { host } => {
+                let (id, t) = self.cluster.one(host).await?;
+                let todo = to_start(&id, t.as_ref(), layout).await?;
+                let todo = todo.map(|acts| (id.clone(), acts.into_iter().map(|x| x.at(&id)).collect()));
+                running_plan(&layout.datadir, todo.into_iter().collect())
+            }
+            Step::CaughtUp { standby, primary } => {
+                let (_, tp) = self.cluster.one(primary).await?;
+                let (_, ts) = self.cluster.one(standby).await?;
+                let cd = ControlData::read(tp.as_ref(), layout)
+                    .await
+                    .map_err(Failure::new)?;
+                let st = Server::read(ts.as_ref(), layout)
+                    .await
+                    .map_err(|e| Failure::new(format!("{standby}: PostgreSQL does not answer: {e}")))?;
+                let timeout = a.catch_up_timeout.min(b.pause_timeout);
+                gate(standby, primary, &cd, &st, layout, timeout)?
+            }
+            Step::Fence { host, received } => self.fence(host, *received).await?,
+            Step::Commit { host } => Plan::change(
+                Changes::from_iter([(host.clone(), json!("committed"))]),
+                format!("{host}'s pause guard is set to give up restarting it: past this, {host} does not come back as the writer"),
+                format!("{host}'s pause guard gave up restarting it"),
+                vec![guard::commit(On::host(host), b)],
+            ),
+            Step::OnlyWriter {
+                old,
+                address,
+                from,
+                ssh,
+            } => {
+                let mut checks = Vec::new();
+                if *ssh {
+                    checks.push(
+                        Action::verify(
+                            Down {
+                                id: old.clone(),
+                                cluster: layout.clone(),
+                            },
+                            format!("{old}'s PostgreSQL runs: not promoting beside it"),
+                        )
+                        .at(old),
+                    );
+                }
+                for f in from {
+                    let check = NotAWriter {
+                        target: old.clone(),
+                        peer: self.peer(address),
+                        from: f.clone().unwrap_or_else(|| "this controller".into()),
+                    };
+                    let act = Action::verify(check, "not promoting");
+                    checks.push(match f {
+                        Some(h) => act.at(h),
+                        None => act,
+                    });
+                }
+                Plan::change(
+                    Changes::new(),
+                    format!("{old} is set to be checked: not a writer, through every path"),
+                    format!("{old} accepts no writes, through every path"),
+                    vec![Action::Together(checks)],
+                )
+            }
+            Step::Restore { old, new } => self.restore(old, new).await?,
+            Step::Converge { .. } => unreachable!("converged, not planned"),
+        })
+    }
+
+    /// A step after the commit failed: unless `new` is a primary now, its
+    /// promotion is withdrawn (a pending `promote.signal` removed) and
+    /// `old` starts again as the writer it was.
+    async fn restore(&self, old: &str, new: &str) -> Result<Plan, Failure> {
+        let layout = &self.args.cluster;
+        let (_, tn) = self.cluster.one(new).await?;
+        if let Ok(st) = Server::read(tn.as_ref(), layout).await {
+            if !st.in_recovery {
+                return Ok(Plan::noop(format!(
+                    "{new} is the writer (timeline {}): {old} stays down",
+                    st.timeline
+                )));
+            }
+        }
+        let (_, to) = self.cluster.one(old).await?;
+        let Some(start) = to_start(old, to.as_ref(), layout).await? else {
+            return Ok(Plan::noop(format!("{new} was not promoted and {old} runs")));
+        };
+        let withdraw = Action::run(
+            crate::transport::Exec::new(format!(
+                "rm -f -- {}",
+                crate::transport::shell::quote(&format!("{}/promote.signal", layout.datadir))
+            )),
+            format!("could not withdraw {new}'s promotion"),
+        )
+        .at(new);
+        let still = Action::verify(
+            NotPrimary {
+                id: new.to_string(),
+                cluster: layout.clone(),
+            },
+            format!("not starting {old} again"),
+        )
+        .at(new);
+        let mut actions = vec![withdraw, still];
+        actions.extend(start.into_iter().map(|a| a.at(old)));
+        Ok(Plan::change(
+            Changes::from_iter([(old.to_string(), json!("started"))]),
+            format!("{new} was not promoted: {old} is set to start again as the writer"),
+            format!("{new} was not promoted: {old} is the writer again"),
+            actions,
+        ))
+    }
+
+    /// The old writer is down: check it stays so, and write the standby
+    /// marker so that a restart brings it up as a standby (that streams
+    /// from nobody until it is rejoined). Report the WAL it had past what
+    /// the new writer received.
+    async fn fence(
+        &self,
+        host: &str,
+        received: Option<crate::postgres::Lsn>,
+    ) -> Result<Plan, Failure> {
+        let layout = &self.args.cluster;
+        let (_, t) = self.cluster.one(host).await?;
+        let cd = ControlData::read(t.as_ref(), layout)
+            .await
+            .map_err(Failure::new)?;
+        let mut seen = json!({"fenced": true, "state": cd.state, "timeline": cd.timeline});
+        if let Some(r) = received {
+            seen["received_by_new_writer"] = json!(r.to_string());
+            match WalEnd::read(t.as_ref(), layout, cd.timeline, r).await {
+                Ok(end) => {
+                    seen["wal_end"] = json!(end.lsn().to_string());
+                    seen["lost_wal_bytes"] = json!(end.lsn().0.saturating_sub(r.0));
+                }
+                Err(e) => seen["lost_wal_bytes"] = json!(format!("unknown: {e}")),
+            }
+        }
+        let marker = Action::write(WriteFile {
+            path: layout.marker(),
+            content: Vec::new(),
+            user: Some(layout.user.clone()),
+            group: Some(layout.user.clone()),
+            mode: Some(0o600),
+            makedirs: false,
+        });
+        let down = Action::verify(
+            Down {
+                id: host.to_string(),
+                cluster: layout.clone(),
+            },
+            format!("{host}'s PostgreSQL runs again: not fencing a running server"),
+        );
+        Ok(Plan::change(
+            Changes::from_iter([(host.to_string(), seen)]),
+            format!("{host} is set to be fenced: checked down, and marked to come back only as a standby"),
+            format!("{host} fenced: down, and marked to come back only as a standby"),
+            vec![down.at(host), marker.at(host)],
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests;
