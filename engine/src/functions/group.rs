@@ -384,3 +384,95 @@ impl Function for Absent {
         .applied(Changes::from_iter([(name.clone(), json!(""))])))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::recorded;
+    use crate::testing::{fixture, plan};
+    use crate::transport::fake::Fake;
+
+    const GROUPS: &str = include_str!("../facts/fixtures/groups.txt");
+
+    fn host() -> Fake {
+        Fake::new().answer("echo @group; getent group", 0, GROUPS)
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn members_are_set_with_gpasswd_and_read_back() {
+        let fx = fixture(host());
+        let p = plan(
+            &fx,
+            "group.present",
+            "name: ssl-cert\nmembers: [root, www-data]",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            p.comment,
+            "The following group attributes are set to be changed:\nmembers: ['root', 'www-data']\n"
+        );
+        assert_eq!(
+            p.describe(),
+            [
+                "run `gpasswd --members root,www-data ssl-cert`",
+                "check that group ssl-cert is as wanted"
+            ]
+        );
+        let Action::Await { check, .. } = &p.actions[1] else {
+            panic!()
+        };
+        let after = GROUPS.replace("ssl-cert:x:103:postgres", "ssl-cert:x:103:root,www-data");
+        assert_eq!(check.judge(&recorded(&after)), Verdict::Met(Changes::new()));
+        assert_eq!(
+            check.judge(&recorded(GROUPS)),
+            Verdict::Pending(format!("{}Some changes could not be applied", p.comment))
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_new_group_with_a_taken_gid_fails_once_applied() {
+        let fx = fixture(host());
+        let p = plan(
+            &fx,
+            "group.present",
+            "name: newgrp\ngid: 100\naddusers: [root]",
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.comment, "Group newgrp set to be added");
+        let Action::Await { check, .. } = &p.actions[0] else {
+            panic!()
+        };
+        assert_eq!(
+            check.judge(&recorded(GROUPS)),
+            Verdict::Pending(
+                "Group newgrp is not present but gid 100 is already taken by group users".into()
+            )
+        );
+        assert_eq!(
+            p.describe()[1..3],
+            [
+                "run `groupadd -g 100 newgrp`",
+                "run `gpasswd --members root newgrp`"
+            ]
+        );
+        let Action::Await { check, .. } = &p.actions[3] else {
+            panic!()
+        };
+        let after = format!("{GROUPS}newgrp:x:100:root\n");
+        assert_eq!(
+            check.judge(&recorded(&after)),
+            Verdict::Met(Changes::from_iter([
+                ("name".to_string(), json!("newgrp")),
+                ("passwd".to_string(), json!("x")),
+                ("gid".to_string(), json!(100)),
+                ("members".to_string(), json!(["root"])),
+            ]))
+        );
+        let err = plan(&fx, "group.present", "name: users\ngid: abc")
+            .await
+            .unwrap_err();
+        assert_eq!(err.comment, "Invalid gid");
+    }
+}

@@ -884,3 +884,165 @@ impl Function for Absent {
         .applied(Changes::new()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::recorded;
+    use crate::testing::{fixture, plan};
+    use crate::transport::fake::Fake;
+
+    const POSTGRES: &str = include_str!("../facts/fixtures/accounts-postgres.txt");
+    const NEWUSER: &str = include_str!("../facts/fixtures/accounts-newuser.txt");
+
+    fn host() -> Fake {
+        Fake::new()
+            .answer("echo @passwd; getent passwd -- postgres;", 0, POSTGRES)
+            .answer("echo @passwd; getent passwd -- newuser;", 0, NEWUSER)
+            .answer(
+                "echo @group; getent group",
+                0,
+                include_str!("../facts/fixtures/groups.txt"),
+            )
+            .file("/etc/login.defs", "USERGROUPS_ENAB yes\n")
+    }
+
+    fn checks(p: &Plan) -> Vec<&Action> {
+        p.actions
+            .iter()
+            .filter(|a| matches!(a, Action::Await { .. }))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn changes_to_a_user_are_applied_in_salts_order_and_read_back() {
+        let fx = fixture(host());
+        let p = plan(
+            &fx,
+            "user.present",
+            "name: postgres\nshell: /bin/sh\ngroups: [ssl-cert, users]\nfullname: Postgres Admin\nuid: 4000\nallow_uid_change: true\nmaxdays: 90",
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.done, "Updated user postgres");
+        assert_eq!(
+            p.describe(),
+            [
+                "run `chage -M 90 postgres`",
+                "run `usermod -u 4000 postgres`",
+                "run `usermod -s /bin/sh postgres`",
+                "run `usermod -c 'Postgres Admin' postgres`", // trailing commas dropped, as Salt's _build_gecos
+                "run `usermod -G ssl-cert,users postgres`",
+                "check that user postgres is as wanted",
+            ]
+        );
+        // Read back: what changed, as Salt compares user.info and
+        // shadow.info; what did not, as its "could not be changed".
+        let [Action::Await { check, .. }] = checks(&p)[..] else {
+            panic!()
+        };
+        let after = POSTGRES
+            .replace(
+                "postgres:x:101:104:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash",
+                "postgres:x:4000:104:Postgres Admin,,,:/var/lib/postgresql:/bin/sh",
+            )
+            .replace("postgres:!:20593::::::", "postgres:!:20593::90::::")
+            .replace("users:x:100:", "users:x:100:postgres");
+        let Verdict::Met(changes) = check.judge(&recorded(&after)) else {
+            panic!("{:?}", check.judge(&recorded(&after)))
+        };
+        assert_eq!(
+            Value::Object(changes),
+            json!({"groups": ["postgres", "ssl-cert", "users"], "shell": "/bin/sh", "uid": 4000, "fullname": "Postgres Admin", "max": 90})
+        );
+        assert_eq!(
+            check.judge(&recorded(POSTGRES)),
+            Verdict::Pending(
+                "These values could not be changed: {'uid': 4000, 'groups': ['ssl-cert', 'users'], 'shell': '/bin/sh', 'maxdays': 90, 'fullname': 'Postgres Admin'}".into()
+            )
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_new_user_is_added_with_its_groups_password_and_report() {
+        let fx = fixture(host());
+        let p = plan(
+            &fx,
+            "user.present",
+            "name: newuser\nhome: /home/nu\nshell: /bin/bash\ngroups: [users, ssl-cert]\nfullname: N U\nroomnumber: A-1\npassword: '$6$abc$def'\nexpire: 16426",
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.comment, "User newuser set to be added");
+        assert_eq!(p.done, "New user newuser created");
+        let cmds: Vec<String> = p.describe();
+        assert_eq!(
+            cmds,
+            [
+                "run `useradd -s /bin/bash -m -d /home/nu newuser`",
+                "run `usermod -G users,ssl-cert newuser`",
+                "run `usermod -c 'N U,A-1' newuser`",
+                "run `chpasswd -e`",
+                "run `chage -E 16426 newuser`",
+                "check that user newuser exists",
+            ]
+        );
+        let Action::Run { exec, .. } = &p.actions[3] else {
+            panic!()
+        };
+        assert_eq!(exec.stdin.as_deref(), Some(&b"newuser:$6$abc$def\n"[..]));
+        let [Action::Await { check, .. }] = checks(&p)[..] else {
+            panic!()
+        };
+        let after = NEWUSER
+            .replace(
+                "@passwd\n",
+                "@passwd\nnewuser:x:1001:1001:N U,A-1:/home/nu:/bin/bash\n",
+            )
+            .replace(
+                "@shadow\n",
+                "@shadow\nnewuser:$6$abc$def:20787:0:99999:7::16426:\n",
+            )
+            .replace("users:x:100:", "users:x:100:newuser")
+            .replace("@home", "newuser:x:1001:\n@home");
+        let Verdict::Met(changes) = check.judge(&recorded(&after)) else {
+            panic!()
+        };
+        assert_eq!(
+            Value::Object(changes),
+            json!({"gid": 1001, "groups": ["newuser", "users"], "home": "/home/nu", "name": "newuser", "passwd": "x", "shell": "/bin/bash", "uid": 1001, "fullname": "N U", "roomnumber": "A-1", "workphone": "", "homephone": "", "other": "", "password": "XXX-REDACTED-XXX", "expire": 16426})
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn removing_a_user_reports_its_own_group_gone_too() {
+        let fx = fixture(host());
+        let p = plan(&fx, "user.absent", "name: postgres\npurge: true")
+            .await
+            .unwrap();
+        assert_eq!(p.comment, "User postgres set for removal");
+        let [Action::Run { exec, .. }, Action::Await { check, .. }] = p.actions.as_slice() else {
+            panic!()
+        };
+        assert!(
+            exec.cmd.starts_with("out=$(userdel -r postgres 2>&1)"),
+            "{}",
+            exec.cmd
+        );
+        let after = POSTGRES
+            .replace(
+                "postgres:x:101:104:PostgreSQL administrator,,,:/var/lib/postgresql:/bin/bash\n",
+                "",
+            )
+            .replace("postgres:!:20593::::::\n", "")
+            .replace("postgres:x:104:\n", "")
+            .replace("ssl-cert:x:103:postgres", "ssl-cert:x:103:");
+        assert_eq!(
+            check.judge(&recorded(&after)),
+            Verdict::Met(Changes::from_iter([
+                ("postgres group".to_string(), json!("removed")),
+                ("postgres".to_string(), json!("removed")),
+            ]))
+        );
+    }
+}
