@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Ctx, Function};
+use super::{would, Ctx, Function};
 use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, FileKind, Output, WriteFile};
@@ -375,7 +375,7 @@ impl Function for Extracted {
         if let Some(t) = args.trim_output {
             done.push_str(&format!(". Output was trimmed to {t} number of lines"));
         }
-        Ok(Plan::change(Changes::new(), comment, done, actions).applied(Changes::new()))
+        Ok(would::change(comment, done, actions).applied(Changes::new()))
     }
 }
 

@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{pyrepr, Ctx, Function};
+use super::{pyrepr, would, Ctx, Function};
 use crate::facts::{Accounts, Group, Home};
 use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::shell::quote;
@@ -264,7 +264,7 @@ fn modify(g: &Group, args: &PresentArgs, gid: Option<u32>) -> Option<Plan> {
         "Final".to_string(),
         json!("All changes applied successfully"),
     )]);
-    Some(Plan::change(Changes::new(), comment.clone(), comment, actions).applied(done))
+    Some(would::change(comment.clone(), comment, actions).applied(done))
 }
 
 fn create(args: &PresentArgs, gid: Option<u32>) -> Plan {
@@ -313,8 +313,7 @@ fn create(args: &PresentArgs, gid: Option<u32>) -> Plan {
         },
         "",
     ));
-    Plan::change(
-        Changes::new(),
+    would::change(
         format!("Group {name} set to be added"),
         format!("New group {name} created"),
         actions,
@@ -372,8 +371,7 @@ impl Function for Absent {
         } else {
             "groupdel"
         };
-        Ok(Plan::change(
-            Changes::new(),
+        Ok(would::change(
             format!("Group {name} is set for removal"),
             format!("Removed group {name}"),
             vec![run(

@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Ctx, Function};
+use super::{would, Ctx, Function};
 use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::WriteFile;
 
@@ -390,8 +390,7 @@ impl Function for Absent {
         if !removed {
             return Ok(Plan::noop(test_lines.join("\n")));
         }
-        Ok(Plan::change(
-            Changes::new(),
+        Ok(would::change(
             test_lines.join("\n"),
             done_lines.join("\n"),
             vec![write(self.path, text)],
@@ -425,8 +424,7 @@ impl Function for Only {
                 "IP address {ip} already set to \"{new}\""
             )));
         }
-        Ok(Plan::change(
-            Changes::new(),
+        Ok(would::change(
             format!("Would change {ip} from \"{old}\" to \"{new}\""),
             format!("successfully changed {ip} from \"{old}\" to \"{new}\""),
             vec![write(self.path, set_host(&text, ip, &new))],

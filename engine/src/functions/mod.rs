@@ -40,6 +40,7 @@ mod ssh_known_hosts;
 mod test_states;
 mod user;
 mod user_changes;
+mod would;
 
 use std::sync::{Arc, OnceLock};
 

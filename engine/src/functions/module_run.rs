@@ -22,7 +22,7 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{pyrepr, Ctx, Function};
+use super::{pyrepr, would, Ctx, Function};
 use crate::facts::Service as Status;
 use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::{Exec, Output};
@@ -207,13 +207,10 @@ async fn plan(args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         if let Some(r) = ret {
             applied.insert("ret".into(), r);
         }
-        return Ok(Plan::change(
-            Changes::new(),
-            format!("Module function {f} is set to execute"),
-            done,
-            all,
-        )
-        .applied(applied));
+        return Ok(
+            would::change(format!("Module function {f} is set to execute"), done, all)
+                .applied(applied),
+        );
     }
     let names: Vec<&str> = args.calls.iter().map(|c| c.function.as_str()).collect();
     let mut success = Vec::new();
@@ -228,8 +225,7 @@ async fn plan(args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         }
     }
     let s = if names.len() > 1 { "s" } else { "" };
-    Ok(Plan::change(
-        Changes::new(),
+    Ok(would::change(
         format!("Function{s} {} to be executed.", names.join(", ")),
         success.join(", "),
         all,

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{Ctx, Function};
+use super::{would, Ctx, Function};
 use crate::facts::apt_sources::{Source, Sources};
 use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
@@ -418,9 +418,7 @@ impl Function for Absent {
             changes.insert("keyid".into(), json!(k));
             done.push_str(&format!(", and keyid {k}"));
         }
-        Ok(Plan::change(
-            Changes::new(),
-            format!(
+        Ok(would::change(format!(
                 "Package repo '{name}' will be removed. This may cause pkg states to behave differently than stated if this action is repeated without test=True, due to the differences in the configured repositories."
             ),
             done,

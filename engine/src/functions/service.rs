@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Ctx, Function};
+use super::{would, Ctx, Function};
 use crate::facts::unit_mask::{self, Mask};
 use crate::facts::{Init, Service as Status};
 use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
@@ -166,8 +166,7 @@ async fn status(ctx: &Ctx<'_>, name: &str) -> Result<Status, Failure> {
 /// state; once applied `running` fails and `dead` is content, as in Salt.
 fn absent(name: &str, would: &str, done: String, ok: bool) -> Plan {
     let missing = format!("The named service {name} is not available");
-    Plan::change(
-        Changes::new(),
+    would::change(
         format!(
             "Service {name} not present; if created in this state run, it would have been {would}"
         ),

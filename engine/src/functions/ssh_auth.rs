@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::guard::UserExists;
 use super::ssh_keys::{self, check, keys_of, Key, Status};
-use super::{Ctx, Function};
+use super::{would, Ctx, Function};
 use crate::facts::{Accounts, Home, Passwd};
 use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
@@ -163,8 +163,7 @@ fn one(name: &str, value: &str) -> Changes {
 /// The user does not exist (yet): what a test run expects an earlier state
 /// to fix, and what fails the state once applied.
 fn pending_user(args: &Args, comment: String, fail: &str) -> Plan {
-    Plan::change(
-        Changes::new(),
+    would::change(
         comment,
         "",
         vec![Action::verify(
@@ -275,8 +274,7 @@ impl Function for Present {
         } else {
             ("added", "New")
         };
-        Ok(Plan::change(
-            Changes::new(),
+        Ok(would::change(
             comment,
             format!("The authorized host key {key_name} for user {user} was {word}"),
             kf.write(text),
@@ -332,10 +330,8 @@ impl Function for Absent {
             .fold(kf.text.clone().unwrap_or_default(), |t, k| {
                 ssh_keys::remove(&t, k)
             });
-        Ok(
-            Plan::change(Changes::new(), comment, "Key removed", kf.write(text))
-                .applied(one(&change_name, "Removed")),
-        )
+        Ok(would::change(comment, "Key removed", kf.write(text))
+            .applied(one(&change_name, "Removed")))
     }
 }
 

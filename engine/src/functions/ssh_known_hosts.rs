@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use super::guard::UserExists;
 use super::ssh_keys::{self, dirname, join};
-use super::{Ctx, Function};
+use super::{would, Ctx, Function};
 use crate::facts::known_hosts::{Entry, Fingerprints, KnownHosts, Scan};
 use crate::facts::{Accounts, Home, Passwd};
 use crate::plan::{Action, Changes, Failure, Plan};
@@ -389,7 +389,7 @@ impl Function for Present {
             ("old".to_string(), as_json(&stored)),
             ("new".to_string(), Value::Array(new_json)),
         ]);
-        Ok(Plan::change(Changes::new(), comment, done, actions).applied(changes))
+        Ok(would::change(comment, done, actions).applied(changes))
     }
 }
 
@@ -405,8 +405,7 @@ impl Function for Absent {
         let Some((full, owner)) = full_path(ctx, user, &config).await? else {
             let user = user.unwrap_or_default().to_string();
             let fail = format!("User {user} does not exist");
-            return Ok(Plan::change(
-                Changes::new(),
+            return Ok(would::change(
                 comment,
                 "",
                 vec![Action::verify(UserExists { user, fail }, "")],
@@ -441,8 +440,7 @@ impl Function for Absent {
                 quote(&full)
             ));
         }
-        Ok(Plan::change(
-            Changes::new(),
+        Ok(would::change(
             comment,
             done,
             vec![Action::run(

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::user_changes::{build_gecos, changes, info, shadow_info, text, Want, GECOS};
-use super::{pyrepr, Ctx, Function};
+use super::{pyrepr, would, Ctx, Function};
 use crate::facts::{Accounts, Home};
 use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::shell::quote;
@@ -740,13 +740,10 @@ impl Function for Present {
                 },
                 "",
             ));
-            return Ok(Plan::change(
-                Changes::new(),
-                comment,
-                format!("New user {name} created"),
-                actions,
-            )
-            .applied(Changes::new()));
+            return Ok(
+                would::change(comment, format!("New user {name} created"), actions)
+                    .applied(Changes::new()),
+            );
         };
         if todo.is_empty() {
             return Ok(match guard.pop() {
@@ -799,7 +796,7 @@ impl Function for Present {
             },
             "",
         ));
-        Ok(Plan::change(Changes::new(), comment, done, actions).applied(Changes::new()))
+        Ok(would::change(comment, done, actions).applied(Changes::new()))
     }
 }
 
@@ -866,8 +863,7 @@ impl Function for Absent {
             return Ok(Plan::noop(format!("User {name} is not present")));
         };
         let fail = format!("Failed to remove user {name}");
-        Ok(Plan::change(
-            Changes::new(),
+        Ok(would::change(
             format!("User {name} set for removal"),
             format!("Removed user {name}"),
             vec![
