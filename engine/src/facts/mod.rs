@@ -8,8 +8,14 @@
 //! Files are facts too, but the transport reads them natively (many paths
 //! in one round trip, `transport::FileFact`), and `Host` caches them.
 
+mod accounts;
+mod apt_policy;
+pub mod apt_sources;
 mod bouncer;
 mod controldata;
+pub mod dpkg;
+pub mod git_config;
+pub mod known_hosts;
 mod packages;
 pub mod paths;
 pub mod pg_database;
@@ -22,9 +28,12 @@ mod postmaster;
 mod server;
 mod service;
 mod timeline;
+pub mod unit_mask;
 mod waldump;
 pub mod walk;
 
+pub use accounts::{Accounts, Group, Home, Passwd, Shadow};
+pub use apt_policy::Candidates;
 pub use bouncer::BouncerState;
 pub use controldata::ControlData;
 pub use packages::Packages;

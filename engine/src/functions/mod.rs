@@ -12,7 +12,9 @@
 //! `salt.state`, which converge hosts themselves and so are handed the
 //! run's test flag. Those live in `orchestrate`, above the engine.
 
+mod archive;
 mod cmd;
+mod debversion;
 mod file_absent;
 mod file_append;
 mod file_blockreplace;
@@ -27,13 +29,29 @@ mod file_recurse;
 mod file_regex;
 mod file_replace;
 mod file_symlink;
+mod git_config;
+mod group;
+mod guard;
+mod host_file;
 mod mode;
+mod module_run;
 pub mod pgbouncer;
 mod pkg_installed;
+mod pkg_removed;
+mod pkgrepo;
 pub mod postgres;
 mod postgres_objects;
+mod pyrepr;
+#[cfg(test)]
+mod recorded;
 mod service;
+mod ssh_auth;
+mod ssh_keys;
+mod ssh_known_hosts;
 mod test_states;
+mod user;
+mod user_changes;
+mod would;
 
 use std::sync::{Arc, OnceLock};
 
@@ -206,11 +224,65 @@ impl Registry {
                     "file.blockreplace",
                     Entry::function(file_blockreplace::BlockReplace),
                 ),
+                (
+                    "archive.extracted",
+                    Entry::function(archive::Extracted {
+                        cache: archive::CACHE,
+                    }),
+                ),
                 ("cmd.run", Entry::function(cmd::Run)),
                 ("cmd.wait", Entry::function(cmd::Wait)),
                 ("service.running", Entry::function(service::Running)),
                 ("service.dead", Entry::function(service::Dead)),
+                ("service.masked", Entry::function(service::Masked)),
+                ("service.unmasked", Entry::function(service::Unmasked)),
                 ("pkg.installed", Entry::function(pkg_installed::Installed)),
+                ("pkg.removed", Entry::function(pkg_removed::Removed)),
+                ("pkg.purged", Entry::function(pkg_removed::Purged)),
+                (
+                    "pkgrepo.managed",
+                    Entry::function(pkgrepo::Managed { root: pkgrepo::APT }),
+                ),
+                (
+                    "pkgrepo.absent",
+                    Entry::function(pkgrepo::Absent { root: pkgrepo::APT }),
+                ),
+                ("user.present", Entry::function(user::Present)),
+                ("user.absent", Entry::function(user::Absent)),
+                ("group.present", Entry::function(group::Present)),
+                ("group.absent", Entry::function(group::Absent)),
+                ("git.config_set", Entry::function(git_config::ConfigSet)),
+                ("git.config_unset", Entry::function(git_config::ConfigUnset)),
+                (
+                    "host.present",
+                    Entry::function(host_file::Present {
+                        path: host_file::HOSTS,
+                    }),
+                ),
+                (
+                    "host.absent",
+                    Entry::function(host_file::Absent {
+                        path: host_file::HOSTS,
+                    }),
+                ),
+                (
+                    "host.only",
+                    Entry::function(host_file::Only {
+                        path: host_file::HOSTS,
+                    }),
+                ),
+                ("module.run", Entry::function(module_run::Run)),
+                ("module.wait", Entry::function(module_run::Wait)),
+                ("ssh_auth.present", Entry::function(ssh_auth::Present)),
+                ("ssh_auth.absent", Entry::function(ssh_auth::Absent)),
+                (
+                    "ssh_known_hosts.present",
+                    Entry::function(ssh_known_hosts::Present),
+                ),
+                (
+                    "ssh_known_hosts.absent",
+                    Entry::function(ssh_known_hosts::Absent),
+                ),
                 ("test.nop", Entry::function(test_states::NOP)),
                 (
                     "test.succeed_without_changes",

@@ -319,6 +319,10 @@ pub struct Plan {
     pub undo: Vec<Action>,
     /// What the failure's comment adds once `undo` has run.
     pub undone: String,
+    /// A test run says it would change even with no changes to show (Salt
+    /// answers `None` with `changes: {}` for a user to add, a module
+    /// function to call...).
+    pub pending: bool,
 }
 
 impl Plan {
@@ -342,12 +346,19 @@ impl Plan {
             applied: None,
             undo: Vec::new(),
             undone: String::new(),
+            pending: false,
         }
     }
 
     /// With these changes reported once applied.
     pub fn applied(mut self, changes: Changes) -> Plan {
         self.applied = Some(changes);
+        self
+    }
+
+    /// A test run of it says "would change" (`None`) without changes.
+    pub fn pending(mut self) -> Plan {
+        self.pending = true;
         self
     }
 

@@ -255,7 +255,7 @@ impl Run<'_> {
 /// What a test run reports for a plan: `None` where something would change.
 pub(crate) fn test_outcome(plan: Plan) -> Outcome {
     let fails = plan.actions.iter().any(|a| matches!(a, Action::Fail(_)));
-    let result = if !plan.changes.is_empty() {
+    let result = if !plan.changes.is_empty() || plan.pending {
         None
     } else if fails {
         Some(false)
