@@ -66,6 +66,33 @@ pub fn compile(high: &High, functions: &dyn Signatures) -> Result<Vec<Chunk>, Er
             }
         }
     }
+    // A requisite on an sls that was loaded but declares no states (only
+    // includes and extends) names nothing, and Salt lets it be.
+    let empty: Vec<&String> = high
+        .loaded
+        .iter()
+        .filter(|sls| !chunks.iter().any(|c| &c.sls == *sls))
+        .collect();
+    let names_states =
+        |p: &str, chunks: &[Chunk]| chunks.iter().any(|c| crate::glob::matches(p, &c.sls));
+    let void: Vec<String> = chunks
+        .iter()
+        .flat_map(|c| &c.requisites)
+        .filter_map(|r| match &r.target {
+            Target::Sls(p)
+                if !names_states(p, &chunks)
+                    && empty.iter().any(|sls| crate::glob::matches(p, sls)) =>
+            {
+                Some(p.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    for chunk in &mut chunks {
+        chunk
+            .requisites
+            .retain(|r| !matches!(&r.target, Target::Sls(p) if void.contains(p)));
+    }
     order(&mut chunks, &counted);
     Ok(chunks)
 }

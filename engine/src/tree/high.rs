@@ -20,6 +20,9 @@ use crate::yaml::{Node, Value};
 #[derive(Clone, Debug, Default)]
 pub struct High {
     pub blocks: IndexMap<String, IdBlock>,
+    /// Every sls loaded, in load order (some declare no states of their
+    /// own: only includes and extends).
+    pub loaded: Vec<String>,
     next_order: usize,
     next_iorder: usize,
 }
@@ -136,6 +139,7 @@ impl High {
             return Ok(());
         }
         let sls = tree.load_sls(env, name, ctx, span)?;
+        self.loaded.push(sls.name.clone());
         let mut under: Vec<String> = vec![sls.name.clone()];
         under.extend(from.iter().cloned());
         for (inc_env, inc, inc_span) in &sls.include {
