@@ -124,6 +124,8 @@ pub struct Bouncer {
     pub pause_timeout: u64,
     /// Its log: the only place PgBouncer 1.18 says whether it is paused.
     pub logfile: String,
+    /// The databases it serves (for `KILL db`).
+    pub databases: Vec<String>,
 }
 
 impl Default for Bouncer {
@@ -135,6 +137,7 @@ impl Default for Bouncer {
             admin_password: String::new(),
             pause_timeout: 5,
             logfile: "/var/log/postgresql/pgbouncer.log".into(),
+            databases: Vec::new(),
         }
     }
 }
@@ -148,6 +151,7 @@ impl std::fmt::Debug for Bouncer {
             .field("admin_password", &"<hidden>")
             .field("pause_timeout", &self.pause_timeout)
             .field("logfile", &self.logfile)
+            .field("databases", &self.databases)
             .finish()
     }
 }

@@ -366,6 +366,38 @@ fn reclone(layout: &Layout, peer: &Peer) -> Vec<Action> {
     vec![Action::run(exec, "pg_basebackup failed")]
 }
 
+/// Once a stale writer has stopped: how much WAL it wrote past the
+/// switchpoint (what the writer never received), recorded under
+/// `lost_wal`. Never fails: what cannot be read is said so.
+#[derive(Debug)]
+struct LostWal {
+    cluster: Layout,
+    timeline: u32,
+    from: Lsn,
+}
+
+impl crate::plan::Check for LostWal {
+    fn describe(&self) -> String {
+        format!("how much WAL it wrote past {} is read", self.from)
+    }
+
+    fn probe(&self) -> Exec {
+        WalEnd::command(&self.cluster, self.timeline, self.from)
+    }
+
+    fn judge(&self, out: &crate::transport::Output) -> crate::plan::Verdict {
+        let seen = match WalEnd::parse(out) {
+            Ok(end) => json!({
+                "from": self.from.to_string(),
+                "to": end.lsn().to_string(),
+                "bytes": end.lsn().0.saturating_sub(self.from.0),
+            }),
+            Err(e) => json!({"from": self.from.to_string(), "unknown": e}),
+        };
+        crate::plan::Verdict::Met(Changes::from_iter([("lost_wal".to_string(), seen)]))
+    }
+}
+
 /// How much WAL this cluster has past `switchpoint` (what the writer never
 /// received), when that can be read.
 async fn lost(host: &dyn Transport, layout: &Layout, tli: u32, s: Lsn) -> Option<u64> {
@@ -490,6 +522,17 @@ impl Function for Standby {
                 let mut actions = Vec::new();
                 if running {
                     actions.extend(stop(&me, layout));
+                    if let Some(s) = switchpoint {
+                        let timeline = local.server.as_ref().map_or(control.timeline, |st| st.timeline);
+                        actions.push(Action::verify(
+                            LostWal {
+                                cluster: layout.clone(),
+                                timeline,
+                                from: s,
+                            },
+                            "",
+                        ));
+                    }
                 }
                 let lost_bytes = match (switchpoint, running) {
                     (Some(s), false) => lost(t, layout, control.timeline, s).await,

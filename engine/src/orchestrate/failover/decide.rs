@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 
 use super::survey::{Node, Survey};
 use crate::job::Mode;
-use crate::orchestrate::steps::postgres::{ready, Pair};
+use crate::orchestrate::steps::postgres::{ready_with, Pair};
 use crate::postgres::Lsn;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +80,14 @@ pub enum Step {
         from: Vec<Option<String>>,
         ssh: bool,
     },
+    /// The new writer streams from the old one again (its WAL receiver
+    /// reconnects a few seconds after the old writer restarted).
+    Streams {
+        standby: String,
+        upstream: String,
+        names: Vec<String>,
+        timeline: u32,
+    },
     /// Promote the new writer (its standby marker is there).
     Promote { host: String },
     /// A CHECKPOINT on the new writer, so that its control file shows its
@@ -94,6 +102,10 @@ pub enum Step {
     },
     /// RESUME these PgBouncers and stand their guards down.
     Resume { hosts: Vec<String> },
+    /// Drop the clients these PgBouncers hold on a lost writer (`KILL db`,
+    /// then `RESUME db`): a transaction on a host cut off hangs until a TCP
+    /// timeout, and a PAUSE would wait for it.
+    Release { hosts: Vec<String> },
     /// Start the old writer again (undoing a stop nobody followed).
     Restart { host: String },
     /// After the commit, when a later step failed: if `new` was not
@@ -111,11 +123,13 @@ impl Step {
             Step::Fence { .. } => "fence_old_writer",
             Step::CaughtUp { .. } => "new_writer_has_all_wal",
             Step::Commit { .. } => "commit",
+            Step::Streams { .. } => "new_writer_streams",
             Step::Promote { .. } => "promote_new_writer",
             Step::Checkpoint { .. } => "checkpoint_new_writer",
             Step::OnlyWriter { .. } => "no_other_writer",
             Step::Converge { id, .. } => id,
             Step::Resume { .. } => "resume_pgbouncer",
+            Step::Release { .. } => "release_stuck_clients",
             Step::Restart { .. } => "restart_old_writer",
             Step::Restore { .. } => "writer_or_old_writer",
         }
@@ -129,11 +143,13 @@ impl Step {
             Step::Fence { .. } => ("postgres", "fenced"),
             Step::CaughtUp { .. } => ("postgres", "caught_up"),
             Step::Commit { .. } => ("postgres", "committed"),
+            Step::Streams { .. } => ("postgres", "streaming"),
             Step::Promote { .. } => ("postgres", "promoted"),
             Step::Checkpoint { .. } => ("postgres", "checkpoint"),
             Step::OnlyWriter { .. } => ("postgres", "only_writer"),
             Step::Converge { .. } => ("salt", "state"),
             Step::Resume { .. } => ("pgbouncer", "resumed"),
+            Step::Release { .. } => ("pgbouncer", "released"),
             Step::Restart { .. } => ("postgres", "running"),
             Step::Restore { .. } => ("postgres", "restored"),
         }
@@ -173,6 +189,10 @@ fn reachable(nodes: &[&Node]) -> Vec<String> {
         .collect();
     ids.sort();
     ids
+}
+
+fn refs(names: &[String]) -> Vec<&str> {
+    names.iter().map(String::as_str).collect()
 }
 
 fn converge(id: &'static str, hosts: &[String], mode: Mode, pillar: Value) -> Step {
@@ -344,26 +364,25 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
             "how much WAL {oid} had past what {wid} received ({}) cannot be read: {oid} is unreachable",
             received.map_or("nothing".into(), |l| l.to_string())
         ));
-        let mut steps = vec![
-            Step::Pause {
-                hosts: vec![wid.clone()],
-                restart_on: None,
-            },
-            only_writer(w, o),
-        ];
-        steps.extend(takeover(w, o, true));
+        // No PAUSE: it would wait for transactions stuck on the lost host.
+        let mut steps = vec![only_writer(w, o)];
+        let mut rest = takeover(w, o, true);
+        for s in &mut rest {
+            if let Step::Resume { hosts } = s {
+                *s = Step::Release {
+                    hosts: hosts.clone(),
+                };
+            }
+        }
+        steps.extend(rest);
         return Ok(Decision {
             case: Case::WriterLost,
             account: format!(
                 "{oid} is lost (confirmed by writer_lost): promoting {wid} without touching {oid}. Found: {found}"
             ),
-            commit: 1,
-            undo_before: vec![Step::Resume {
-                hosts: vec![wid.clone()],
-            }],
-            undo_after: vec![Step::Resume {
-                hosts: vec![wid.clone()],
-            }],
+            commit: 0,
+            undo_before: vec![],
+            undo_after: vec![],
             steps,
             notes,
         });
@@ -378,8 +397,19 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
             new: w.server.clone().expect("a standby"),
             old: o.server.clone().expect("a primary"),
         };
-        let ready = ready(&pair, ask.max_lag_bytes).map_err(|f| f.comment)?;
-        let mut steps = vec![
+        let ready = ready_with(&pair, ask.max_lag_bytes, true).map_err(|f| f.comment)?;
+        let mut steps = Vec::new();
+        if !pair.new.streams_from(&refs(&pair.query_names)) {
+            // Its upstream restarted a moment ago (a guard after an
+            // interrupted run): it reconnects within seconds.
+            steps.push(Step::Streams {
+                standby: wid.clone(),
+                upstream: oid.clone(),
+                names: pair.query_names.clone(),
+                timeline: pair.old.timeline,
+            });
+        }
+        steps.extend(vec![
             Step::Pause {
                 hosts: both.clone(),
                 restart_on: Some(oid.clone()),
@@ -387,13 +417,14 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
             Step::Stop { host: oid.clone() },
             caught_up(w, o),
             commit(o),
-        ];
+        ]);
+        let commit_at = steps.len() - 1;
         steps.extend(takeover(w, o, true));
         return Ok(Decision {
             case: Case::Switchover,
             account: ready.comment,
             steps,
-            commit: 3,
+            commit: commit_at,
             undo_before: vec![
                 Step::Restart { host: oid.clone() },
                 Step::Resume {

@@ -29,7 +29,7 @@ use self::decide::{decide, Ask, Case, Decision, Step};
 use self::survey::survey;
 use super::cluster::Cluster;
 use super::salt::states_outcome;
-use super::steps::postgres::gate;
+use super::steps::postgres::{follow, gate};
 use super::target::Target;
 use crate::clock;
 use crate::compile::StateId;
@@ -283,6 +283,32 @@ impl Run<'_> {
                 ));
                 p
             }
+            Step::Release { hosts } => {
+                let mut actions = Vec::new();
+                for db in &b.databases {
+                    for (command, tolerate) in [("KILL", None), ("RESUME", Some("not paused"))] {
+                        actions.push(Action::Together(
+                            hosts
+                                .iter()
+                                .map(|h| Action::Console {
+                                    on: On::host(h),
+                                    bouncer: b.clone(),
+                                    command: format!("{command} {db}"),
+                                    timeout: 5,
+                                    tolerate: tolerate.map(str::to_string),
+                                    fail: format!("{command} {db} failed"),
+                                })
+                                .collect(),
+                        ));
+                    }
+                }
+                Plan::change(
+                    Changes::new(),
+                    format!("The clients PgBouncer on {} holds on the lost writer are set to be dropped ({}), new ones to reach the new writer", hosts.join(", "), b.databases.join(", ")),
+                    format!("PgBouncer on {} dropped the clients it held on the lost writer", hosts.join(", ")),
+                    actions,
+                )
+            }
             Step::Resume { hosts } => {
                 let mut p = resume(hosts, &on(hosts), b);
                 p.actions.push(Action::Together(
@@ -342,9 +368,28 @@ impl Run<'_> {
             ),
             Step::Promote { host } => {
                 let (id, t) = self.cluster.one(host).await?;
-                let todo = to_promote(&id, t.as_ref(), layout).await?;
-                let todo = todo.map(|acts| (id.clone(), acts.into_iter().map(|x| x.at(&id)).collect()));
-                promoted_plan(&layout.marker(), todo.into_iter().collect())
+                match to_promote(&id, t.as_ref(), layout).await? {
+                    Some(acts) => promoted_plan(
+                        &layout.marker(),
+                        vec![(id.clone(), acts.into_iter().map(|x| x.at(&id)).collect())],
+                    ),
+                    // No standby marker: it must be a primary already (an
+                    // earlier run promoted it), or this failover cannot
+                    // make it one.
+                    None => Plan::change(
+                        Changes::new(),
+                        format!("{id} has no standby marker: it is set to be checked to be a primary already"),
+                        format!("{id} is a primary already"),
+                        vec![Action::verify(
+                            crate::functions::postgres::InProduction {
+                                id: id.clone(),
+                                cluster: layout.clone(),
+                            },
+                            format!("{id} cannot be promoted: it has no standby marker ({}) and is not a primary", layout.marker()),
+                        )
+                        .at(&id)],
+                    ),
+                }
             }
             Step::Checkpoint { host } => Plan::change(
                 Changes::new(),
@@ -368,6 +413,22 @@ impl Run<'_> {
                 format!("{old} accepts no writes, through every path"),
                 vec![Action::Together(self.not_a_writer(old, address, from, *ssh))],
             ),
+            Step::Streams {
+                standby,
+                upstream,
+                names,
+                timeline,
+            } => {
+                let check = crate::functions::postgres::Streams {
+                    id: standby.clone(),
+                    cluster: layout.clone(),
+                    upstream: names.clone(),
+                    timeline: *timeline,
+                };
+                let mut p = follow(check, None, a.catch_up_timeout);
+                p.comment = format!("{standby} is set to be waited for until it streams from {upstream} again on timeline {timeline}");
+                p
+            }
             Step::Restore { old, new } => self.restore(old, new).await?,
             Step::Converge { .. } => unreachable!("converged, not planned"),
         })

@@ -202,16 +202,15 @@ fn an_unreachable_writer_is_refused_until_the_operator_confirms() {
     assert_eq!(
         ids(&d.steps),
         [
-            "pause_pgbouncer",
             "no_other_writer",
             "promote_new_writer",
             "repoint_pgbouncer",
-            "resume_pgbouncer",
+            "release_stuck_clients",
             "checkpoint_new_writer",
             "settle_new_writer"
         ]
     );
-    assert!(matches!(&d.steps[1], Step::OnlyWriter { ssh: false, .. }));
+    assert!(matches!(&d.steps[0], Step::OnlyWriter { ssh: false, .. }));
     assert!(d.notes[0]
         .contains("must be converged (`converge highstate pgdb1`) before clients reach it"));
 }

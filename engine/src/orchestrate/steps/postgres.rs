@@ -83,6 +83,14 @@ fn refs(names: &[String]) -> Vec<&str> {
 /// Anything else: refuse, saying what was found. (The PgBouncer consoles
 /// are asked after this, by the step.)
 pub fn ready(p: &Pair<'_>, max_lag: u64) -> Result<Plan, Failure> {
+    ready_with(p, max_lag, false)
+}
+
+/// As `ready`; with `reconnecting`, a writer-to-be whose WAL receiver is
+/// not streaming right now (it reconnects a few seconds after its upstream
+/// restarted) is due too: the failover first waits for it to stream from
+/// the old writer on its timeline, and goes no further if it does not.
+pub fn ready_with(p: &Pair<'_>, max_lag: u64, reconnecting: bool) -> Result<Plan, Failure> {
     let (w, q, sn, so) = (p.writer, p.query, &p.new, &p.old);
     match (sn.in_recovery, so.in_recovery) {
         (false, true) if so.streams_from(&refs(&p.writer_names)) => {
@@ -111,7 +119,9 @@ pub fn ready(p: &Pair<'_>, max_lag: u64) -> Result<Plan, Failure> {
         }
         (true, false) => {}
     }
-    if !sn.streams_from(&refs(&p.query_names)) {
+    let waiting =
+        reconnecting && !sn.receiver.as_ref().is_some_and(|r| r.status == "streaming");
+    if !sn.streams_from(&refs(&p.query_names)) && !waiting {
         return Err(Failure::new(format!(
             "{w} is not a streaming standby of {q} ({w}: {})",
             sn.describe()
@@ -375,20 +385,23 @@ pub struct StatusArgs {
 impl Function for Status {
     type Args = StatusArgs;
 
-    /// One line per host: role, timeline, WAL positions. Changes nothing.
+    /// One line per host: role, timeline, WAL positions; an unreachable
+    /// host says so. Changes nothing, and fails for nothing.
     async fn plan(&self, args: &StatusArgs, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-        let conns = self
-            .0
-            .connect(&Target::Glob(args.tgt.clone()))
-            .await
-            .map_err(Failure::new)?;
+        let hosts = self.0.hosts(&Target::Glob(args.tgt.clone()));
+        if hosts.is_empty() {
+            return Err(Failure::new(format!("no host in the roster matches `{}`", args.tgt)));
+        }
         let mut lines = Vec::new();
-        for (id, t) in conns {
-            let line = match Server::read(t.as_ref(), &args.cluster).await {
-                Ok(st) => st.describe(),
-                Err(e) => format!("not answering ({e})"),
+        for h in hosts {
+            let line = match crate::run::Reach::transport(self.0.as_ref(), &h.id).await {
+                Ok(t) => match Server::read(t.as_ref(), &args.cluster).await {
+                    Ok(st) => st.describe(),
+                    Err(e) => format!("not answering ({e})"),
+                },
+                Err(e) => format!("unreachable ({e})"),
             };
-            lines.push(format!("{id}: {line}"));
+            lines.push(format!("{}: {line}", h.id));
         }
         Ok(Plan::noop(lines.join("\n")))
     }
