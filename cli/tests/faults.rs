@@ -56,7 +56,10 @@ impl Traffic {
     fn stop(&mut self, writer: &str, tag: &str) -> (Vec<load::Writer>, usize) {
         let (most, who, samples) = self.writers.take().unwrap().stop();
         assert!(samples >= 3, "the writers were probed only {samples} times");
-        assert!(most <= 1, "clients could reach {most} writers at once: {who:?}");
+        assert!(
+            most <= 1,
+            "clients could reach {most} writers at once: {who:?}"
+        );
         let writers = self.rt.block_on(self.load.take().unwrap().stop());
         let target = format!("{}:6432", address(writer));
         let lost = self
@@ -135,9 +138,14 @@ fn a_writer_cut_off_is_replaced_only_on_the_operators_word_then_fenced_when_it_r
         .stdout_has("refusing to promote pgdb2 while pgdb1 may still accept writes")
         .stdout_has("--pillar '{\"writer_lost\": true}'");
     assert_eq!(sql("pgdb2", "select pg_is_in_recovery()"), "t");
-    lab.converge(&["--pillar", r#"{"writer_lost": true}"#, "orchestrate", "failover"])
-        .code(0)
-        .stdout_has("must be converged (`converge highstate pgdb1`) before clients reach it");
+    lab.converge(&[
+        "--pillar",
+        r#"{"writer_lost": true}"#,
+        "orchestrate",
+        "failover",
+    ])
+    .code(0)
+    .stdout_has("must be converged (`converge highstate pgdb1`) before clients reach it");
     assert_eq!(sql("pgdb2", "select pg_is_in_recovery()"), "f");
     // Clients through pgdb2's PgBouncer write again; pgdb1's cannot be
     // reached at all, so no row there can be acknowledged.
@@ -174,6 +182,9 @@ fn killed_after(lab: &Lab, step: &str, from: &str, to: &str) {
     // pause_timeout (5 s) plus the guard's second, plus a probe's slack.
     let took = until_resumed(Duration::from_secs(8));
     eprintln!("killed after {step}: PgBouncers serving again after {took:?}");
+    // Before any rerun: a writer, and clients through both PgBouncers
+    // reach it (the guards repointed them if the new writer was promoted,
+    // or started the old writer again if nobody was).
     let writer_now = if sql(to, "select pg_is_in_recovery()") == "f" {
         to
     } else {
@@ -184,6 +195,7 @@ fn killed_after(lab: &Lab, step: &str, from: &str, to: &str) {
         "f",
         "killed after {step}: no writer"
     );
+    served(&format!("after-{step}"));
     std::thread::sleep(Duration::from_millis(200));
     let rerun = lab.converge(&["orchestrate", "failover"]);
     assert_eq!(
@@ -197,11 +209,38 @@ fn killed_after(lab: &Lab, step: &str, from: &str, to: &str) {
     healthy(to, from);
 }
 
+/// Writes through each PgBouncer land, none fails.
+fn served(tag: &str) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let opts = load::Options::lab();
+    for target in &opts.targets {
+        let one = load::Options {
+            targets: vec![target.clone()],
+            timeout: Duration::from_secs(10),
+            ..opts.clone()
+        };
+        let w = rt.block_on(async {
+            let l = load::Load::start(&one, &format!("{tag}-{target}"));
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            l.stop().await
+        });
+        assert!(
+            w[0].acknowledged > 0 && w[0].failed == 0,
+            "{tag}: clients through {target} are not served: {:?}",
+            w[0].errors
+        );
+    }
+}
+
 #[test]
 fn converge_killed_after_any_step_leaves_no_pgbouncer_paused_and_a_rerun_finishes() {
     let lab = Lab::fresh();
     lab.converge(&["highstate", "pgdb*"]).code(0);
     let steps = [
+        "prepare_pgbouncer",
         "pause_pgbouncer",
         "stop_old_writer",
         "new_writer_has_all_wal",

@@ -322,8 +322,9 @@ fn failover_refusals_change_nothing() {
     let out = lab.converge(&["orchestrate", "failover"]);
     sql("pgdb2", "alter system reset primary_conninfo");
     sql("pgdb2", "select pg_reload_conf()");
-    out.code(2)
-        .stdout_has("is not a streaming standby of pgdb1");
+    // Waited for (it might be reconnecting), then refused before anything
+    // was touched.
+    out.code(2).stdout_has("pgdb2 does not stream from pgdb1");
     assert_eq!(snapshot(), before, "a refused failover changed a host");
 
     // Replay too far behind (pillar limit: 0 bytes, while replay is paused).

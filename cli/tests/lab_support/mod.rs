@@ -195,7 +195,6 @@ pub fn succeeded_lines(out: &Output) -> Vec<String> {
         .collect()
 }
 
-
 /// A `converge` run in the background (its progress read from stderr as
 /// it comes), to be killed at a chosen moment.
 pub struct Running {
@@ -332,5 +331,8 @@ pub fn healthy(writer: &str, query: &str) {
         "{query} does not stream on {writer}'s timeline (checkpoint timeline {tli}): {}",
         lab_script(&["role", query])
     );
-    assert!(!paused("pgdb1") && !paused("pgdb2"), "a PgBouncer is paused");
+    assert!(
+        !paused("pgdb1") && !paused("pgdb2"),
+        "a PgBouncer is paused"
+    );
 }

@@ -7,9 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// When each probe was made, and who answered as a writer then.
+type Samples = Vec<(Instant, Vec<String>)>;
+
 pub struct Writers {
     stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<Vec<(Instant, Vec<String>)>>>,
+    thread: Option<std::thread::JoinHandle<Samples>>,
 }
 
 impl Writers {
@@ -65,9 +68,8 @@ impl Writers {
 
 /// Whether the server at `addr` answers as a primary (within 1 s).
 async fn primary(addr: &str) -> bool {
-    let conninfo = format!(
-        "host={addr} port=5432 user=app password=app-lab dbname=app connect_timeout=1"
-    );
+    let conninfo =
+        format!("host={addr} port=5432 user=app password=app-lab dbname=app connect_timeout=1");
     let ask = async {
         let (client, conn) = tokio_postgres::connect(&conninfo, tokio_postgres::NoTls)
             .await

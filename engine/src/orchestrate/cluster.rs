@@ -128,6 +128,60 @@ impl Cluster {
             .map_err(|e| e.to_string())
     }
 
+    /// The files host `id`'s states (`mode`, with `pillar` added) would
+    /// write, as things are, each with its state's changes (its diff):
+    /// planned, not applied.
+    pub async fn planned_writes(
+        &self,
+        id: &str,
+        mode: Mode,
+        pillar: Value,
+    ) -> Result<Vec<(crate::transport::WriteFile, crate::plan::Changes)>, String> {
+        let h = self
+            .engine
+            .roster
+            .hosts
+            .iter()
+            .find(|h| h.id == id)
+            .ok_or_else(|| format!("{id} is not in the roster"))?;
+        let mut over = self.pillar.clone();
+        let base = over.get_or_insert_with(|| Value::Object(Map::new()));
+        merge(base, pillar);
+        let t = self
+            .engine
+            .connect(h)
+            .await
+            .map_err(|e| format!("{id}: {e}"))?;
+        let grains = self
+            .engine
+            .grains(h, &t)
+            .await
+            .map_err(|e| format!("{id}: {e}"))?;
+        let p = self
+            .engine
+            .compile_host(
+                id,
+                t,
+                grains,
+                over.as_ref(),
+                &mode,
+                crate::functions::Registry::states(),
+                false,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut files = Vec::new();
+        for (idx, plan) in crate::run::plans(&p.graph, &p.host, &p.functions).await {
+            let plan = plan.map_err(|f| format!("{id}: {}: {f}", p.graph.chunks[idx].state.id))?;
+            for a in plan.actions {
+                if let crate::plan::Action::Write { file, .. } = a {
+                    files.push((file, plan.changes.clone()));
+                }
+            }
+        }
+        Ok(files)
+    }
+
     /// Call execution function `fun` on the hosts `tgt` names: per host,
     /// its return and whether it succeeded.
     pub async fn function(

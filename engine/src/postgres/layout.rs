@@ -126,6 +126,9 @@ pub struct Bouncer {
     pub logfile: String,
     /// The databases it serves (for `KILL db`).
     pub databases: Vec<String>,
+    /// Its configuration and user list, which a failover prepares ahead.
+    pub config: String,
+    pub userlist: String,
 }
 
 impl Default for Bouncer {
@@ -138,8 +141,23 @@ impl Default for Bouncer {
             pause_timeout: 5,
             logfile: "/var/log/postgresql/pgbouncer.log".into(),
             databases: Vec::new(),
+            config: "/etc/pgbouncer/pgbouncer.ini".into(),
+            userlist: "/etc/pgbouncer/userlist.txt".into(),
         }
     }
+}
+
+impl Bouncer {
+    /// The files a failover prepares for it ahead of the switch.
+    pub fn files(&self) -> [&str; 2] {
+        [&self.config, &self.userlist]
+    }
+}
+
+/// Where a failover puts a PgBouncer file prepared ahead: beside it, moved
+/// over it at the switch (by the failover, or by the pause guard).
+pub fn prepared(path: &str) -> String {
+    format!("{path}.converge-next")
 }
 
 impl std::fmt::Debug for Bouncer {
@@ -152,6 +170,8 @@ impl std::fmt::Debug for Bouncer {
             .field("pause_timeout", &self.pause_timeout)
             .field("logfile", &self.logfile)
             .field("databases", &self.databases)
+            .field("config", &self.config)
+            .field("userlist", &self.userlist)
             .finish()
     }
 }

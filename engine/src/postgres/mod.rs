@@ -8,6 +8,6 @@ mod layout;
 mod lsn;
 mod sql;
 
-pub use layout::{Bouncer, Layout};
+pub use layout::{prepared, Bouncer, Layout};
 pub use lsn::Lsn;
 pub use sql::{console, console_answer, psql, rows, Rows};

@@ -252,6 +252,27 @@ impl Run<'_> {
     }
 }
 
+/// Every state's plan, in run order, none applied, requisites and checks
+/// left aside: what the states would do as things are (the files they
+/// would write, say: an orchestration prepares them ahead).
+pub async fn plans(
+    graph: &Graph,
+    host: &Host,
+    functions: &Registry,
+) -> Vec<(usize, Result<Plan, crate::plan::Failure>)> {
+    let mut out = Vec::new();
+    for &idx in &graph.order {
+        let chunk = &graph.chunks[idx];
+        let ctx = Ctx { host, chunk };
+        let plan = match functions.get(&chunk.state.function()) {
+            Some(Entry::Plans(f)) => f.plan(&ctx).await,
+            _ => continue,
+        };
+        out.push((idx, plan));
+    }
+    out
+}
+
 /// What a test run reports for a plan: `None` where something would change.
 pub(crate) fn test_outcome(plan: Plan) -> Outcome {
     let fails = plan.actions.iter().any(|a| matches!(a, Action::Fail(_)));

@@ -47,6 +47,15 @@ impl Case {
 /// before it runs.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
+    /// Write each PgBouncer's configuration for the new writer beside its
+    /// own (not in effect yet), so that the switch only moves files and a
+    /// pause guard can do it as well.
+    Prepare { hosts: Vec<String>, writer: String },
+    /// Put the prepared configurations in place and RELOAD, at once.
+    Repoint { hosts: Vec<String> },
+    /// Remove the prepared configurations (a failover that did not go
+    /// through).
+    Discard { hosts: Vec<String> },
     /// Arm the pause guards and PAUSE these PgBouncers at once; the guard
     /// on `restart_on` may start the old writer again.
     Pause {
@@ -118,6 +127,9 @@ impl Step {
     /// The step's ID in the report.
     pub fn id(&self) -> &'static str {
         match self {
+            Step::Prepare { .. } => "prepare_pgbouncer",
+            Step::Repoint { .. } => "repoint_pgbouncer",
+            Step::Discard { .. } => "discard_prepared",
             Step::Pause { .. } => "pause_pgbouncer",
             Step::Stop { .. } => "stop_old_writer",
             Step::Fence { .. } => "fence_old_writer",
@@ -138,6 +150,9 @@ impl Step {
     /// The function it stands for, as the report names it.
     pub fn function(&self) -> (&'static str, &'static str) {
         match self {
+            Step::Prepare { .. } => ("pgbouncer", "prepared"),
+            Step::Repoint { .. } => ("pgbouncer", "repointed"),
+            Step::Discard { .. } => ("pgbouncer", "discarded"),
             Step::Pause { .. } => ("pgbouncer", "paused"),
             Step::Stop { .. } => ("postgres", "stopped"),
             Step::Fence { .. } => ("postgres", "fenced"),
@@ -215,12 +230,9 @@ fn takeover(w: &Node, o: &Node, promote: bool) -> Vec<Step> {
     if promote {
         steps.push(Step::Promote { host: wid.clone() });
     }
-    steps.push(converge(
-        "repoint_pgbouncer",
-        &both,
-        Mode::Sls(vec!["pgbouncer".into()]),
-        json!({"failover": {"repointing": wid}}),
-    ));
+    steps.push(Step::Repoint {
+        hosts: both.clone(),
+    });
     steps.push(Step::Resume {
         hosts: both.clone(),
     });
@@ -268,6 +280,33 @@ fn commit(o: &Node) -> Step {
 
 /// The decision, or the refusal in words (nothing is changed then).
 pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
+    let mut d = cases(s, ask)?;
+    // Whatever will repoint PgBouncers has their new configuration written
+    // first, before any client waits.
+    let repoints = d.steps.iter().find_map(|st| match st {
+        Step::Repoint { hosts } => Some(hosts.clone()),
+        _ => None,
+    });
+    if let Some(hosts) = repoints {
+        d.steps.insert(
+            0,
+            Step::Prepare {
+                hosts: hosts.clone(),
+                writer: s.writer.id.clone(),
+            },
+        );
+        d.commit += 1;
+        // A failover that does not go through leaves no prepared file.
+        for undo in [&mut d.undo_before, &mut d.undo_after] {
+            undo.push(Step::Discard {
+                hosts: hosts.clone(),
+            });
+        }
+    }
+    Ok(d)
+}
+
+fn cases(s: &Survey, ask: &Ask) -> Result<Decision, String> {
     let (w, o) = match s.others.as_slice() {
         [o] => (&s.writer, o),
         _ => return Err("a failover needs exactly one query host (pillar postgres:query)".into()),

@@ -23,36 +23,93 @@ pub fn dir(b: &Bouncer) -> String {
 }
 
 /// What the guard runs, detached: `$1` its directory, `$2` its deadline
-/// in seconds. (The sleep is the timer itself.)
+/// in seconds. (The sleep is the timer itself.) Past it, still armed: if
+/// the new writer answers as a primary, the prepared configuration goes
+/// in place and PgBouncer reloads (clients reach the new writer); if it
+/// answers as a standby (nobody was promoted) and this host holds the old
+/// writer's restart, the old writer starts again. If the new writer does
+/// not answer at all, the old writer stays down: two writers are worse
+/// than none. Then RESUME.
 const GUARD: &str = r#"d=$1
 sleep "$2"
 cd "$d" || exit 0
 mv armed fired 2>/dev/null || exit 0
 . ./env
-echo "$(date +%T.%N) fired after $2 s"
-if mv restart restart.fired 2>/dev/null; then
+log() { echo "$(date +%T.%N) $*"; }
+log "fired after $2 s"
+ask() { PGPASSWORD="$NEW_PASSWORD" psql -XAtqw "host=$1 port=$NEW_PORT user=$NEW_USER dbname=postgres connect_timeout=1" -c 'select pg_is_in_recovery()' 2>/dev/null; }
+state=
+if [ -n "$NEW_HOST" ]; then
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    state=$(ask "$NEW_HOST")
+    [ -n "$state" ] && break
+    sleep 0.2
+  done
+fi
+if [ "$state" = f ]; then
+  for f in $NEXT; do
+    if [ -e "$f.converge-next" ]; then mv -f -- "$f.converge-next" "$f" && log "put $f in place"; fi
+  done
+  $RELOAD && log "reloaded PgBouncer: the new writer is a primary"
+elif mv restart restart.fired 2>/dev/null || { [ "$state" = t ] && mv restart.committed restart.fired 2>/dev/null; }; then
   if ! runuser -u "$PG_USER" -- $PG_STATUS >/dev/null 2>&1; then
-    runuser -u "$PG_USER" -- $PG_START && echo "$(date +%T.%N) started the old writer again"
+    runuser -u "$PG_USER" -- $PG_START && log "started the old writer again: nobody was promoted"
   fi
 fi
-$RESUME && echo "$(date +%T.%N) resumed PgBouncer"
+# Clients resumed towards a writer still starting would fail their
+# login, and PgBouncer would refuse more for server_login_retry: wait (a
+# few seconds at most) for the writer it points at to answer.
+writer=$OLD_HOST
+[ "$state" = f ] && writer=$NEW_HOST
+if [ -n "$writer" ]; then
+  for _ in $(seq 50); do [ "$(ask "$writer")" = f ] && break; sleep 0.1; done
+fi
+$RESUME && log "resumed PgBouncer"
 rm -f env
 "#;
 
+/// The new writer (as a guard asks it whether it was promoted) and the
+/// old one's address (the guard waits for the writer it resumes towards).
+pub struct NewWriter<'a> {
+    pub peer: &'a crate::facts::Peer,
+    pub old: &'a str,
+}
+
 /// Arm the guard on a host: `restart` on the old writer of a planned
-/// switchover only. The settings (the admin password among them) travel
-/// on the command's stdin into a 0600 file, never on a command line.
-pub fn arm(on: On, b: &Bouncer, layout: &Layout, restart: bool, deadline: u64) -> Action {
+/// switchover only; `new` when there is a new writer to ask. The settings
+/// (passwords among them) travel on the command's stdin into a 0600 file,
+/// never on a command line.
+pub fn arm(
+    on: On,
+    b: &Bouncer,
+    layout: &Layout,
+    restart: bool,
+    deadline: u64,
+    new: Option<NewWriter<'_>>,
+) -> Action {
     let d = dir(b);
     let resume = console(b, &["RESUME"], 5);
-    let env = format!(
-        "export PGPASSWORD={}\nexport PGCONNECT_TIMEOUT=3\nPG_USER={}\nPG_STATUS={}\nPG_START={}\nRESUME={}\n",
+    let reload = console(b, &["RELOAD"], 5);
+    let mut env = format!(
+        "export PGPASSWORD={}\nexport PGCONNECT_TIMEOUT=3\nPG_USER={}\nPG_STATUS={}\nPG_START={}\nRESUME={}\nRELOAD={}\nNEXT={}\n",
         quote(&b.admin_password),
         quote(&layout.user),
         quote(&layout.status_command()),
         quote(&layout.start_command()),
         quote(&resume.cmd),
+        quote(&reload.cmd),
+        quote(&b.files().join(" ")),
     );
+    if let Some(n) = new {
+        env.push_str(&format!(
+            "NEW_HOST={}\nOLD_HOST={}\nNEW_PORT={}\nNEW_USER={}\nNEW_PASSWORD={}\n",
+            quote(&n.peer.host),
+            quote(n.old),
+            n.peer.port,
+            quote(&n.peer.user),
+            quote(&n.peer.password)
+        ));
+    }
     let cmd = format!(
         "set -e; mkdir -p -m 0700 {d}; cd {d}; \
          if [ -f pid ] && kill -0 \"$(cat pid)\" 2>/dev/null; then kill -- \"-$(cat pid)\" 2>/dev/null || true; fi; \
@@ -68,9 +125,9 @@ pub fn arm(on: On, b: &Bouncer, layout: &Layout, restart: bool, deadline: u64) -
         capture: false,
         fail: Some("could not arm the pause guard".into()),
         what: Some(format!(
-            "arm the pause guard (RESUME past {deadline} s{})",
+            "arm the pause guard (past {deadline} s: repoint to the new writer if it was promoted{}, then RESUME)",
             if restart {
-                ", and start this old writer again if nobody was promoted"
+                ", else start this old writer again"
             } else {
                 ""
             }
@@ -120,7 +177,17 @@ mod tests {
             admin_password: "s3cret".into(),
             ..Bouncer::default()
         };
-        let Action::Run { exec, .. } = arm(On::host("pgdb1"), &b, &Layout::default(), true, 6)
+        let peer = crate::facts::Peer {
+            host: "10.77.0.12".into(),
+            port: 5432,
+            user: "replicator".into(),
+            password: "r3pl".into(),
+        };
+        let new = Some(NewWriter {
+            peer: &peer,
+            old: "10.77.0.11",
+        });
+        let Action::Run { exec, .. } = arm(On::host("pgdb1"), &b, &Layout::default(), true, 6, new)
         else {
             panic!()
         };

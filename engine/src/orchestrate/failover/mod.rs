@@ -34,16 +34,17 @@ use super::target::Target;
 use crate::clock;
 use crate::compile::StateId;
 use crate::facts::{ControlData, Peer, Server, WalEnd};
-use crate::functions::pgbouncer::{pause, resume};
+use crate::functions::pgbouncer::{pause, reload, resume};
 use crate::functions::postgres::standby::Replication;
 use crate::functions::postgres::{
     promoted_plan, running_plan, stopped_plan, to_promote, to_start, to_stop,
 };
 use crate::functions::{Ctx, Delegate};
 use crate::plan::{Action, Changes, Failure, On, Plan};
-use crate::postgres::{Bouncer, Layout};
+use crate::postgres::{prepared, Bouncer, Layout};
 use crate::result::{HostOutcome, HostReport, Outcome, Report, StateResult};
 use crate::run::{apply_plan, test_outcome};
+use crate::transport::shell::quote;
 use crate::transport::WriteFile;
 
 pub struct Failover(pub Arc<Cluster>);
@@ -109,6 +110,7 @@ impl Delegate for Failover {
             args,
             ctx,
             test,
+            armed_at: Default::default(),
         }
         .all(decision)
         .await
@@ -120,6 +122,9 @@ struct Run<'a> {
     args: &'a Args,
     ctx: &'a Ctx<'a>,
     test: bool,
+    /// When the pause guards were armed: past their deadline they act, so
+    /// nothing is promoted close to it (a lease).
+    armed_at: std::sync::Mutex<Option<Instant>>,
 }
 
 impl Run<'_> {
@@ -236,6 +241,9 @@ impl Run<'_> {
                 Err(e) => Outcome::failed(e),
             };
         }
+        if let Err(f) = self.lease(step) {
+            return f.into();
+        }
         let plan = match self.plan(step).await {
             Ok(p) => p,
             Err(f) => return f.into(),
@@ -250,6 +258,31 @@ impl Run<'_> {
             return o;
         }
         apply_plan(plan, self.ctx.host, Some(self.cluster.as_ref())).await
+    }
+
+    /// The guards are armed by a PAUSE; a promotion must start well before
+    /// their deadline, when they may start the old writer again.
+    fn lease(&self, step: &Step) -> Result<(), Failure> {
+        let mut armed = self.armed_at.lock().unwrap_or_else(|e| e.into_inner());
+        match step {
+            Step::Pause { .. } if !self.test => *armed = Some(Instant::now()),
+            Step::Promote { .. } => {
+                if let Some(at) = *armed {
+                    let deadline = self.args.pgbouncer.pause_timeout + 1;
+                    let left =
+                        std::time::Duration::from_secs(deadline).saturating_sub(at.elapsed());
+                    if left < std::time::Duration::from_millis(1500) {
+                        return Err(Failure::new(format!(
+                            "the pause guards act {} s after the PAUSE and {:.1} s of it are gone: not promoting so close to it",
+                            deadline,
+                            at.elapsed().as_secs_f64()
+                        )));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn peer(&self, host: &str) -> Peer {
@@ -269,11 +302,14 @@ impl Run<'_> {
             Step::Pause { hosts, restart_on } => {
                 // The guard fires a second past pause_timeout.
                 let deadline = b.pause_timeout + 1;
+                let peer = self.peer(&self.cluster.address(&a.writer));
+                let old = self.cluster.address(&a.query);
                 let arms = hosts
                     .iter()
                     .map(|h| {
                         let restart = restart_on.as_deref() == Some(h.as_str());
-                        guard::arm(On::host(h), b, layout, restart, deadline)
+                        let new = Some(guard::NewWriter { peer: &peer, old: &old });
+                        guard::arm(On::host(h), b, layout, restart, deadline, new)
                     })
                     .collect();
                 let mut p = pause(hosts, &on(hosts), b);
@@ -282,6 +318,59 @@ impl Run<'_> {
                     hosts.iter().map(|h| guard::disarm(On::host(h), b)).collect(),
                 ));
                 p
+            }
+            Step::Prepare { hosts, writer } => self.prepare(hosts, writer).await?,
+            Step::Repoint { hosts } => {
+                let install = b
+                    .files()
+                    .iter()
+                    .map(|f| {
+                        let (f, next) = (quote(f), quote(&prepared(f)));
+                        format!("if [ -e {next} ]; then mv -f -- {next} {f}; fi")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let mut all = Vec::new();
+                for h in hosts {
+                    all.push(
+                        Action::run(
+                            crate::transport::Exec::new(install.clone()),
+                            format!("could not put {h}'s prepared PgBouncer configuration in place"),
+                        )
+                        .said("put the prepared PgBouncer configuration in place")
+                        .at(h),
+                    );
+                }
+                let mut p = reload(hosts, &on(hosts), b);
+                p.actions.insert(0, Action::Together(all));
+                p.comment = format!("PgBouncer on {} is set to point at the writer (its prepared configuration put in place, then RELOAD)", hosts.join(", "));
+                p.done = format!("PgBouncer on {} points at the writer", hosts.join(", "));
+                p
+            }
+            Step::Discard { hosts } => {
+                let rm = b
+                    .files()
+                    .iter()
+                    .map(|f| quote(&prepared(f)))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let all = hosts
+                    .iter()
+                    .map(|h| {
+                        Action::run(
+                            crate::transport::Exec::new(format!("rm -f -- {rm}")),
+                            "could not remove the prepared PgBouncer files",
+                        )
+                        .said("remove the prepared PgBouncer files")
+                        .at(h)
+                    })
+                    .collect();
+                Plan::change(
+                    Changes::new(),
+                    format!("The prepared PgBouncer files on {} are set to be removed", hosts.join(", ")),
+                    format!("The prepared PgBouncer files on {} are removed", hosts.join(", ")),
+                    vec![Action::Together(all)],
+                )
             }
             Step::Release { hosts } => {
                 let mut actions = Vec::new();
@@ -471,6 +560,63 @@ impl Run<'_> {
             });
         }
         checks
+    }
+
+    /// Each PgBouncer's files as its states would write them for the new
+    /// writer, written beside the live ones (`prepared`), stale ones gone.
+    async fn prepare(&self, hosts: &[String], writer: &str) -> Result<Plan, Failure> {
+        let b = &self.args.pgbouncer;
+        let mut actions = Vec::new();
+        let (mut diffs, mut changed) = (Changes::new(), Changes::new());
+        for h in hosts {
+            let stale = b
+                .files()
+                .iter()
+                .map(|f| format!("rm -f -- {}", quote(&prepared(f))))
+                .collect::<Vec<_>>()
+                .join("; ");
+            actions.push(
+                Action::run(
+                    crate::transport::Exec::new(stale),
+                    "could not clear prepared files",
+                )
+                .said("clear earlier prepared PgBouncer files")
+                .at(h),
+            );
+            let pillar = json!({"failover": {"repointing": writer}});
+            let writes = self
+                .cluster
+                .planned_writes(h, crate::job::Mode::Sls(vec!["pgbouncer".into()]), pillar)
+                .await
+                .map_err(Failure::new)?;
+            let (mut files, mut shown) = (Vec::new(), Changes::new());
+            for (mut w, change) in writes {
+                if !b.files().contains(&w.path.as_str()) {
+                    continue;
+                }
+                files.push(w.path.clone());
+                shown.insert(w.path.clone(), serde_json::Value::Object(change));
+                w.path = prepared(&w.path);
+                actions.push(Action::write(w).at(h));
+            }
+            if !files.is_empty() {
+                diffs.insert(h.clone(), serde_json::Value::Object(shown));
+                changed.insert(h.clone(), json!(files));
+            }
+        }
+        Ok(Plan::change(
+            diffs,
+            format!(
+                "PgBouncer's configuration for {writer} is set to be prepared on {}",
+                hosts.join(", ")
+            ),
+            format!(
+                "PgBouncer's configuration for {writer} prepared on {}",
+                hosts.join(", ")
+            ),
+            actions,
+        )
+        .applied(changed))
     }
 
     /// A step after the commit failed: unless `new` is a primary now, its

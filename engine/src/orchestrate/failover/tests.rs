@@ -88,6 +88,7 @@ fn a_running_writer_gets_todays_safe_switchover() {
     assert_eq!(
         ids(&d.steps),
         [
+            "prepare_pgbouncer",
             "pause_pgbouncer",
             "stop_old_writer",
             "new_writer_has_all_wal",
@@ -101,7 +102,7 @@ fn a_running_writer_gets_todays_safe_switchover() {
         ]
     );
     assert_eq!(
-        d.steps[0],
+        d.steps[1],
         Step::Pause {
             hosts: vec!["pgdb1".into(), "pgdb2".into()],
             restart_on: Some("pgdb1".into())
@@ -114,12 +115,16 @@ fn a_running_writer_gets_todays_safe_switchover() {
     );
     assert_eq!(
         ids(&d.undo_before),
-        ["restart_old_writer", "resume_pgbouncer"]
+        ["restart_old_writer", "resume_pgbouncer", "discard_prepared"]
     );
     // After it, the old writer starts again only if nobody was promoted.
     assert_eq!(
         ids(&d.undo_after),
-        ["writer_or_old_writer", "resume_pgbouncer"]
+        [
+            "writer_or_old_writer",
+            "resume_pgbouncer",
+            "discard_prepared"
+        ]
     );
     assert!(d.account.starts_with("Switchover is due and safe"));
 }
@@ -138,6 +143,7 @@ fn a_crashed_writer_is_fenced_never_restarted_and_its_lost_wal_measured() {
     assert_eq!(
         ids(&d.steps),
         [
+            "prepare_pgbouncer",
             "pause_pgbouncer",
             "fence_old_writer",
             "no_other_writer",
@@ -150,18 +156,25 @@ fn a_crashed_writer_is_fenced_never_restarted_and_its_lost_wal_measured() {
         ]
     );
     assert!(matches!(
-        &d.steps[0],
+        &d.steps[1],
         Step::Pause {
             restart_on: None,
             ..
         }
     ));
     assert!(
-        matches!(&d.steps[1], Step::Fence { received: Some(l), .. } if l.to_string() == "0/3000148")
+        matches!(&d.steps[2], Step::Fence { received: Some(l), .. } if l.to_string() == "0/3000148")
     );
-    assert!(d.undo_before.is_empty());
+    // Nothing starts the crashed writer again; prepared files go.
+    assert_eq!(ids(&d.undo_before), ["discard_prepared"]);
     assert!(
-        matches!(&d.steps[2], Step::OnlyWriter { from, ssh: true, .. } if from == &vec![None, Some("pgdb2".to_string())])
+        matches!(&d.steps[3], Step::OnlyWriter { from, ssh: true, .. } if from == &vec![None, Some("pgdb2".to_string())])
+    );
+    // Clients are resumed before anything that can wait.
+    let at = |id| ids(&d.steps).iter().position(|s| *s == id).unwrap();
+    assert!(at("resume_pgbouncer") < at("checkpoint_new_writer"));
+    assert!(
+        matches!(&d.steps[5], Step::Repoint { hosts } if hosts == &vec!["pgdb1".to_string(), "pgdb2".to_string()])
     );
 }
 
@@ -174,12 +187,17 @@ fn a_cleanly_stopped_writer_is_waited_for_and_may_come_back() {
     .unwrap();
     assert_eq!(d.case, Case::WriterDown);
     assert_eq!(
-        ids(&d.steps)[..3],
-        ["pause_pgbouncer", "new_writer_has_all_wal", "commit"]
+        ids(&d.steps)[..4],
+        [
+            "prepare_pgbouncer",
+            "pause_pgbouncer",
+            "new_writer_has_all_wal",
+            "commit"
+        ]
     );
     assert_eq!(
         ids(&d.undo_before),
-        ["restart_old_writer", "resume_pgbouncer"]
+        ["restart_old_writer", "resume_pgbouncer", "discard_prepared"]
     );
 }
 
@@ -202,6 +220,7 @@ fn an_unreachable_writer_is_refused_until_the_operator_confirms() {
     assert_eq!(
         ids(&d.steps),
         [
+            "prepare_pgbouncer",
             "no_other_writer",
             "promote_new_writer",
             "repoint_pgbouncer",
@@ -210,7 +229,7 @@ fn an_unreachable_writer_is_refused_until_the_operator_confirms() {
             "settle_new_writer"
         ]
     );
-    assert!(matches!(&d.steps[0], Step::OnlyWriter { ssh: false, .. }));
+    assert!(matches!(&d.steps[1], Step::OnlyWriter { ssh: false, .. }));
     assert!(d.notes[0]
         .contains("must be converged (`converge highstate pgdb1`) before clients reach it"));
 }
@@ -237,6 +256,7 @@ fn a_done_failover_needs_nothing_and_an_interrupted_one_is_finished() {
     assert_eq!(
         ids(&d.steps),
         [
+            "prepare_pgbouncer",
             "repoint_pgbouncer",
             "resume_pgbouncer",
             "settle_new_writer",
@@ -251,7 +271,7 @@ fn a_done_failover_needs_nothing_and_an_interrupted_one_is_finished() {
     )
     .unwrap();
     assert_eq!(d.case, Case::Finish);
-    assert_eq!(ids(&d.steps)[0], "pause_pgbouncer");
+    assert_eq!(ids(&d.steps)[1], "pause_pgbouncer");
     assert_eq!(ids(&d.steps).last(), Some(&"old_writer_to_standby"));
 }
 

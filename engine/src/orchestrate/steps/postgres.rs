@@ -119,8 +119,7 @@ pub fn ready_with(p: &Pair<'_>, max_lag: u64, reconnecting: bool) -> Result<Plan
         }
         (true, false) => {}
     }
-    let waiting =
-        reconnecting && !sn.receiver.as_ref().is_some_and(|r| r.status == "streaming");
+    let waiting = reconnecting && sn.receiver.as_ref().is_none_or(|r| r.status != "streaming");
     if !sn.streams_from(&refs(&p.query_names)) && !waiting {
         return Err(Failure::new(format!(
             "{w} is not a streaming standby of {q} ({w}: {})",
@@ -390,7 +389,10 @@ impl Function for Status {
     async fn plan(&self, args: &StatusArgs, _ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let hosts = self.0.hosts(&Target::Glob(args.tgt.clone()));
         if hosts.is_empty() {
-            return Err(Failure::new(format!("no host in the roster matches `{}`", args.tgt)));
+            return Err(Failure::new(format!(
+                "no host in the roster matches `{}`",
+                args.tgt
+            )));
         }
         let mut lines = Vec::new();
         for h in hosts {
