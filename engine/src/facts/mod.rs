@@ -63,3 +63,107 @@ pub(crate) fn recorded(stdout: &str) -> Output {
         pid: None,
     }
 }
+
+/// A recording from `fixtures/` (see its README: real outputs of the lab's
+/// servers), as a probe's output.
+#[cfg(test)]
+pub(crate) fn fixture(name: &str) -> Output {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/facts/fixtures");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+    let stdout = read(&format!("{name}.txt"));
+    assert!(
+        dir.join(format!("{name}.txt")).exists(),
+        "no recording {name}.txt in {}",
+        dir.display()
+    );
+    Output {
+        code: 0,
+        stdout,
+        stderr: read(&format!("{name}.stderr.txt")),
+        pid: None,
+    }
+}
+
+/// Every parser on output recorded from real servers.
+#[cfg(test)]
+mod recorded_tests {
+    use super::*;
+    use crate::postgres::Lsn;
+
+    #[test]
+    fn control_data_in_every_state() {
+        let state = |f: &str| ControlData::parse(&fixture(f)).unwrap();
+        assert_eq!(state("controldata-primary-running").state, "in production");
+        let stopped = state("controldata-primary-stopped");
+        assert!(stopped.cleanly_shut_down());
+        assert!(stopped.rewindable(), "the lab sets wal_log_hints");
+        assert!(state("controldata-standby-running").in_recovery());
+        assert!(state("controldata-standby-stopped").in_recovery());
+        let crashed = state("controldata-primary-crashed");
+        assert_eq!(crashed.state, "in production");
+        assert!(!crashed.cleanly_shut_down());
+        // Promoted: the control file shows the new timeline only after a checkpoint.
+        assert_eq!(state("controldata-promoted-before-checkpoint").timeline, 1);
+        assert_eq!(state("controldata-promoted-after-checkpoint").timeline, 2);
+    }
+
+    #[test]
+    fn servers_as_the_status_query_finds_them() {
+        let server = |f: &str| Server::parse(&fixture(f)).unwrap();
+        let p = server("server-primary");
+        assert!(!p.in_recovery);
+        assert_eq!(p.timeline, 1);
+        let s = server("server-standby-streaming");
+        assert!(s.streams_from(&["pgdb1"]));
+        let alone = server("server-standby-upstream-down");
+        assert!(alone.in_recovery && alone.receiver.is_none());
+        let promoted = server("server-promoted");
+        assert_eq!((promoted.in_recovery, promoted.timeline), (false, 2));
+        // Started as a standby after its timeline forked: waiting, never streaming.
+        let diverged = server("server-diverged-standby");
+        assert_eq!(diverged.receiver.as_ref().unwrap().status, "waiting");
+        assert!(!diverged.streams_from(&["pgdb2"]));
+    }
+
+    #[test]
+    fn timeline_histories() {
+        let h = |f: &str| parse_history(&fixture(f).stdout);
+        assert_eq!(
+            h("history-00000002"),
+            [(1, Lsn::parse("0/192B5F8").unwrap())]
+        );
+        assert_eq!(
+            h("history-00000003"),
+            [
+                (1, Lsn::parse("0/192B5F8").unwrap()),
+                (2, Lsn::parse("0/19310E8").unwrap())
+            ]
+        );
+        assert_eq!(
+            h("history-00000002-after-crash")[0].1,
+            Lsn::parse("0/25DAB70").unwrap()
+        );
+    }
+
+    #[test]
+    fn the_end_of_a_crashed_writers_wal() {
+        // The probe merges stderr into stdout (2>&1).
+        let mut out = fixture("waldump-end-of-wal");
+        out.stdout = out.stderr.clone();
+        assert_eq!(
+            WalEnd::parse(&out),
+            Ok(WalEnd::At(Lsn::parse("0/25F7590").unwrap()))
+        );
+    }
+
+    #[test]
+    fn the_service_probe_without_systemd() {
+        let running = Service::parse(&fixture("service-probe-pgbouncer-running")).unwrap();
+        assert_eq!(
+            (running.init, running.present, running.running),
+            (Init::SysV, true, true)
+        );
+        let stopped = Service::parse(&fixture("service-probe-pgbouncer-stopped")).unwrap();
+        assert!(!stopped.running);
+    }
+}

@@ -112,3 +112,28 @@ mod tests {
         );
     }
 }
+
+/// The console's own refusals, recorded from PgBouncer 1.18: the words the
+/// PAUSE and RESUME plans tolerate are in them.
+#[cfg(test)]
+mod recorded {
+    use super::*;
+
+    fn refused(name: &str) -> Output {
+        let mut out = crate::facts::fixture(name);
+        out.code = 1;
+        out
+    }
+
+    #[test]
+    fn pause_when_paused_and_resume_when_not_are_recognised() {
+        let again = console_answer(&refused("pgbouncer-pause-already-paused"), 5).unwrap_err();
+        assert!(again.contains("already"), "{again}");
+        let not = console_answer(&refused("pgbouncer-resume-not-paused"), 5).unwrap_err();
+        assert!(not.contains("not paused"), "{not}");
+        assert_eq!(
+            console_answer(&crate::facts::fixture("pgbouncer-resume"), 5),
+            Ok(String::new())
+        );
+    }
+}
