@@ -21,6 +21,9 @@ pub struct Host {
     pub tree: Arc<Tree>,
     pub saltenv: String,
     pub render: HostContext,
+    /// Pillar values that are secrets (under keys that say so): masked in
+    /// every diff shown.
+    secrets: Vec<String>,
     files: Mutex<HashMap<String, Arc<FileFact>>>,
     /// Every path the run will look at, in run order (from `prefetch`).
     upcoming: Mutex<Vec<String>>,
@@ -43,9 +46,50 @@ impl Host {
             tree,
             saltenv: saltenv.to_string(),
             render,
+            secrets: Vec::new(),
             files: Mutex::new(HashMap::new()),
             upcoming: Mutex::new(Vec::new()),
         }
+    }
+
+    /// With the secrets of `pillar`: string values under a key that names
+    /// a secret (`password`, `passwd`, `secret`, `token`, `private_key`...,
+    /// whatever their nesting), at least 4 characters long.
+    pub fn with_secrets(mut self, pillar: &serde_json::Value) -> Host {
+        fn walk(v: &serde_json::Value, secret: bool, out: &mut Vec<String>) {
+            match v {
+                serde_json::Value::String(s) if secret && s.chars().count() >= 4 => {
+                    out.push(s.clone())
+                }
+                serde_json::Value::Object(m) => {
+                    for (k, v) in m {
+                        let k = k.to_ascii_lowercase();
+                        let named = ["password", "passwd", "secret", "token", "private_key"]
+                            .iter()
+                            .any(|w| k.contains(w));
+                        walk(v, secret || named, out);
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, secret, out)),
+                _ => {}
+            }
+        }
+        walk(pillar, false, &mut self.secrets);
+        // Longest first, so that a secret inside another is masked whole.
+        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        self.secrets.dedup();
+        self
+    }
+
+    /// `text` with every pillar secret in it replaced by `********`.
+    pub fn mask(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), "********");
+            }
+        }
+        out
     }
 
     /// What is at `path` now. A miss (after a command emptied the cache)
@@ -138,5 +182,30 @@ impl HostCalls for TransportCalls {
         let exec = Exec::new(shell::merged(cmd)).runas(runas).cwd(cwd);
         let out = self.handle.block_on(self.transport.exec(&exec));
         out.map(|o| (o.code, o.stdout)).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::testing::fixture;
+    use crate::transport::fake::Fake;
+
+    #[test]
+    fn secrets_of_pillar_are_masked_in_what_is_shown() {
+        let fx = fixture(Fake::new());
+        let pillar = json!({
+            "postgres": {"replication": {"user": "replicator", "password": "replicator-lab"}},
+            "pgbouncer": {"admin_password": "pgbouncer-lab", "users": {"app": "app-lab"}},
+            "db_token": ["t0ken-value"],
+            "short": {"password": "abc"}
+        });
+        let host = fx.host.with_secrets(&pillar);
+        let diff = "-primary_conninfo = 'password=old'\n+primary_conninfo = 'user=replicator password=replicator-lab'\n+t0ken-value pgbouncer-lab abc\n";
+        assert_eq!(
+            host.mask(diff),
+            "-primary_conninfo = 'password=old'\n+primary_conninfo = 'user=replicator password=********'\n+******** ******** abc\n"
+        );
     }
 }

@@ -207,7 +207,8 @@ impl Engine {
                 Arc::clone(&this.tree),
                 &this.config.saltenv,
                 render,
-            );
+            )
+            .with_secrets(&pillar);
             Ok(Prepared {
                 host,
                 graph,

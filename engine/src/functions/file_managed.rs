@@ -530,7 +530,7 @@ impl Function for Managed {
             let mut applied = Changes::new();
             match &wanted {
                 Some(c) if args.new_file_diff && args.source.is_none() => {
-                    applied.insert("diff".into(), json!(diff::unified(b"", c)));
+                    applied.insert("diff".into(), json!(ctx.host.mask(&diff::unified(b"", c))));
                 }
                 Some(_) => {
                     applied.insert("diff".into(), json!("New file"));
@@ -559,8 +559,10 @@ impl Function for Managed {
             let mut changes = Changes::from_iter([("newfile".to_string(), json!(name))]);
             if args.new_file_diff {
                 if let Some(c) = &wanted {
-                    changes =
-                        Changes::from_iter([("diff".to_string(), json!(diff::unified(b"", c)))]);
+                    changes = Changes::from_iter([(
+                        "diff".to_string(),
+                        json!(ctx.host.mask(&diff::unified(b"", c))),
+                    )]);
                 }
             }
             let done = if wanted.is_none() {
@@ -576,7 +578,7 @@ impl Function for Managed {
         let new_content = wanted.filter(|new| replace && *new != old);
         if let Some(new) = &new_content {
             let d = if show {
-                diff::unified(&old, new)
+                ctx.host.mask(&diff::unified(&old, new))
             } else {
                 "<show_changes=False>".into()
             };
