@@ -24,7 +24,8 @@ pub struct Failover {
     pub notes: Vec<String>,
 }
 
-/// Every state of a run (nested ones too), as `(id, result)`.
+/// Every state of a run (nested ones too), as `(id: first line of its
+/// comment, result)`.
 fn states(v: &Value, out: &mut Vec<(String, Option<bool>)>) {
     let Some(hosts) = v.as_object() else { return };
     for states_of in hosts.values() {
@@ -33,7 +34,17 @@ fn states(v: &Value, out: &mut Vec<(String, Option<bool>)>) {
         };
         for st in map.values() {
             let id = st.get("__id__").and_then(Value::as_str).unwrap_or("?");
-            out.push((id.to_string(), st.get("result").and_then(Value::as_bool)));
+            let comment = st
+                .get("comment")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let first = comment.lines().next().unwrap_or_default();
+            let text = if first.is_empty() {
+                id.to_string()
+            } else {
+                format!("{id}: {first}")
+            };
+            out.push((text, st.get("result").and_then(Value::as_bool)));
             if let Some(ret) = st.pointer("/changes/ret") {
                 states(ret, out);
             }
@@ -41,8 +52,9 @@ fn states(v: &Value, out: &mut Vec<(String, Option<bool>)>) {
     }
 }
 
-/// The ids of the states that failed (`result: false`), nested ones
-/// included; `Err` when the output is not converge's JSON.
+/// The states that failed (`result: false`), nested ones included, each
+/// as `id: first line of its comment`; `Err` when the output is not
+/// converge's JSON.
 pub fn failed_states(stdout: &str) -> Result<Vec<String>, String> {
     let v: Value = serde_json::from_str(stdout).map_err(|e| format!("not JSON: {e}"))?;
     let mut all = Vec::new();
@@ -144,7 +156,7 @@ mod tests {
                         "changes": {"pgdb2": {"fenced": true, "state": "in production", "timeline": 2,
                             "received_by_new_writer": "0/300F8F8", "wal_end": "0/3010000", "lost_wal_bytes": 1800}}},
                     "salt_|-promote_new_writer_|-promote_new_writer_|-state": {
-                        "__id__": "promote_new_writer", "result": false,
+                        "__id__": "promote_new_writer", "result": false, "comment": "Run failed on minions: pgdb1",
                         "changes": {"out": "highstate", "ret": {"pgdb1": {
                             "cmd_|-x_|-x_|-run": {"__id__": "x", "result": false}}}}}
                 }}
@@ -179,7 +191,7 @@ mod tests {
         );
         assert_eq!(
             failed_states(CRASH).unwrap(),
-            vec!["promote_new_writer", "x"]
+            vec!["promote_new_writer: Run failed on minions: pgdb1", "x"]
         );
     }
 

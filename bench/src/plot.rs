@@ -95,6 +95,14 @@ pub fn lanes(t: &Timeline) -> Vec<(Lane, String)> {
     v
 }
 
+/// How many rows a lane takes (a run's step labels need room).
+pub fn lane_rows(l: &Lane) -> f64 {
+    match l {
+        Lane::Run(_) => 2.0,
+        _ => 1.0,
+    }
+}
+
 /// The steps drawn for a run: its innermost level when it has nested
 /// steps (a failover's), else its top level; each clipped to the run.
 pub fn step_bars(r: &Run) -> Vec<(f64, f64, String, Option<String>)> {
@@ -139,7 +147,8 @@ const FAULT: RGBColor = RGBColor(200, 0, 0);
 /// Write the timeline to `path` as SVG.
 pub fn render(t: &Timeline, path: &Path) -> Result<(), String> {
     let lanes = lanes(t);
-    let panel_h = LANE_H * lanes.len() as u32 + 90;
+    let rows: f64 = lanes.iter().map(|l| lane_rows(&l.0)).sum();
+    let panel_h = (f64::from(LANE_H) * rows) as u32 + 90;
     let height = panel_h * if t.zoom.is_some() { 2 } else { 1 };
     let root = SVGBackend::new(path, (1500, height)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| e.to_string())?;
@@ -163,7 +172,7 @@ fn panel(
     title: &str,
 ) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<_>| e.to_string();
-    let n = lanes.len() as f64;
+    let n: f64 = lanes.iter().map(|l| lane_rows(&l.0)).sum();
     // x: seconds since the timeline's start; y: lanes, the first on top.
     let (x0, x1) = (from - t.from, (to - t.from).max(from - t.from + 1e-3));
     let mut chart = ChartBuilder::on(area)
@@ -186,10 +195,12 @@ fn panel(
     let inside = |a: f64, b: f64| b >= from && a <= to;
     let font = ("sans-serif", 11).into_font();
     let small = ("sans-serif", 10).into_font();
-    for (i, (lane, name)) in lanes.iter().enumerate() {
-        // Row i from the top spans y in [top - 1, top].
-        let top = n - i as f64;
-        let (px, py) = chart.backend_coord(&(x0, top - 0.5));
+    let mut top = n;
+    for (lane, name) in lanes {
+        // A lane spans y in [top - 1, top], its labels above in a run's.
+        let h = lane_rows(lane);
+        let (px, py) = chart.backend_coord(&(x0, top - h / 2.0));
+        top -= h - 1.0;
         area.draw(&Text::new(
             name.clone(),
             (px - 155, py - 6),
@@ -254,7 +265,7 @@ fn panel(
                         .draw_series(std::iter::once(band(a, b, 0.25, 0.5, c.filled())))
                         .map_err(e)?;
                     let ms = (b - a) * 1000.0;
-                    let y = top - 0.05 - 0.16 * (k % 3) as f64;
+                    let y = top + 0.95 - 0.3 * (k % 5) as f64;
                     chart
                         .draw_series(std::iter::once(Text::new(
                             format!("{id} {ms:.0}"),
@@ -329,6 +340,7 @@ fn panel(
                 }
             }
         }
+        top -= 1.0;
     }
     // The key, under the title.
     let key = [

@@ -233,7 +233,10 @@ impl Ctx {
                 }
             }
             if let Err(e) = self.clients_write_since(since, Duration::ZERO) {
-                problems.push(e);
+                problems.push(format!(
+                    "{e} (checked for {:.0} s)",
+                    t.elapsed().as_secs_f64()
+                ));
             }
             if problems.is_empty() || t.elapsed() > timeout {
                 return problems;
@@ -606,8 +609,8 @@ impl Ctx {
             reported_lost_wal: reported,
             write_after_command,
             back_after_kill,
-            two_writers_reachable: reachable,
-            two_writers_isolated: total - reachable,
+            two_writers_reachable: reachable.max(0.0),
+            two_writers_isolated: (total - reachable).max(0.0),
             problems,
             mended_by_rerun: m.mended,
             needed_human: !m.human_because.is_empty(),
@@ -625,12 +628,16 @@ impl Ctx {
         lost: &[(usize, i64, f64)],
     ) -> plot::Timeline {
         let secs = |v: &[Duration]| v.iter().map(Duration::as_secs_f64).collect::<Vec<f64>>();
+        // The first failover that ran to its end, enlarged when the cycle
+        // is much longer.
         let zoom = m
             .runs
             .iter()
-            .find_map(|r| r.run.span("failover"))
-            .map(|s| (s.start - 0.3, s.end.unwrap_or(m.to) + 0.5))
-            .filter(|_| m.to - m.from > 3.0);
+            .find_map(|r| {
+                let s = r.run.span("failover")?;
+                Some((r.run.start - 0.3, s.end? + 0.7))
+            })
+            .filter(|(a, b)| (b - a) < 0.6 * (m.to - m.from));
         plot::Timeline {
             title: format!(
                 "cycle {}: {} ({} → {})",

@@ -188,10 +188,23 @@ impl Ctx {
             if behind.is_empty() {
                 return Ok(());
             }
-            if t.elapsed() > timeout {
+            if t.elapsed() >= timeout {
+                let last_error = self
+                    .load
+                    .snapshot()
+                    .iter()
+                    .filter(|w| behind.contains(&w.target))
+                    .filter_map(|w| w.fail_messages.last().cloned())
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 return Err(format!(
-                    "no commit through {} for {timeout:?}",
-                    behind.join(", ")
+                    "no commit through {} since {since:.1} s (last error: {})",
+                    behind.join(", "),
+                    if last_error.is_empty() {
+                        "none"
+                    } else {
+                        &last_error
+                    }
                 ));
             }
             std::thread::sleep(Duration::from_millis(20));

@@ -78,7 +78,7 @@ impl Report for Chaos {
                     if r.failed_states.is_empty() {
                         String::new()
                     } else {
-                        format!(", failed: {}", r.failed_states.join(" "))
+                        format!(", failed: {}", r.failed_states.join(" | "))
                     }
                 ));
             }
