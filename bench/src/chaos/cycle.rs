@@ -628,15 +628,19 @@ impl Ctx {
         lost: &[(usize, i64, f64)],
     ) -> plot::Timeline {
         let secs = |v: &[Duration]| v.iter().map(Duration::as_secs_f64).collect::<Vec<f64>>();
-        // The first failover that ran to its end, enlarged when the cycle
-        // is much longer.
-        let zoom = m
-            .runs
-            .iter()
-            .find_map(|r| {
+        // The first failover that succeeded (else the first that ran to
+        // its end), enlarged when the cycle is much longer.
+        let ended = |ok: bool| {
+            m.runs.iter().find_map(|r| {
                 let s = r.run.span("failover")?;
+                if ok && s.word.as_deref() == Some("FAILED") {
+                    return None;
+                }
                 Some((r.run.start - 0.3, s.end? + 0.7))
             })
+        };
+        let zoom = ended(true)
+            .or_else(|| ended(false))
             .filter(|(a, b)| (b - a) < 0.6 * (m.to - m.from));
         plot::Timeline {
             title: format!(
