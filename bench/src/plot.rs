@@ -199,7 +199,10 @@ fn panel(
     for (lane, name) in lanes {
         // A lane spans y in [top - 1, top], its labels above in a run's.
         let h = lane_rows(lane);
+        // The chart maps to the whole image; the area draws from its own corner.
         let (px, py) = chart.backend_coord(&(x0, top - h / 2.0));
+        let (bx, by) = area.get_base_pixel();
+        let (px, py) = (px - bx, py - by);
         top -= h - 1.0;
         area.draw(&Text::new(
             name.clone(),
@@ -453,5 +456,24 @@ mod tests {
         ] {
             assert!(svg.contains(s), "{s} missing");
         }
+        // Lane names on both panels, each inside the image.
+        let height: i32 = svg
+            .split("height=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .and_then(|h| h.parse().ok())
+            .unwrap();
+        let lines: Vec<&str> = svg.lines().collect();
+        let ys: Vec<i32> = lines
+            .windows(2)
+            .filter(|w| w[1] == "pgdb1 role")
+            .filter_map(|w| w[0].split(" y=\"").nth(1)?.split('"').next()?.parse().ok())
+            .collect();
+        assert_eq!(ys.len(), 2, "{ys:?}");
+        assert!(
+            ys.iter().all(|y| *y > 0 && *y < height),
+            "{ys:?} in {height}"
+        );
+        assert!(ys[1] > height / 2, "{ys:?}");
     }
 }
