@@ -1,5 +1,6 @@
 //! Switchovers on the lab under write load: the demo (a failover and a
-//! failback) and the benchmark (N switchovers, with statistics).
+//! failback) and the benchmark (N switchovers, with statistics, and with
+//! `--plot DIR` an SVG timeline of each).
 //!
 //! Each switchover is what an operator does: edit pillar (here a copy of
 //! the repo's pillar, so the repo is left alone), run `converge orchestrate
@@ -8,118 +9,13 @@
 //! acknowledged writes of any client, the transactions that failed, and
 //! (at the end, on the final writer) the acknowledged rows that are missing.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use load::lab::LabEnv;
 use load::{lost_rows, prepare, Load, Options};
 
-struct Lab {
-    repo: PathBuf,
-    converge: PathBuf,
-    pillar: tempfile_dir::Dir,
-    /// The roster converge runs with: the lab's own when `LAB_ID` or
-    /// `LAB_DIR` chose a lab, else the repo's (which names lab 0).
-    roster: PathBuf,
-}
-
-/// A temporary directory removed on drop (no extra crate needed).
-mod tempfile_dir {
-    use std::path::{Path, PathBuf};
-
-    pub struct Dir(PathBuf);
-
-    impl Dir {
-        pub fn new(prefix: &str) -> std::io::Result<Dir> {
-            let p = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
-            std::fs::create_dir_all(&p)?;
-            Ok(Dir(p))
-        }
-
-        pub fn path(&self) -> &Path {
-            &self.0
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .expect("the repo")
-}
-
-fn run(cmd: &mut Command) -> Result<String, String> {
-    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    if out.status.success() {
-        Ok(text)
-    } else {
-        Err(format!("{cmd:?} failed ({}):\n{text}", out.status))
-    }
-}
-
-impl Lab {
-    /// Bring the lab up (the one `LAB_ID` names) in its initial layout and
-    /// converge it.
-    fn up() -> Result<Lab, String> {
-        let repo = repo();
-        let env = LabEnv::from_env()?;
-        let roster = if env.chosen {
-            env.roster()
-        } else {
-            repo.join("roster.yaml")
-        };
-        run(Command::new("cargo")
-            .args(["build", "--release", "-q", "-p", "converge-cli"])
-            .current_dir(&repo))?;
-        let converge = repo.join("target/release/converge");
-        let lab = repo.join("tests/lab/lab");
-        run(Command::new(&lab).arg("up"))?;
-        run(Command::new(&lab).arg("reset-pg"))?;
-        let pillar = tempfile_dir::Dir::new("converge-demo-pillar").map_err(|e| e.to_string())?;
-        for f in std::fs::read_dir(repo.join("pillar"))
-            .map_err(|e| e.to_string())?
-            .flatten()
-        {
-            std::fs::copy(f.path(), pillar.path().join(f.file_name()))
-                .map_err(|e| e.to_string())?;
-        }
-        let lab = Lab {
-            repo,
-            converge,
-            pillar,
-            roster,
-        };
-        lab.set_writer("pgdb1", "pgdb2")?;
-        lab.converge(&["highstate", "pgdb*"])?;
-        Ok(lab)
-    }
-
-    fn set_writer(&self, writer: &str, query: &str) -> Result<(), String> {
-        let text = format!("postgres:\n  writer: {writer}\n  query: {query}\n");
-        std::fs::write(self.pillar.path().join("globals.sls"), text).map_err(|e| e.to_string())
-    }
-
-    fn converge(&self, args: &[&str]) -> Result<String, String> {
-        let mut cmd = Command::new(&self.converge);
-        cmd.current_dir(&self.repo)
-            .arg("--pillar-root")
-            .arg(self.pillar.path())
-            .arg("--roster")
-            .arg(&self.roster)
-            .args(args);
-        run(&mut cmd)
-    }
-}
+use crate::lab::{Clock, ConvergeRun, Lab};
+use crate::plot;
 
 /// One switchover's measures.
 struct Measure {
@@ -134,23 +30,30 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-pub fn main(args: &[String], demo: bool) -> i32 {
-    let runs = args
-        .iter()
-        .position(|a| a == "--runs")
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
+pub fn main(args: &[String], demo: bool) -> i32 {
+    let runs = flag(args, "--runs")
         .and_then(|n| n.parse().ok())
         .unwrap_or(if demo { 2 } else { 10 });
-    let json = args
-        .iter()
-        .position(|a| a == "--json")
-        .and_then(|i| args.get(i + 1))
-        .cloned();
+    let json = flag(args, "--json");
+    let plot_dir = flag(args, "--plot").map(PathBuf::from);
+    if let Some(d) = &plot_dir {
+        if let Err(e) = std::fs::create_dir_all(d) {
+            eprintln!("converge-bench: {}: {e}", d.display());
+            return 1;
+        }
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a runtime");
-    match rt.block_on(switchovers(runs, demo)) {
+    match rt.block_on(switchovers(runs, demo, plot_dir)) {
         Ok((measures, lost, failed)) => {
             report(&measures, lost, failed, json.as_deref());
             let ok = lost == 0 && failed == 0;
@@ -167,14 +70,19 @@ pub fn main(args: &[String], demo: bool) -> i32 {
     }
 }
 
-async fn switchovers(runs: usize, demo: bool) -> Result<(Vec<Measure>, usize, usize), String> {
+async fn switchovers(
+    runs: usize,
+    demo: bool,
+    plot_dir: Option<PathBuf>,
+) -> Result<(Vec<Measure>, usize, usize), String> {
     let lab = tokio::task::block_in_place(Lab::up)?;
     let opts = Options::lab();
     prepare(&opts).await?;
     let src = format!("bench-{}", std::process::id());
-    let load = Load::start(&opts, &src);
+    let clock = Clock(Instant::now());
+    let load = Load::start_at(&opts, &src, clock.0);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let mut windows = Vec::new();
+    let mut windows: Vec<(String, f64, f64, ConvergeRun)> = Vec::new();
     let mut writer = "pgdb1";
     for i in 0..runs {
         let (new, old) = if writer == "pgdb1" {
@@ -183,45 +91,66 @@ async fn switchovers(runs: usize, demo: bool) -> Result<(Vec<Measure>, usize, us
             ("pgdb1", "pgdb2")
         };
         lab.set_writer(new, old)?;
-        let from = load.started.elapsed();
-        let t = Instant::now();
-        let out = tokio::task::block_in_place(|| lab.converge(&["orchestrate", "failover"]));
-        let wall = t.elapsed();
-        let out = out.map_err(|e| format!("switchover {} ({old} → {new}) failed: {e}", i + 1))?;
-        if demo {
-            println!("{out}");
+        let from = clock.now();
+        let run = tokio::task::block_in_place(|| {
+            lab.converge_watched(
+                &["orchestrate", "failover"],
+                clock,
+                &mut Vec::new(),
+                |_, _| None,
+            )
+        })?;
+        if run.code != Some(0) {
+            let err: Vec<&str> = run.stderr.iter().map(|(_, l)| l.as_str()).collect();
+            return Err(format!(
+                "switchover {} ({old} → {new}) failed (exit {:?}):\n{}\n{}",
+                i + 1,
+                run.code,
+                run.stdout,
+                err.join("\n")
+            ));
         }
-        // Clients settle within a few of their intervals after RESUME.
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        windows.push((new.to_string(), from, load.started.elapsed(), wall));
-        writer = new;
         if demo {
+            println!("{}", run.stdout);
             eprintln!(
                 "switchover {} ({old} → {new}): {:.0} ms",
                 i + 1,
-                wall.as_secs_f64() * 1000.0
+                run.wall() * 1000.0
             );
         }
+        // Clients settle within a few of their intervals after RESUME.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        windows.push((new.to_string(), from, clock.now(), run));
+        writer = new;
     }
     let writers = load.stop().await;
     let lost = lost_rows(&opts, &opts.targets[0], &src, &writers).await?;
-    let measures = windows
-        .into_iter()
-        .map(|(to, from, until, wall)| {
-            let longest_gap = writers
-                .iter()
-                .map(|w| w.longest_gap(from, until).0)
-                .max()
-                .unwrap_or_default();
-            let failed = writers.iter().map(|w| w.failed_between(from, until)).sum();
-            Measure {
-                to,
-                wall,
-                longest_gap,
-                failed,
+    let d = Duration::from_secs_f64;
+    let mut measures = Vec::new();
+    for (i, (to, from, until, run)) in windows.iter().enumerate() {
+        let longest_gap = writers
+            .iter()
+            .map(|w| w.longest_gap(d(*from), d(*until)).0)
+            .max()
+            .unwrap_or_default();
+        let failed = writers
+            .iter()
+            .map(|w| w.failed_between(d(*from), d(*until)))
+            .sum();
+        if let Some(dir) = &plot_dir {
+            let path = dir.join(format!("switchover-{:02}.svg", i + 1));
+            let t = timeline(i + 1, to, run, &writers, *until);
+            if let Err(e) = plot::render(&t, &path) {
+                eprintln!("converge-bench: {}: {e}", path.display());
             }
-        })
-        .collect::<Vec<_>>();
+        }
+        measures.push(Measure {
+            to: to.clone(),
+            wall: d(run.wall()),
+            longest_gap,
+            failed,
+        });
+    }
     for w in &writers {
         if !w.errors.is_empty() {
             eprintln!(
@@ -234,6 +163,44 @@ async fn switchovers(runs: usize, demo: bool) -> Result<(Vec<Measure>, usize, us
     }
     let failed: usize = writers.iter().map(|w| w.failed).sum();
     Ok((measures, lost, failed))
+}
+
+/// A switchover's timeline: from just before converge started to the end
+/// of the clients' settling.
+fn timeline(
+    n: usize,
+    to: &str,
+    run: &ConvergeRun,
+    writers: &[load::Writer],
+    until: f64,
+) -> plot::Timeline {
+    let secs = |v: &[Duration]| v.iter().map(Duration::as_secs_f64).collect::<Vec<f64>>();
+    plot::Timeline {
+        title: format!(
+            "switchover {n} to {to}: converge {:.0} ms",
+            run.wall() * 1000.0
+        ),
+        from: run.start - 0.3,
+        to: until,
+        clients: writers
+            .iter()
+            .map(|w| plot::Client {
+                name: format!("client via {}", w.target),
+                acks: secs(&w.ack_times),
+                fails: secs(&w.fail_times),
+                lost: vec![],
+            })
+            .collect(),
+        runs: vec![plot::Run {
+            label: "orchestrate failover".into(),
+            start: run.start,
+            end: run.end,
+            spans: run.spans.clone(),
+        }],
+        hosts: vec![],
+        events: vec![],
+        zoom: None,
+    }
 }
 
 fn report(measures: &[Measure], lost: usize, failed: usize, json: Option<&str>) {

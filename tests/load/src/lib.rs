@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -73,6 +73,9 @@ pub struct Writer {
     /// When each failure happened.
     #[serde(skip)]
     pub fail_times: Vec<Duration>,
+    /// What each failure said (beside `fail_times`, the first 10,000).
+    #[serde(skip)]
+    pub fail_messages: Vec<String>,
     pub acknowledged: usize,
     pub failed: usize,
     pub errors: Vec<String>,
@@ -108,6 +111,8 @@ impl Writer {
 pub struct Load {
     stop: Arc<AtomicBool>,
     tasks: Vec<JoinHandle<Writer>>,
+    /// Each writer's record so far, for a look while it runs.
+    live: Vec<Arc<Mutex<Writer>>>,
     pub started: Instant,
 }
 
@@ -141,8 +146,23 @@ impl Load {
     /// Start one writer per target; `src` (letters, digits, `-`) tells runs
     /// apart in the table.
     pub fn start(opts: &Options, src: &str) -> Load {
+        Load::start_at(opts, src, Instant::now())
+    }
+
+    /// The same, with the time every record counts from given (so that
+    /// other probes can share it).
+    pub fn start_at(opts: &Options, src: &str, started: Instant) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
-        let started = Instant::now();
+        let live: Vec<Arc<Mutex<Writer>>> = opts
+            .targets
+            .iter()
+            .map(|t| {
+                Arc::new(Mutex::new(Writer {
+                    target: t.clone(),
+                    ..Writer::default()
+                }))
+            })
+            .collect();
         let tasks = opts
             .targets
             .iter()
@@ -150,14 +170,28 @@ impl Load {
             .map(|(i, target)| {
                 let (opts, stop, target) = (opts.clone(), Arc::clone(&stop), target.clone());
                 let src = format!("{src}-{i}");
-                tokio::spawn(async move { write(opts, target, src, stop, started).await })
+                let rec = Arc::clone(&live[i]);
+                tokio::spawn(async move { write(opts, target, src, stop, started, rec).await })
             })
             .collect();
         Load {
             stop,
             tasks,
+            live,
             started,
         }
+    }
+
+    /// Each writer's record so far (the load goes on).
+    pub fn snapshot(&self) -> Vec<Writer> {
+        self.live
+            .iter()
+            .map(|w| {
+                let mut w = w.lock().expect("a writer panicked").clone();
+                w.acknowledged = w.acked.len();
+                w
+            })
+            .collect()
     }
 
     /// Stop writing; each writer's record.
@@ -177,11 +211,8 @@ async fn write(
     src: String,
     stop: Arc<AtomicBool>,
     started: Instant,
+    rec: Arc<Mutex<Writer>>,
 ) -> Writer {
-    let mut w = Writer {
-        target: target.clone(),
-        ..Writer::default()
-    };
     let mut client: Option<Client> = None;
     let mut seq: i64 = 0;
     while !stop.load(Ordering::SeqCst) {
@@ -189,8 +220,7 @@ async fn write(
             match connect(&opts, &target).await {
                 Ok(c) => client = Some(c),
                 Err(e) => {
-                    w.failed += 1;
-                    note(&mut w, started.elapsed(), e);
+                    note(&mut rec.lock().expect("one writer"), started.elapsed(), e);
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     continue;
                 }
@@ -204,23 +234,26 @@ async fn write(
         let sql = format!("insert into {TABLE} (src, seq) values ('{src}', {seq})");
         match tokio::time::timeout(opts.timeout, c.simple_query(&sql)).await {
             Ok(Ok(_)) => {
+                let mut w = rec.lock().expect("one writer");
                 w.acked.push(seq);
                 w.ack_times.push(started.elapsed());
             }
             Ok(Err(e)) => {
-                w.failed += 1;
                 let text = match e.as_db_error() {
                     Some(db) => format!("{}: {}", db.code().code(), db.message()),
                     None => e.to_string(),
                 };
                 let at = started.elapsed();
-                note(&mut w, at, format!("{:.3}s {text}", at.as_secs_f64()));
+                note(
+                    &mut rec.lock().expect("one writer"),
+                    at,
+                    format!("{:.3}s {text}", at.as_secs_f64()),
+                );
                 client = None;
             }
             Err(_) => {
-                w.failed += 1;
                 note(
-                    &mut w,
+                    &mut rec.lock().expect("one writer"),
                     started.elapsed(),
                     format!("no answer within {:?}", opts.timeout),
                 );
@@ -229,6 +262,7 @@ async fn write(
         }
         tokio::time::sleep(opts.interval).await;
     }
+    let mut w = rec.lock().expect("one writer").clone();
     w.acknowledged = w.acked.len();
     w.errors.dedup();
     w
@@ -236,7 +270,11 @@ async fn write(
 
 /// A failure at `at` (since the load started), and its message.
 fn note(w: &mut Writer, at: Duration, e: String) {
+    w.failed += 1;
     w.fail_times.push(at);
+    if w.fail_messages.len() < 10_000 {
+        w.fail_messages.push(e.clone());
+    }
     if w.errors.len() < 20 {
         w.errors.push(e);
     }
@@ -264,6 +302,36 @@ pub async fn lost_rows(
         lost += w.acked.iter().filter(|s| !present.contains(s)).count();
     }
     Ok(lost)
+}
+
+/// The acknowledged rows of each of `writers` that the server behind
+/// `target` lacks: their sequence numbers, per writer.
+pub async fn missing_rows(
+    opts: &Options,
+    target: &str,
+    src: &str,
+    writers: &[Writer],
+) -> Result<Vec<Vec<i64>>, String> {
+    let client = connect(opts, target).await?;
+    let mut out = Vec::new();
+    for (i, w) in writers.iter().enumerate() {
+        let rows = client
+            .query(
+                &format!("select seq from {TABLE} where src = $1"),
+                &[&format!("{src}-{i}")],
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let present: HashSet<i64> = rows.iter().map(|r| r.get(0)).collect();
+        out.push(
+            w.acked
+                .iter()
+                .copied()
+                .filter(|s| !present.contains(s))
+                .collect(),
+        );
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
