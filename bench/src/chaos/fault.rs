@@ -7,15 +7,17 @@ use super::rng::Rng;
 
 /// A switchover's steps, in the order converge runs them (the points at
 /// which a cycle may kill converge or cut ssh).
-pub const SWITCHOVER_STEPS: [&str; 9] = [
+pub const SWITCHOVER_STEPS: [&str; 11] = [
+    "prepare_pgbouncer",
     "pause_pgbouncer",
     "stop_old_writer",
     "new_writer_has_all_wal",
     "commit",
-    "no_other_writer",
     "promote_new_writer",
     "repoint_pgbouncer",
     "resume_pgbouncer",
+    "checkpoint_new_writer",
+    "settle_new_writer",
     "old_writer_to_standby",
 ];
 

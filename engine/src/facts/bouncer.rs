@@ -69,3 +69,71 @@ mod tests {
         assert!(BouncerState::parse(&recorded("")).is_err());
     }
 }
+
+/// Where a PgBouncer sends each of its databases, as it runs now (its
+/// configuration file may say otherwise until a RELOAD): `SHOW DATABASES`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BouncerTargets(pub Vec<(String, String)>);
+
+impl BouncerTargets {
+    pub fn command(b: &crate::postgres::Bouncer) -> Exec {
+        crate::postgres::console(b, &["SHOW DATABASES"], 5)
+    }
+
+    /// psql's aligned table: `name | host | ...` rows under a header; the
+    /// console's own database (no host) left out.
+    pub fn parse(out: &Output) -> Result<BouncerTargets, String> {
+        let text = crate::postgres::console_answer(out, 5)?;
+        let mut lines = text.lines();
+        let header: Vec<String> = lines
+            .by_ref()
+            .find(|l| l.contains('|'))
+            .ok_or_else(|| format!("unexpected answer to SHOW DATABASES: {text:?}"))?
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect();
+        let col = |name: &str| {
+            header
+                .iter()
+                .position(|c| c == name)
+                .ok_or_else(|| format!("SHOW DATABASES has no `{name}` column"))
+        };
+        let (name, host) = (col("name")?, col("host")?);
+        let mut targets = Vec::new();
+        for l in lines.filter(|l| l.contains('|') && !l.starts_with('-')) {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let (Some(n), Some(h)) = (cells.get(name), cells.get(host)) else {
+                continue;
+            };
+            if !h.is_empty() {
+                targets.push((n.to_string(), h.to_string()));
+            }
+        }
+        Ok(BouncerTargets(targets))
+    }
+
+    pub async fn read(
+        host: &dyn Transport,
+        b: &crate::postgres::Bouncer,
+    ) -> Result<BouncerTargets, String> {
+        BouncerTargets::parse(&super::run(host, &BouncerTargets::command(b)).await?)
+    }
+}
+
+#[cfg(test)]
+mod recorded {
+    use super::*;
+    use crate::facts::fixture;
+
+    #[test]
+    fn where_each_database_goes() {
+        let on_writer = BouncerTargets::parse(&fixture("pgbouncer-show-databases-active")).unwrap();
+        assert_eq!(
+            on_writer.0,
+            [("app".to_string(), "/var/run/postgresql".to_string())]
+        );
+        let elsewhere =
+            BouncerTargets::parse(&fixture("pgbouncer-show-databases-standby-host")).unwrap();
+        assert_eq!(elsewhere.0, [("app".to_string(), "pgdb1".to_string())]);
+    }
+}

@@ -18,6 +18,8 @@ pub struct ControlData {
     /// What pg_rewind needs, one or the other, set before a divergence.
     pub wal_log_hints: bool,
     pub checksums: bool,
+    /// The size of a WAL segment file (16 MiB unless initdb said otherwise).
+    pub segment_bytes: u64,
 }
 
 impl ControlData {
@@ -50,6 +52,9 @@ impl ControlData {
                     .unwrap_or(0),
                 wal_log_hints: field("wal_log_hints setting") == Some("on"),
                 checksums: field("Data page checksum version").is_some_and(|v| v != "0"),
+                segment_bytes: field("Bytes per WAL segment")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(16 * 1024 * 1024),
             })
         };
         parsed().ok_or_else(|| {

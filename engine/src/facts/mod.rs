@@ -34,7 +34,7 @@ pub mod walk;
 
 pub use accounts::{Accounts, Group, Home, Passwd, Shadow};
 pub use apt_policy::Candidates;
-pub use bouncer::BouncerState;
+pub use bouncer::{BouncerState, BouncerTargets};
 pub use controldata::ControlData;
 pub use packages::Packages;
 pub use paths::{PathFact, Paths};

@@ -19,13 +19,25 @@ pub enum WalEnd {
     AtLeast(Lsn),
 }
 
+/// The WAL segment file that holds `lsn` on timeline `tli`.
+pub fn segment(tli: u32, lsn: Lsn, segment_bytes: u64) -> String {
+    let per_id = 0x1_0000_0000 / segment_bytes.max(1);
+    let seg = lsn.0 / segment_bytes.max(1);
+    format!("{tli:08X}{:08X}{:08X}", seg / per_id, seg % per_id)
+}
+
 impl WalEnd {
-    /// Read from `start` on timeline `tli` (errors only: `--quiet`).
-    pub fn command(layout: &Layout, tli: u32, start: Lsn) -> Exec {
+    /// Read from `start` on timeline `tli` (errors only: `--quiet`). The
+    /// start segment is named: left to find one, pg_waldump takes the
+    /// segment size from whichever file it lists first, and a recycled,
+    /// zero-filled segment stops it.
+    pub fn command(layout: &Layout, tli: u32, start: Lsn, segment_bytes: u64) -> Exec {
+        let wal = format!("{}/pg_wal", layout.datadir);
         let cmd = format!(
-            "LC_ALL=C {} --quiet -p {} -t {tli} -s {start} 2>&1",
+            "LC_ALL=C {} --quiet -p {} -s {start} {} 2>&1",
             layout.bin("pg_waldump"),
-            quote(&format!("{}/pg_wal", layout.datadir))
+            quote(&wal),
+            quote(&format!("{wal}/{}", segment(tli, start, segment_bytes)))
         );
         Exec::new(cmd).runas(Some(&layout.user)).timeout(Some(60))
     }
@@ -59,8 +71,10 @@ impl WalEnd {
         layout: &Layout,
         tli: u32,
         start: Lsn,
+        segment_bytes: u64,
     ) -> Result<WalEnd, String> {
-        WalEnd::parse(&super::run(host, &WalEnd::command(layout, tli, start)).await?)
+        let exec = WalEnd::command(layout, tli, start, segment_bytes);
+        WalEnd::parse(&super::run(host, &exec).await?)
     }
 
     pub fn lsn(self) -> Lsn {
@@ -74,6 +88,24 @@ impl WalEnd {
 mod tests {
     use super::*;
     use crate::facts::recorded;
+
+    #[test]
+    fn the_start_segment_is_named() {
+        let l = Lsn::parse("0/25F7568").unwrap();
+        assert_eq!(segment(1, l, 16 << 20), "000000010000000000000002");
+        assert_eq!(
+            segment(3, Lsn::parse("1/5000000").unwrap(), 16 << 20),
+            "000000030000000100000005"
+        );
+        let e = WalEnd::command(&Layout::default(), 1, l, 16 << 20);
+        assert!(
+            e.cmd
+                .ends_with("/var/lib/postgresql/15/main/pg_wal/000000010000000000000002 2>&1"),
+            "{}",
+            e.cmd
+        );
+        assert!(!e.cmd.contains(" -t "));
+    }
 
     #[test]
     fn the_end_is_where_the_next_record_is_invalid() {

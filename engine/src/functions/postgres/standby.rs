@@ -374,6 +374,7 @@ struct LostWal {
     cluster: Layout,
     timeline: u32,
     from: Lsn,
+    segment_bytes: u64,
 }
 
 impl crate::plan::Check for LostWal {
@@ -382,7 +383,7 @@ impl crate::plan::Check for LostWal {
     }
 
     fn probe(&self) -> Exec {
-        WalEnd::command(&self.cluster, self.timeline, self.from)
+        WalEnd::command(&self.cluster, self.timeline, self.from, self.segment_bytes)
     }
 
     fn judge(&self, out: &crate::transport::Output) -> crate::plan::Verdict {
@@ -400,8 +401,14 @@ impl crate::plan::Check for LostWal {
 
 /// How much WAL this cluster has past `switchpoint` (what the writer never
 /// received), when that can be read.
-async fn lost(host: &dyn Transport, layout: &Layout, tli: u32, s: Lsn) -> Option<u64> {
-    WalEnd::read(host, layout, tli, s)
+async fn lost(
+    host: &dyn Transport,
+    layout: &Layout,
+    tli: u32,
+    s: Lsn,
+    segment_bytes: u64,
+) -> Option<u64> {
+    WalEnd::read(host, layout, tli, s, segment_bytes)
         .await
         .ok()
         .map(|end| end.lsn().0.saturating_sub(s.0))
@@ -434,9 +441,15 @@ impl Function for Standby {
         };
         let mut verdict = judge(&me, &args.upstream, &local, &up, &names, None);
         if let Verdict::NeedCheckpointEnd { .. } = verdict {
-            let end = WalEnd::read(t, layout, control.timeline, control.checkpoint)
-                .await
-                .map_err(|e| Failure::new(format!("reading the end of {me}'s checkpoint: {e}")))?;
+            let end = WalEnd::read(
+                t,
+                layout,
+                control.timeline,
+                control.checkpoint,
+                control.segment_bytes,
+            )
+            .await
+            .map_err(|e| Failure::new(format!("reading the end of {me}'s checkpoint: {e}")))?;
             let end = match end {
                 WalEnd::At(l) => Some(l),
                 WalEnd::AtLeast(_) => None,
@@ -529,13 +542,16 @@ impl Function for Standby {
                                 cluster: layout.clone(),
                                 timeline,
                                 from: s,
+                                segment_bytes: control.segment_bytes,
                             },
                             "",
                         ));
                     }
                 }
                 let lost_bytes = match (switchpoint, running) {
-                    (Some(s), false) => lost(t, layout, control.timeline, s).await,
+                    (Some(s), false) => {
+                        lost(t, layout, control.timeline, s, control.segment_bytes).await
+                    }
                     _ => None,
                 };
                 if layout.major < 12 && (args.rewind || args.reclone) {

@@ -346,7 +346,12 @@ fn cases(s: &Survey, ask: &Ask) -> Result<Decision, String> {
             .filter(|n| n.bouncer.is_some_and(|b| b.paused))
             .map(|n| n.id.clone())
             .collect();
-        if follows && paused.is_empty() {
+        // Each PgBouncer as it runs, not its file: an interrupted repoint
+        // may have written the file and not reloaded it.
+        let misdirected = [w, o]
+            .iter()
+            .any(|n| n.reachable() && n.points_at(w) == Some(false));
+        if follows && paused.is_empty() && !misdirected {
             return Ok(Decision {
                 case: Case::Done,
                 account: format!(

@@ -680,7 +680,7 @@ impl Run<'_> {
         let mut seen = json!({"fenced": true, "state": cd.state, "timeline": cd.timeline});
         if let Some(r) = received {
             seen["received_by_new_writer"] = json!(r.to_string());
-            match WalEnd::read(t.as_ref(), layout, cd.timeline, r).await {
+            match WalEnd::read(t.as_ref(), layout, cd.timeline, r, cd.segment_bytes).await {
                 Ok(end) => {
                     seen["wal_end"] = json!(end.lsn().to_string());
                     seen["lost_wal_bytes"] = json!(end.lsn().0.saturating_sub(r.0));

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::facts::{BouncerState, ControlData, Postmaster, Server};
+use crate::facts::{BouncerState, BouncerTargets, ControlData, Postmaster, Server};
 use crate::postgres::{Bouncer, Layout};
 use crate::transport::Transport;
 
@@ -25,6 +25,8 @@ pub struct Node {
     pub server: Option<Server>,
     pub control: Option<ControlData>,
     pub bouncer: Option<BouncerState>,
+    /// Where its PgBouncer sends its databases now (database, host).
+    pub targets: Option<Vec<(String, String)>>,
     /// Probes that failed, in words, for the account of a refusal.
     pub problems: Vec<String>,
 }
@@ -50,6 +52,18 @@ impl Node {
     /// A running standby.
     pub fn standby(&self) -> bool {
         self.server.as_ref().is_some_and(|s| s.in_recovery)
+    }
+
+    /// Whether its PgBouncer sends every database to `writer` (by id or
+    /// address, or by the local socket when it is the writer); `None`
+    /// when that could not be read.
+    pub fn points_at(&self, writer: &Node) -> Option<bool> {
+        let targets = self.targets.as_ref()?;
+        Some(targets.iter().all(|(_, host)| {
+            *host == writer.id
+                || *host == writer.address
+                || (self.id == writer.id && host.starts_with('/'))
+        }))
     }
 
     pub fn timeline(&self) -> Option<u32> {
@@ -136,11 +150,16 @@ async fn node(cluster: &Cluster, id: &str, layout: &Layout, b: &Bouncer) -> Node
         }
     };
     let t = t.as_ref();
-    let (pm, cd, bs) = tokio::join!(
+    let (pm, cd, bs, bt) = tokio::join!(
         Postmaster::read(t, layout),
         ControlData::read(t, layout),
-        BouncerState::read(t, b)
+        BouncerState::read(t, b),
+        BouncerTargets::read(t, b)
     );
+    match bt {
+        Ok(t) => n.targets = Some(t.0),
+        Err(e) => n.problems.push(format!("PgBouncer's databases: {e}")),
+    }
     match pm {
         Ok(p) => n.postmaster = Some(p),
         Err(e) => n.problems.push(e),

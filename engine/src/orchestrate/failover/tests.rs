@@ -327,3 +327,24 @@ fn clusters_that_cannot_be_failed_over_are_refused_with_an_account() {
     .unwrap_err();
     assert!(lagging.contains("past the limit"), "{lagging}");
 }
+
+#[test]
+fn a_pgbouncer_still_sending_clients_to_the_old_writer_is_repointed() {
+    // The roles are right, but a repoint wrote pgdb1's file and was cut
+    // off before its RELOAD: the running PgBouncer says where it sends.
+    let follows = "t|0/5000000|0/5000000||streaming,2,pgdb2|f|2";
+    let mut w = up(pgdb2(), PRIMARY_TL2);
+    w.targets = Some(vec![("app".into(), "/var/run/postgresql".into())]);
+    let mut o = up(pgdb1(), follows);
+    o.targets = Some(vec![("app".into(), "pgdb1".into())]);
+    let d = decide(&survey(w.clone(), o.clone()), &ask(false)).unwrap();
+    assert_eq!(d.case, Case::Finish);
+    assert!(
+        ids(&d.steps).contains(&"repoint_pgbouncer"),
+        "{:?}",
+        ids(&d.steps)
+    );
+    o.targets = Some(vec![("app".into(), "pgdb2".into())]);
+    let d = decide(&survey(w, o), &ask(false)).unwrap();
+    assert_eq!(d.case, Case::Done);
+}
