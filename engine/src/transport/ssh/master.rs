@@ -86,6 +86,15 @@ impl Master {
         }
     }
 
+    /// A master found alive that cannot open a channel (its connection
+    /// died and ssh has not noticed yet): asked to exit, and its socket
+    /// removed, so that the next `open` makes a new one.
+    pub async fn discard(&self) {
+        let session = Session::resume_mux(self.socket.clone().into_boxed_path(), None);
+        let _ = tokio::time::timeout(CHECK, session.close()).await;
+        let _ = std::fs::remove_file(&self.socket);
+    }
+
     /// At the end of a run: a run-scoped master stops (once its channels
     /// have closed); any other is left to ControlPersist for the next run.
     pub async fn close(&self) {

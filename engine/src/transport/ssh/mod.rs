@@ -48,6 +48,9 @@ pub struct Ssh {
     connect_timeout: u64,
 }
 
+/// Seconds a master found alive gets to open the agent's channel.
+const STALE: u64 = 3;
+
 /// The agent channel: none yet (or replaced after a timeout), running, or
 /// gone with the connection.
 enum Slot {
@@ -70,7 +73,15 @@ impl Ssh {
             let started = std::time::Instant::now();
             let master = Master::open(host).await?;
             let opened = started.elapsed();
-            match within(connect_timeout, Agent::start(&master.session, &nonce)).await {
+            // A live master opens a channel in milliseconds; one found
+            // alive whose connection died (ssh notices only after its
+            // keepalives) would hold it until then: give it little time.
+            let wait = if master.created {
+                connect_timeout
+            } else {
+                connect_timeout.min(STALE)
+            };
+            match within(wait, Agent::start(&master.session, &nonce)).await {
                 Ok(agent) => {
                     tracing::debug!(
                         host = %host.id,
@@ -87,8 +98,11 @@ impl Ssh {
                         connect_timeout,
                     });
                 }
-                // A master found alive may have expired since; make a new one.
-                Err(_) if !master.created && attempt == 1 => continue,
+                // A master found alive may have died since; make a new one.
+                Err(_) if !master.created && attempt == 1 => {
+                    master.discard().await;
+                    continue;
+                }
                 Err(e) => {
                     return Err(TransportError::Connect(format!(
                         "{}: cannot start converge's agent: {e}",
