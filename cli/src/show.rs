@@ -5,7 +5,9 @@
 //! compares converge with Salt, read the same thing: every argument as
 //! written, the requisites under the keys they were written under (an
 //! `_in` stays on the state that declares it, as Salt shows it), Salt's
-//! order numbers and bookkeeping keys. `--out text` is a short listing for
+//! order numbers and bookkeeping keys. Like Salt's, it shows each state as
+//! its own sls declares it: what another sls's `extend` adds runs (the
+//! text listing and the graph show it) but is not printed here. `--out text` is a short listing for
 //! people; `--format dot` the graph.
 
 use converge::compile::{Chunk, Graph, ReqKind, Target};
@@ -74,7 +76,11 @@ pub fn low_chunks(g: &Graph) -> Vec<Value> {
     }
     g.order
         .iter()
-        .map(|&i| Value::Object(low_chunk(&g.chunks[i], prereq[i], prerequiring[i])))
+        .map(|&i| {
+            let c = &g.chunks[i];
+            let declared = c.as_declared.as_deref().unwrap_or(c);
+            Value::Object(low_chunk(declared, prereq[i], prerequiring[i]))
+        })
         .collect()
 }
 

@@ -61,6 +61,11 @@ pub struct Chunk {
     pub included_from: Vec<String>,
     /// Salt's `retry`: run again while the result is not `until`.
     pub retry: Option<Retry>,
+    /// The chunk as its own sls declares it, when the run's chunk differs:
+    /// before another sls's `extend`, with requisites on an sls that
+    /// declares no states still there. What Salt's `show_low_sls` prints
+    /// (it applies neither); never run.
+    pub as_declared: Option<Box<Chunk>>,
 }
 
 impl Chunk {

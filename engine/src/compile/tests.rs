@@ -58,6 +58,41 @@ fn extend_appends_requisites_and_replaces_arguments() {
     assert_eq!(deps, ["one", "two"]);
 }
 
+/// Salt 3008.4's `state.show_low_sls main` of the same tree shows `site`
+/// as web.sls wrote it (mode 644, one require): it does not apply extend.
+/// The chunk that runs has the extend; the declaration stays beside it.
+#[test]
+fn extend_keeps_the_declaration_as_written_for_show() {
+    let g = compile_tree(&[
+        ("main.sls", "include:\n  - .web\nextend:\n  site:\n    file.managed:\n      - mode: 600\n      - require:\n        - test: two\ntwo:\n  test.nop: []\n"),
+        ("web.sls", "one:\n  test.nop: []\nsite:\n  file.managed:\n    - name: /srv/site\n    - mode: 644\n    - require:\n      - test: one\n"),
+    ])
+    .unwrap();
+    let site = g.chunks.iter().find(|c| c.state.id == "site").unwrap();
+    let declared = site.as_declared.as_deref().expect("extended");
+    assert_eq!(declared.arg("mode").unwrap().to_json(), json!(644));
+    assert_eq!(declared.requisites.len(), 1);
+    assert_eq!(declared.order, 10001.0);
+    assert_eq!(site.requisites.len(), 2);
+    let one = g.chunks.iter().find(|c| c.state.id == "one").unwrap();
+    assert!(one.as_declared.is_none());
+}
+
+/// A requisite on an sls that declares no states names nothing and is
+/// dropped from the run, but `show` prints it as written, as Salt does.
+#[test]
+fn a_requisite_on_an_sls_without_states_is_shown_as_written() {
+    let g = compile_tree(&[
+        ("main.sls", "include:\n  - empty\na:\n  test.nop:\n    - require_in:\n      - sls: empty\n      - test: b\nb:\n  test.nop: []\n"),
+        ("empty.sls", "include:\n  - other\n"),
+        ("other.sls", "c:\n  test.nop: []\n"),
+    ])
+    .unwrap();
+    let a = g.chunks.iter().find(|c| c.state.id == "a").unwrap();
+    assert_eq!(a.requisites.len(), 1);
+    assert_eq!(a.as_declared.as_deref().unwrap().requisites.len(), 2);
+}
+
 #[test]
 fn requisites_by_name_by_glob_and_by_sls() {
     let g = compile_tree(&[

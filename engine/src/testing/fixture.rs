@@ -82,6 +82,7 @@ pub fn chunk(function: &str, args: &str) -> Chunk {
         auto_order: 0,
         included_from: vec![],
         retry: None,
+        as_declared: None,
     }
 }
 
