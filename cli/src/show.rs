@@ -10,18 +10,13 @@
 //! text listing and the graph show it) but is not printed here. `--out text` is a short listing for
 //! people; `--format dot` the graph.
 
-use converge::compile::{Chunk, Graph, ReqKind, Target};
+use converge::compile::{Chunk, Graph, ReqKind, Target, MOD_WATCH};
 use converge::job::{Engine, Mode};
 use converge::Error;
 use serde_json::{Map, Value};
 
 use crate::args::{Cli, Out, ShowFormat};
 use crate::output;
-
-/// State modules that have a `mod_watch` in Salt 3008. On any other module
-/// Salt turns `watch` into `require` when it compiles (`_reconcile_watch_req`),
-/// and `show_low_sls` prints the result.
-const MOD_WATCH: &[&str] = &["at", "cmd", "etcd", "mount", "pkg", "service", "test"];
 
 pub async fn show(
     engine: &Engine,

@@ -8,7 +8,8 @@ mod chunk;
 mod graph;
 
 pub use chunk::{
-    Checks, Chunk, FunCheck, Parsed, ReqKind, Requisite, Retry, StateId, Target, STATE_ARGS,
+    Checks, Chunk, FunCheck, Parsed, ReqKind, Requisite, Retry, StateId, Target, WrittenOrder,
+    MOD_WATCH, STATE_ARGS,
 };
 pub use graph::Graph;
 
@@ -181,6 +182,10 @@ fn unparsed_chunks(
         parsed: Parsed::none(),
         requisites: Vec::new(),
         order: 0.0,
+        written_order: WrittenOrder {
+            value: f64::NAN,
+            name: 0,
+        },
         failhard: false,
         checks: Checks::default(),
         span: block.span.clone(),
@@ -210,6 +215,7 @@ fn unparsed_chunks(
         },
     };
     base.order = order.value();
+    base.written_order.value = order.value();
 
     match names {
         None => Ok(vec![(base, order.int())]),
@@ -629,6 +635,10 @@ fn expand_names(
             }
         }
         chunk.order = order.value() + fraction;
+        chunk.written_order = WrittenOrder {
+            value: order.value(),
+            name: i as u32 + 1,
+        };
         out.push((chunk, order.int()));
     }
     Ok(out)
@@ -649,14 +659,7 @@ fn order(chunks: &mut [Chunk], counted: &[Option<i64>]) {
     }
     let cap = cap as f64;
     for chunk in chunks.iter_mut() {
-        // No order (NaN, plus a names fraction maybe): the cap.
-        if chunk.order.is_nan() {
-            chunk.order = cap;
-        } else if chunk.order == f64::INFINITY {
-            chunk.order = cap + 1_000_000.0;
-        } else if chunk.order < 0.0 {
-            chunk.order += cap + 1_000_000.0;
-        }
+        chunk.order = chunk.written_order.resolve(cap);
     }
 }
 

@@ -29,6 +29,26 @@ fn run_order_is_salts() {
     );
 }
 
+/// Salt 3008.4's test run of this tree ran it in this order: a state
+/// required early (`user`, by `early`) is pulled to `early`'s place, but
+/// not what it needs (`group` keeps its own); the prereq's declarer
+/// (`dir`) waits on its target's requisites; the order of a requiring
+/// state is read as written (`w`'s -1 pulls `x` before everything) and
+/// without its `names` fraction.
+#[test]
+fn requisites_pull_one_step_as_salts_sort_does() {
+    let main = "early:\n  test.nop:\n    - require:\n      - test: user\na:\n  test.nop: []\nb:\n  test.nop: []\ngroup:\n  test.nop: []\ndir:\n  test.nop:\n    - prereq:\n      - test: user\nuser:\n  test.nop:\n    - require:\n      - test: group\nlate:\n  test.nop:\n    - names:\n      - n1\n      - n2:\n        - require:\n          - test: c\nc:\n  test.nop: []\nw:\n  test.nop:\n    - order: -1\n    - require:\n      - test: x\nx:\n  test.nop: []\n";
+    let g = compile_tree(&[("main.sls", main)]).unwrap();
+    assert_eq!(
+        order(&g),
+        ["x", "a", "b", "group", "dir", "user", "early", "c", "n1", "n2", "w"]
+    );
+    // `dir`, first in the file, waits for `group`, which `user` needs.
+    let pre = "dir:\n  test.nop:\n    - prereq:\n      - test: user\na:\n  test.nop: []\nuser:\n  test.nop:\n    - require:\n      - test: group\ngroup:\n  test.nop: []\n";
+    let g = compile_tree(&[("main.sls", pre)]).unwrap();
+    assert_eq!(order(&g), ["a", "group", "dir", "user"]);
+}
+
 #[test]
 fn names_and_name_specific_arguments() {
     let g = compile_tree(&[(

@@ -75,6 +75,10 @@ pub fn chunk(function: &str, args: &str) -> Chunk {
         parsed: crate::compile::Parsed::none(),
         requisites: vec![],
         order: 10000.0,
+        written_order: crate::compile::WrittenOrder {
+            value: 10000.0,
+            name: 0,
+        },
         failhard: false,
         checks: Checks::default(),
         span: Span::file(&source),
