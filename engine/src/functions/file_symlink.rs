@@ -143,7 +143,7 @@ impl Function for Symlink {
         }
 
         let target = &args.target;
-        let owned = here.user == user && here.group == group;
+        let owned = facts.owned_by(&here.user, &user) && facts.grouped_in(&here.group, &group);
         let exists = if args.follow_symlinks {
             here.exists()
         } else {
@@ -257,7 +257,7 @@ impl Symlink {
                 .as_deref()
                 .is_some_and(|t| normpath(t) == normpath(target));
             if same {
-                if here.user == user && here.group == group {
+                if facts.owned_by(&here.user, user) && facts.grouped_in(&here.group, group) {
                     return Ok(Real::Present(format!(
                         "Symlink {name} is present and owned by {owner}"
                     )));
