@@ -5,21 +5,18 @@
 //! compares converge with Salt, read the same thing: every argument as
 //! written, the requisites under the keys they were written under (an
 //! `_in` stays on the state that declares it, as Salt shows it), Salt's
-//! order numbers and bookkeeping keys. `--out text` is a short listing for
+//! order numbers and bookkeeping keys. Like Salt's, it shows each state as
+//! its own sls declares it: what another sls's `extend` adds runs (the
+//! text listing and the graph show it) but is not printed here. `--out text` is a short listing for
 //! people; `--format dot` the graph.
 
-use converge::compile::{Chunk, Graph, ReqKind, Target};
+use converge::compile::{Chunk, Graph, ReqKind, Target, MOD_WATCH};
 use converge::job::{Engine, Mode};
 use converge::Error;
 use serde_json::{Map, Value};
 
 use crate::args::{Cli, Out, ShowFormat};
 use crate::output;
-
-/// State modules that have a `mod_watch` in Salt 3008. On any other module
-/// Salt turns `watch` into `require` when it compiles (`_reconcile_watch_req`),
-/// and `show_low_sls` prints the result.
-const MOD_WATCH: &[&str] = &["at", "cmd", "etcd", "mount", "pkg", "service", "test"];
 
 pub async fn show(
     engine: &Engine,
@@ -74,7 +71,11 @@ pub fn low_chunks(g: &Graph) -> Vec<Value> {
     }
     g.order
         .iter()
-        .map(|&i| Value::Object(low_chunk(&g.chunks[i], prereq[i], prerequiring[i])))
+        .map(|&i| {
+            let c = &g.chunks[i];
+            let declared = c.as_declared.as_deref().unwrap_or(c);
+            Value::Object(low_chunk(declared, prereq[i], prerequiring[i]))
+        })
         .collect()
 }
 

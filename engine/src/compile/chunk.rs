@@ -48,7 +48,13 @@ pub struct Chunk {
     /// The same, parsed once into the function's argument struct.
     pub parsed: Parsed,
     pub requisites: Vec<Requisite>,
+    /// The order it runs by, resolved as Salt resolves it (`last`,
+    /// negative numbers and no order at all from the cap, plus the
+    /// `names` fraction).
     pub order: f64,
+    /// The order as written, before Salt resolves it: what Salt's sort
+    /// reads off a state that requires another.
+    pub written_order: WrittenOrder,
     pub failhard: bool,
     pub checks: Checks,
     /// The ID key, and the function key (`file.managed:`).
@@ -61,6 +67,11 @@ pub struct Chunk {
     pub included_from: Vec<String>,
     /// Salt's `retry`: run again while the result is not `until`.
     pub retry: Option<Retry>,
+    /// The chunk as its own sls declares it, when the run's chunk differs:
+    /// before another sls's `extend`, with requisites on an sls that
+    /// declares no states still there. What Salt's `show_low_sls` prints
+    /// (it applies neither); never run.
+    pub as_declared: Option<Box<Chunk>>,
 }
 
 impl Chunk {
@@ -87,6 +98,35 @@ impl Chunk {
     /// `sls.ID`, as Salt names a state in requisite comments.
     pub fn sls_id(&self) -> String {
         format!("{}.{}", self.sls, self.state.id)
+    }
+}
+
+/// An `order` before Salt resolves it: the number written (or the
+/// automatic one; `first` is 0), NaN for none at all, infinity for
+/// `last`; and the chunk's place among `names` (Salt's `name_order`, from
+/// 1; 0 without `names`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct WrittenOrder {
+    pub value: f64,
+    pub name: u32,
+}
+
+impl WrittenOrder {
+    /// The order resolved against Salt's `cap`.
+    pub fn resolve(self, cap: f64) -> f64 {
+        let base = if self.value.is_nan() {
+            cap
+        } else if self.value == f64::INFINITY {
+            cap + 1_000_000.0
+        } else {
+            self.value
+        };
+        let order = base + f64::from(self.name) / 10000.0;
+        if order < 0.0 {
+            order + cap + 1_000_000.0
+        } else {
+            order
+        }
     }
 }
 
@@ -145,6 +185,12 @@ pub enum ReqKind {
     /// changed, the listener's mod_watch runs once the run is over.
     Listen,
 }
+
+/// State modules that have a `mod_watch` in Salt 3008. On any other
+/// module Salt turns `watch` into `require` when it compiles
+/// (`_reconcile_watch_req`): `show_low_sls` prints that, and its sort
+/// weighs it as a `require`.
+pub const MOD_WATCH: &[&str] = &["at", "cmd", "etcd", "mount", "pkg", "service", "test"];
 
 impl ReqKind {
     pub const ALL: [ReqKind; 6] = [

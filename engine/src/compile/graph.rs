@@ -1,10 +1,21 @@
 //! One dependency graph per host, and Salt's run order over it.
 //!
-//! The order is a topological sort that always takes the ready state with
-//! the smallest `(order, module+name+fun)`, where a state that others need
-//! inherits the smallest key of the states that need it: requisites pull
-//! states earlier, and otherwise file order is kept. petgraph's `toposort`
-//! alone would not give this order, so a priority queue drives the sort.
+//! The order is Salt 3008's (`salt/utils/requisite.py`): a topological
+//! sort that always takes the ready state with the smallest key
+//! `((order, own order), module+name+fun)`, where `order` is the smallest
+//! of the state's own and of the orders of the states that require it
+//! directly (not further: a state needed early does not pull what it
+//! needs along; that waits its turn). Among those, Salt only counts the
+//! requisites at least as strong as the strongest seen so far, in the
+//! order they were added (onfail < require < onchanges < watch < prereq),
+//! and reads their orders as written (before `names` fractions and
+//! negative numbers are resolved). petgraph's `toposort` alone would not
+//! give this order, so a priority queue drives the sort.
+//!
+//! Salt checks a `prereq` target in test mode as a state of its own that
+//! waits on what the target waits on, and runs the state declaring the
+//! prereq after it: here that state waits on the target's requisites
+//! (the executor plans the target first when it runs it).
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
@@ -13,7 +24,7 @@ use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::Direction;
 
-use super::{Chunk, ReqKind, Target};
+use super::{Chunk, ReqKind, Target, MOD_WATCH};
 use crate::error::Error;
 use crate::glob;
 
@@ -57,8 +68,18 @@ impl Graph {
                 graph.update_edge(nodes[before], nodes[after], kind);
             }
         }
+        for (c, list) in deps.iter().enumerate() {
+            for &(_, t) in list.iter().filter(|(k, _)| *k == ReqKind::Prereq) {
+                for &(k, d) in &deps[t] {
+                    let (from, to) = (nodes[d], nodes[c]);
+                    if k != ReqKind::Prereq && d != c && graph.find_edge(from, to).is_none() {
+                        graph.add_edge(from, to, k);
+                    }
+                }
+            }
+        }
         check_cycles(&graph, &chunks)?;
-        let order = run_order(&graph, &chunks);
+        let order = run_order(&graph, &chunks, &deps);
         Ok(Graph {
             chunks,
             deps,
@@ -177,8 +198,47 @@ fn check_cycles(graph: &DiGraph<usize, ReqKind>, chunks: &[Chunk]) -> Result<(),
     Ok(())
 }
 
+/// Salt's weight of a requisite kind in its sort (`RequisiteType`).
+fn weight(kind: ReqKind) -> u8 {
+    match kind {
+        ReqKind::Onfail => 0,
+        ReqKind::Require => 3,
+        ReqKind::Onchanges => 5,
+        ReqKind::Watch => 7,
+        ReqKind::Prereq => 9,
+        ReqKind::Listen => 11,
+    }
+}
+
+/// When Salt's `add_requisites` takes each kind of one state's
+/// requisites (require, require_any, watch, watch_any, prereq, onfail...,
+/// onchanges...).
+fn pass(kind: ReqKind) -> u8 {
+    match kind {
+        ReqKind::Require => 0,
+        ReqKind::Watch => 2,
+        ReqKind::Prereq => 4,
+        ReqKind::Onfail => 5,
+        ReqKind::Onchanges => 8,
+        ReqKind::Listen => 11,
+    }
+}
+
+/// A state's order as Salt's sort reads it off a state that requires
+/// another: as written, or the cap (plus a million for `last`) without
+/// its `names` fraction.
+fn read_order(c: &Chunk) -> f64 {
+    let w = c.written_order;
+    if w.value.is_finite() {
+        w.value
+    } else {
+        c.order - f64::from(w.name) / 10000.0
+    }
+}
+
+/// The sort key: (order, own order, module+name+fun, Salt's tag).
 #[derive(Clone, PartialEq)]
-struct Key(f64, String, usize);
+struct Key(f64, f64, String, String, usize);
 
 impl Eq for Key {}
 
@@ -192,36 +252,88 @@ impl Ord for Key {
     fn cmp(&self, other: &Key) -> Ordering {
         self.0
             .total_cmp(&other.0)
-            .then_with(|| self.1.cmp(&other.1))
-            .then(self.2.cmp(&other.2))
+            .then_with(|| self.1.total_cmp(&other.1))
+            .then_with(|| self.2.cmp(&other.2))
+            .then_with(|| self.3.cmp(&other.3))
+            .then(self.4.cmp(&other.4))
     }
 }
 
-fn run_order(graph: &DiGraph<usize, ReqKind>, chunks: &[Chunk]) -> Vec<usize> {
+/// When Salt adds an edge: (its high data's place of the state it takes,
+/// the pass of that state's requisites, the requisite's place).
+type Added = (usize, u8, usize);
+
+/// Each state's key. Salt adds a state's edges when it takes the state
+/// that waits (or, for a prereq, the one that declares it), in the order
+/// of its high data; `_in` requisites were written onto their targets
+/// before.
+fn keys(chunks: &[Chunk], deps: &[Vec<(ReqKind, usize)>]) -> Vec<Key> {
     let n = chunks.len();
-    let own = |i: usize| {
-        let s = &chunks[i].state;
-        Key(
-            chunks[i].order,
-            format!("{}{}{}", s.module, s.name, s.fun),
-            i,
-        )
-    };
-    // A state's effective key: the smallest of its own and of every state
-    // after it, computed from the last states back.
-    let topo = petgraph::algo::toposort(graph, None).expect("cycles were refused");
-    let mut eff: Vec<Option<Key>> = vec![None; n];
-    for node in topo.iter().rev() {
-        let i = graph[*node];
-        let mut best = own(i);
-        for next in graph.neighbors_directed(*node, Direction::Outgoing) {
-            let k = eff[graph[next]].as_ref().expect("later states come first");
-            if (k.0, &k.1) < (best.0, &best.1) {
-                best = Key(k.0, k.1.clone(), i);
+    let mut pos = vec![0; n];
+    for (p, i) in super::salts_walk(chunks).into_iter().enumerate() {
+        pos[i] = p;
+    }
+    // For each state, the states after it: (when added, which, kind).
+    let mut after: Vec<Vec<(Added, usize, ReqKind)>> = vec![Vec::new(); n];
+    for (o, list) in deps.iter().enumerate() {
+        for (seq, &(kind, t)) in list.iter().enumerate() {
+            let kind = if kind == ReqKind::Watch
+                && !MOD_WATCH.contains(&chunks[o].state.module.as_str())
+            {
+                ReqKind::Require
+            } else {
+                kind
+            };
+            let when = (pos[o], pass(kind), seq);
+            if kind == ReqKind::Prereq {
+                after[o].push((when, t, ReqKind::Require));
+            } else {
+                after[t].push((when, o, kind));
             }
         }
-        eff[i] = Some(best);
     }
+    (0..n)
+        .map(|x| {
+            let edges = &mut after[x];
+            edges.sort_by_key(|e| e.0);
+            // Edges grouped by the state they lead to, first added first.
+            let mut targets: Vec<usize> = Vec::new();
+            for e in edges.iter() {
+                if !targets.contains(&e.1) {
+                    targets.push(e.1);
+                }
+            }
+            let (mut strongest, mut least) = (0u8, f64::INFINITY);
+            let mut any = false;
+            for y in targets {
+                for e in edges.iter().filter(|e| e.1 == y) {
+                    let w = weight(e.2);
+                    if !any || strongest <= w {
+                        (any, strongest) = (true, w);
+                        least = least.min(read_order(&chunks[y]));
+                    }
+                }
+            }
+            let c = &chunks[x];
+            let s = &c.state;
+            Key(
+                c.order.min(least),
+                c.order,
+                format!("{}{}{}", s.module, s.name, s.fun),
+                s.tag(),
+                x,
+            )
+        })
+        .collect()
+}
+
+fn run_order(
+    graph: &DiGraph<usize, ReqKind>,
+    chunks: &[Chunk],
+    deps: &[Vec<(ReqKind, usize)>],
+) -> Vec<usize> {
+    let n = chunks.len();
+    let key = keys(chunks, deps);
     let mut indegree: Vec<usize> = (0..n)
         .map(|i| {
             graph
@@ -231,17 +343,17 @@ fn run_order(graph: &DiGraph<usize, ReqKind>, chunks: &[Chunk]) -> Vec<usize> {
         .collect();
     let mut ready: BinaryHeap<Reverse<Key>> = (0..n)
         .filter(|&i| indegree[i] == 0)
-        .map(|i| Reverse(eff[i].clone().expect("every state has a key")))
+        .map(|i| Reverse(key[i].clone()))
         .collect();
     let mut order = Vec::with_capacity(n);
-    while let Some(Reverse(key)) = ready.pop() {
-        let i = key.2;
+    while let Some(Reverse(k)) = ready.pop() {
+        let i = k.4;
         order.push(i);
         for next in graph.neighbors_directed(NodeIndex::new(i), Direction::Outgoing) {
             let j = graph[next];
             indegree[j] -= 1;
             if indegree[j] == 0 {
-                ready.push(Reverse(eff[j].clone().expect("every state has a key")));
+                ready.push(Reverse(key[j].clone()));
             }
         }
     }

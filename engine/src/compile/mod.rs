@@ -8,7 +8,8 @@ mod chunk;
 mod graph;
 
 pub use chunk::{
-    Checks, Chunk, FunCheck, Parsed, ReqKind, Requisite, Retry, StateId, Target, STATE_ARGS,
+    Checks, Chunk, FunCheck, Parsed, ReqKind, Requisite, Retry, StateId, Target, WrittenOrder,
+    MOD_WATCH, STATE_ARGS,
 };
 pub use graph::Graph;
 
@@ -88,12 +89,21 @@ pub fn compile(high: &High, functions: &dyn Signatures) -> Result<Vec<Chunk>, Er
             _ => None,
         })
         .collect();
+    let names_void = |r: &Requisite| matches!(&r.target, Target::Sls(p) if void.contains(p));
     for chunk in &mut chunks {
-        chunk
-            .requisites
-            .retain(|r| !matches!(&r.target, Target::Sls(p) if void.contains(p)));
+        if chunk.as_declared.is_none() && chunk.requisites.iter().any(names_void) {
+            chunk.as_declared = Some(Box::new(chunk.clone()));
+        }
+        chunk.requisites.retain(|r| !names_void(r));
     }
     order(&mut chunks, &counted);
+    // The declaration shows the order its chunk runs with.
+    for chunk in &mut chunks {
+        let order = chunk.order;
+        if let Some(d) = chunk.as_declared.as_mut() {
+            d.order = order;
+        }
+    }
     Ok(chunks)
 }
 
@@ -123,6 +133,42 @@ fn decl_chunks(
         });
     }
 
+    let mut expanded = unparsed_chunks(block, decl, fun, fun_span)?;
+    if let Some(args) = &decl.declared {
+        // Compiled again from the arguments as written, for `show`. What
+        // only `extend` made valid may not compile alone: then `show`
+        // prints the run's chunk.
+        let written = Decl {
+            args: args.clone(),
+            declared: None,
+            ..decl.clone()
+        };
+        let fun = decl.fun.clone().expect("checked above");
+        if let Ok(originals) = unparsed_chunks(block, &written, fun.0, fun.1) {
+            for (chunk, _) in &mut expanded {
+                chunk.as_declared = originals
+                    .iter()
+                    .find(|(o, _)| o.state == chunk.state)
+                    .map(|(o, _)| Box::new(o.clone()));
+            }
+        }
+    }
+    for (chunk, _) in &mut expanded {
+        chunk.parsed = functions
+            .parse(&function, &chunk.args_node())
+            .expect("a function named by `names()`")
+            .map_err(|e| argument_error(chunk, e))?;
+    }
+    Ok(expanded)
+}
+
+/// A declaration's chunks with their arguments sorted but not parsed.
+fn unparsed_chunks(
+    block: &IdBlock,
+    decl: &Decl,
+    fun: String,
+    fun_span: Span,
+) -> Result<Vec<(Chunk, Option<i64>)>, Error> {
     let mut base = Chunk {
         state: StateId {
             module: decl.module.clone(),
@@ -136,6 +182,10 @@ fn decl_chunks(
         parsed: Parsed::none(),
         requisites: Vec::new(),
         order: 0.0,
+        written_order: WrittenOrder {
+            value: f64::NAN,
+            name: 0,
+        },
         failhard: false,
         checks: Checks::default(),
         span: block.span.clone(),
@@ -143,6 +193,7 @@ fn decl_chunks(
         auto_order: decl.auto_order,
         included_from: block.included_from.clone(),
         retry: None,
+        as_declared: None,
     };
     let mut explicit_order = None;
     let mut names = None;
@@ -164,18 +215,12 @@ fn decl_chunks(
         },
     };
     base.order = order.value();
+    base.written_order.value = order.value();
 
-    let mut expanded = match names {
-        None => vec![(base, order.int())],
-        Some(names) => expand_names(&base, order, names)?,
-    };
-    for (chunk, _) in &mut expanded {
-        chunk.parsed = functions
-            .parse(&function, &chunk.args_node())
-            .expect("a function named by `names()`")
-            .map_err(|e| argument_error(chunk, e))?;
+    match names {
+        None => Ok(vec![(base, order.int())]),
+        Some(names) => expand_names(&base, order, names),
     }
-    Ok(expanded)
 }
 
 /// An `order:` as Salt holds it until it sorts: an integer, a number
@@ -590,6 +635,10 @@ fn expand_names(
             }
         }
         chunk.order = order.value() + fraction;
+        chunk.written_order = WrittenOrder {
+            value: order.value(),
+            name: i as u32 + 1,
+        };
         out.push((chunk, order.int()));
     }
     Ok(out)
@@ -610,14 +659,7 @@ fn order(chunks: &mut [Chunk], counted: &[Option<i64>]) {
     }
     let cap = cap as f64;
     for chunk in chunks.iter_mut() {
-        // No order (NaN, plus a names fraction maybe): the cap.
-        if chunk.order.is_nan() {
-            chunk.order = cap;
-        } else if chunk.order == f64::INFINITY {
-            chunk.order = cap + 1_000_000.0;
-        } else if chunk.order < 0.0 {
-            chunk.order += cap + 1_000_000.0;
-        }
+        chunk.order = chunk.written_order.resolve(cap);
     }
 }
 

@@ -29,6 +29,26 @@ fn run_order_is_salts() {
     );
 }
 
+/// Salt 3008.4's test run of this tree ran it in this order: a state
+/// required early (`user`, by `early`) is pulled to `early`'s place, but
+/// not what it needs (`group` keeps its own); the prereq's declarer
+/// (`dir`) waits on its target's requisites; the order of a requiring
+/// state is read as written (`w`'s -1 pulls `x` before everything) and
+/// without its `names` fraction.
+#[test]
+fn requisites_pull_one_step_as_salts_sort_does() {
+    let main = "early:\n  test.nop:\n    - require:\n      - test: user\na:\n  test.nop: []\nb:\n  test.nop: []\ngroup:\n  test.nop: []\ndir:\n  test.nop:\n    - prereq:\n      - test: user\nuser:\n  test.nop:\n    - require:\n      - test: group\nlate:\n  test.nop:\n    - names:\n      - n1\n      - n2:\n        - require:\n          - test: c\nc:\n  test.nop: []\nw:\n  test.nop:\n    - order: -1\n    - require:\n      - test: x\nx:\n  test.nop: []\n";
+    let g = compile_tree(&[("main.sls", main)]).unwrap();
+    assert_eq!(
+        order(&g),
+        ["x", "a", "b", "group", "dir", "user", "early", "c", "n1", "n2", "w"]
+    );
+    // `dir`, first in the file, waits for `group`, which `user` needs.
+    let pre = "dir:\n  test.nop:\n    - prereq:\n      - test: user\na:\n  test.nop: []\nuser:\n  test.nop:\n    - require:\n      - test: group\ngroup:\n  test.nop: []\n";
+    let g = compile_tree(&[("main.sls", pre)]).unwrap();
+    assert_eq!(order(&g), ["a", "group", "dir", "user"]);
+}
+
 #[test]
 fn names_and_name_specific_arguments() {
     let g = compile_tree(&[(
@@ -56,6 +76,41 @@ fn extend_appends_requisites_and_replaces_arguments() {
         .map(|(_, t)| g.chunks[*t].state.id.as_str())
         .collect();
     assert_eq!(deps, ["one", "two"]);
+}
+
+/// Salt 3008.4's `state.show_low_sls main` of the same tree shows `site`
+/// as web.sls wrote it (mode 644, one require): it does not apply extend.
+/// The chunk that runs has the extend; the declaration stays beside it.
+#[test]
+fn extend_keeps_the_declaration_as_written_for_show() {
+    let g = compile_tree(&[
+        ("main.sls", "include:\n  - .web\nextend:\n  site:\n    file.managed:\n      - mode: 600\n      - require:\n        - test: two\ntwo:\n  test.nop: []\n"),
+        ("web.sls", "one:\n  test.nop: []\nsite:\n  file.managed:\n    - name: /srv/site\n    - mode: 644\n    - require:\n      - test: one\n"),
+    ])
+    .unwrap();
+    let site = g.chunks.iter().find(|c| c.state.id == "site").unwrap();
+    let declared = site.as_declared.as_deref().expect("extended");
+    assert_eq!(declared.arg("mode").unwrap().to_json(), json!(644));
+    assert_eq!(declared.requisites.len(), 1);
+    assert_eq!(declared.order, 10001.0);
+    assert_eq!(site.requisites.len(), 2);
+    let one = g.chunks.iter().find(|c| c.state.id == "one").unwrap();
+    assert!(one.as_declared.is_none());
+}
+
+/// A requisite on an sls that declares no states names nothing and is
+/// dropped from the run, but `show` prints it as written, as Salt does.
+#[test]
+fn a_requisite_on_an_sls_without_states_is_shown_as_written() {
+    let g = compile_tree(&[
+        ("main.sls", "include:\n  - empty\na:\n  test.nop:\n    - require_in:\n      - sls: empty\n      - test: b\nb:\n  test.nop: []\n"),
+        ("empty.sls", "include:\n  - other\n"),
+        ("other.sls", "c:\n  test.nop: []\n"),
+    ])
+    .unwrap();
+    let a = g.chunks.iter().find(|c| c.state.id == "a").unwrap();
+    assert_eq!(a.requisites.len(), 1);
+    assert_eq!(a.as_declared.as_deref().unwrap().requisites.len(), 2);
 }
 
 #[test]

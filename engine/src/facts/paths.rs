@@ -74,6 +74,12 @@ pub struct Paths {
     pub users: Vec<(String, Option<String>)>,
     /// Each group asked about: whether it exists.
     pub groups: Vec<(String, bool)>,
+    /// The name a file owned by each user (or group) asked about shows
+    /// (`stat`'s `%U`, `%G`): another name when an account earlier in
+    /// passwd (group) has the same id (`useradd -o`, Salt's `unique:
+    /// False`).
+    pub shown_users: Vec<(String, String)>,
+    pub shown_groups: Vec<(String, String)>,
     pub entries: Vec<PathFact>,
 }
 
@@ -83,19 +89,20 @@ impl Paths {
     /// Per path, NUL-separated: the path, its kind, its link target, the
     /// kind it leads to, its realpath, `user:group:mode` of the entry.
     /// Before them, one line each: the remote user, its group, then
-    /// `u<TAB>user<TAB>primary group` and `g<TAB>group<TAB>y` (or empty
-    /// when there is none), then `---`.
+    /// `u<TAB>user<TAB>primary group<TAB>name its id shows` and
+    /// `g<TAB>group<TAB>y<TAB>name its id shows` (empty when there is
+    /// none), then `---`.
     pub fn command(paths: &[String], users: &[String], groups: &[String]) -> Exec {
         let mut script = format!("{KINDS}; id -un; id -gn; ");
         for u in users {
             script.push_str(&format!(
-                "printf 'u\\t%s\\t%s\\n' {q} \"$(id -gn -- {q} 2>/dev/null)\"; ",
+                "printf 'u\\t%s\\t%s\\t%s\\n' {q} \"$(id -gn -- {q} 2>/dev/null)\" \"$(id -u -- {q} 2>/dev/null | xargs -r getent passwd | cut -d: -f1)\"; ",
                 q = quote(u)
             ));
         }
         for g in groups {
             script.push_str(&format!(
-                "printf 'g\\t%s\\t%s\\n' {q} \"$(getent group {q} >/dev/null && echo y)\"; ",
+                "printf 'g\\t%s\\t%s\\t%s\\n' {q} \"$(getent group {q} >/dev/null && echo y)\" \"$(getent group {q} | cut -d: -f3 | xargs -r getent group | cut -d: -f1)\"; ",
                 q = quote(g)
             ));
         }
@@ -122,18 +129,30 @@ impl Paths {
         let user = lines.next().unwrap_or_default().to_string();
         let group = lines.next().unwrap_or_default().to_string();
         let (mut users, mut groups) = (Vec::new(), Vec::new());
+        let (mut shown_users, mut shown_groups) = (Vec::new(), Vec::new());
         for line in lines {
-            let mut f = line.splitn(3, '\t');
+            let mut f = line.splitn(4, '\t');
             let (kind, name, value) = (f.next(), f.next(), f.next().unwrap_or_default());
+            let shown = f.next().unwrap_or_default();
             let (Some(kind), Some(name)) = (kind, name) else {
                 continue;
             };
             match kind {
-                "u" => users.push((
-                    name.to_string(),
-                    Some(value.to_string()).filter(|v| !v.is_empty()),
-                )),
-                "g" => groups.push((name.to_string(), value == "y")),
+                "u" => {
+                    users.push((
+                        name.to_string(),
+                        Some(value.to_string()).filter(|v| !v.is_empty()),
+                    ));
+                    if !shown.is_empty() {
+                        shown_users.push((name.to_string(), shown.to_string()));
+                    }
+                }
+                "g" => {
+                    groups.push((name.to_string(), value == "y"));
+                    if !shown.is_empty() {
+                        shown_groups.push((name.to_string(), shown.to_string()));
+                    }
+                }
                 _ => {}
             }
         }
@@ -168,6 +187,8 @@ impl Paths {
             group,
             users,
             groups,
+            shown_users,
+            shown_groups,
             entries,
         })
     }
@@ -223,6 +244,27 @@ impl Paths {
     /// Whether group `group` exists (asked about, or the remote user's).
     pub fn group_exists(&self, group: &str) -> bool {
         group == self.group || self.groups.iter().any(|(g, ok)| g == group && *ok)
+    }
+
+    /// Whether a file whose owner shows as `shown` belongs to `user`: the
+    /// same name, or the same uid under an earlier name. Salt compares
+    /// the names, and fails to give such a file to `user` ("Failed to
+    /// change user to ..."): its owner is already that uid.
+    pub fn owned_by(&self, shown: &str, user: &str) -> bool {
+        shown == user
+            || self
+                .shown_users
+                .iter()
+                .any(|(u, s)| u == user && s == shown)
+    }
+
+    /// The same for groups.
+    pub fn grouped_in(&self, shown: &str, group: &str) -> bool {
+        shown == group
+            || self
+                .shown_groups
+                .iter()
+                .any(|(g, s)| g == group && s == shown)
     }
 
     /// The fact about `path` (missing when it was not asked).
@@ -286,6 +328,22 @@ mod tests {
         assert!(!p.get("/never/asked").lexists());
     }
 
+    /// buser made with `useradd -o -u 1001` after auser took 1001: its
+    /// files show as auser's, and they are buser's.
+    #[test]
+    fn an_owner_may_show_under_another_name_of_its_id() {
+        let out = recorded(
+            "root\nroot\nu\tbuser\tprimarygroup\tauser\nu\tcarl\tcarl\tcarl\ng\tprimarygroup\ty\tprimarygroup\n---\n",
+        );
+        let p = Paths::parse(&out).unwrap();
+        assert_eq!(p.primary_group("buser"), Some("primarygroup"));
+        assert!(p.owned_by("auser", "buser") && p.owned_by("buser", "buser"));
+        assert!(!p.owned_by("auser", "carl") && !p.owned_by("root", "buser"));
+        assert!(
+            p.grouped_in("primarygroup", "primarygroup") && !p.grouped_in("auser", "primarygroup")
+        );
+    }
+
     #[test]
     fn dirname_as_python() {
         assert_eq!(dirname("/a/b"), "/a");
@@ -314,6 +372,8 @@ mod tests {
             .unwrap();
         assert_eq!(p.primary_group("root"), Some("root"));
         assert_eq!(p.primary_group("no-such-user-here"), None);
+        assert!(p.owned_by("root", "root") && !p.owned_by("root", "no-such-user-here"));
+        assert_eq!(p.shown_groups, [("root".to_string(), "root".to_string())]);
         assert!(!p.group_exists("no-such-group-here"));
         assert_eq!(p.get(&paths[0]).kind, Kind::File);
         let l = p.get(&paths[1]);

@@ -32,6 +32,29 @@ pub fn missing_owner(facts: &Paths, user: Option<&str>, group: Option<&str>) -> 
     Some(err).filter(|e| !e.is_empty())
 }
 
+/// `file` with its owner and group named as asked when they are the
+/// asked ones under another name of the same id (`Paths::owned_by`).
+pub fn owner_as_asked(
+    file: Arc<FileFact>,
+    facts: &Paths,
+    user: Option<&str>,
+    group: Option<&str>,
+) -> Arc<FileFact> {
+    let user = user.filter(|u| *u != file.user && facts.owned_by(&file.user, u));
+    let group = group.filter(|g| *g != file.group && facts.grouped_in(&file.group, g));
+    if user.is_none() && group.is_none() {
+        return file;
+    }
+    let mut f = (*file).clone();
+    if let Some(u) = user {
+        f.user = u.to_string();
+    }
+    if let Some(g) = group {
+        f.group = g.to_string();
+    }
+    Arc::new(f)
+}
+
 /// Python's `os.path.normpath` on a POSIX path.
 pub fn normpath(path: &str) -> String {
     if path.is_empty() {

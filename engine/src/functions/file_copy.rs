@@ -217,6 +217,9 @@ impl Function for Copy {
                 ));
             }
         }
-        Ok(Plan::change(Changes::new(), test_comment, comment, steps).applied(applied))
+        // Salt's test run says `None` with no changes: they show once copied.
+        let pending = !steps.is_empty();
+        let plan = Plan::change(Changes::new(), test_comment, comment, steps).applied(applied);
+        Ok(if pending { plan.pending() } else { plan })
     }
 }

@@ -233,7 +233,9 @@ impl Fix {
     }
 }
 
-/// What `_check_dir_meta` and the file check find on one entry.
+/// What `_check_dir_meta` and the file check find on one entry; `owners`
+/// knows under which names the asked owner's files show.
+#[allow(clippy::too_many_arguments)]
 fn fix(
     path: String,
     kind: Kind,
@@ -242,11 +244,16 @@ fn fix(
     group: Option<&str>,
     mode: Option<Mode>,
     follow: bool,
+    owners: &Paths,
 ) -> Option<Fix> {
     let link = kind == Kind::Link;
     let f = Fix {
-        user: user.filter(|u| *u != cur_user).map(String::from),
-        group: group.filter(|g| *g != cur_group).map(String::from),
+        user: user
+            .filter(|u| !owners.owned_by(cur_user, u))
+            .map(String::from),
+        group: group
+            .filter(|g| !owners.grouped_in(cur_group, g))
+            .map(String::from),
         mode: mode.filter(|m| m.0 != cur_mode && (follow || !link)),
         path,
         link,
@@ -427,6 +434,27 @@ impl Function for Directory {
         } else {
             (None, None)
         };
+        // A file may show another name of the asked owner's id: asked
+        // once, only when a name differs.
+        let differs = |u: &str, g: &str| {
+            user.as_ref().is_some_and(|w| w != u) || group.as_ref().is_some_and(|w| w != g)
+        };
+        let asked = !facts.shown_users.is_empty() || !facts.shown_groups.is_empty();
+        let owners = if !asked
+            && (differs(&here.user, &here.group)
+                || walk.entries.iter().any(|e| differs(&e.user, &e.group)))
+        {
+            let users: Vec<String> = user.iter().cloned().collect();
+            let groups: Vec<String> = group.iter().cloned().collect();
+            Some(
+                Paths::read(ctx.host.transport.as_ref(), &[], &users, &groups)
+                    .await
+                    .map_err(Failure::new)?,
+            )
+        } else {
+            None
+        };
+        let owners = owners.as_ref().unwrap_or(&facts);
         let mut fixes: Vec<Fix> = Vec::new();
         if !set.is_empty() {
             for level in walk.levels() {
@@ -453,6 +481,7 @@ impl Function for Directory {
                             r_group,
                             r_fmode,
                             args.follow_symlinks,
+                            owners,
                         ));
                     }
                 }
@@ -467,6 +496,7 @@ impl Function for Directory {
                             r_group,
                             r_dmode,
                             args.follow_symlinks,
+                            owners,
                         ));
                     }
                 }
@@ -492,6 +522,7 @@ impl Function for Directory {
                 t_group,
                 t_mode,
                 args.follow_symlinks,
+                owners,
             )
         } else {
             None
@@ -505,6 +536,7 @@ impl Function for Directory {
                 group.as_deref(),
                 dir_mode,
                 args.follow_symlinks,
+                owners,
             )
         } else {
             None

@@ -22,8 +22,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::file_common::{
-    dir_mode_for, first_source, makedirs, missing_owner, py_str, read_followed, render_source,
-    str_list, OneOrMany,
+    dir_mode_for, first_source, makedirs, missing_owner, owner_as_asked, py_str, read_followed,
+    render_source, str_list, OneOrMany,
 };
 use super::mode::{name_or_id, Mode};
 use super::{Ctx, Function};
@@ -400,7 +400,7 @@ impl Function for Managed {
         if !args.follow_symlinks {
             followed.path = name.clone();
         }
-        let current: Arc<FileFact> = followed.fact.clone();
+        let mut current: Arc<FileFact> = followed.fact.clone();
         let exists = current.exists();
         if !(args.create || exists && current.kind == FileKind::File) {
             return Ok(Plan::noop(format!(
@@ -433,6 +433,7 @@ impl Function for Managed {
                 first.push(Action::Fail(err));
             }
             remote = Some((facts.user.clone(), facts.group.clone()));
+            current = owner_as_asked(current, &facts, user.as_deref(), group.as_deref());
         }
 
         if !replace && exists {

@@ -26,17 +26,136 @@ pub fn register(env: &mut Environment<'static>) {
             .replace('\'', "\\u0027");
         Ok(Value::from_safe_string(text))
     });
-    // Python's round: halves to even, a float back.
-    env.add_filter("round", |v: f64, precision: Option<i32>| -> f64 {
-        let factor = 10f64.powi(precision.unwrap_or(0));
-        let x = v * factor;
-        let r = x.round();
-        let r = if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
-            r - x.signum()
-        } else {
-            r
-        };
-        r / factor
+    // Jinja2's round: `common` is Python's (halves to even), `ceil` and
+    // `floor` are math's; a float back.
+    env.add_filter(
+        "round",
+        |v: f64, precision: Option<i32>, method: Option<String>| -> Result<f64, Error> {
+            let factor = 10f64.powi(precision.unwrap_or(0));
+            let x = v * factor;
+            let r = match method.as_deref().unwrap_or("common") {
+                "common" => {
+                    let r = x.round();
+                    if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+                        r - x.signum()
+                    } else {
+                        r
+                    }
+                }
+                "ceil" => x.ceil(),
+                "floor" => x.floor(),
+                _ => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        "method must be common, ceil or floor",
+                    ))
+                }
+            };
+            Ok(r / factor)
+        },
+    );
+    // Jinja2's int and float: the default (0) when the value is no number.
+    env.add_filter(
+        "int",
+        |v: Value, default: Option<Value>, base: Option<u32>| -> Value {
+            let fallback = default.unwrap_or(Value::from(0));
+            match v.kind() {
+                ValueKind::Bool => Value::from(v.is_true() as i64),
+                ValueKind::Number => match f64::try_from(v.clone()) {
+                    Ok(f) if f.is_finite() => Value::from(f.trunc() as i64),
+                    _ => v,
+                },
+                ValueKind::String => {
+                    let t = v.as_str().unwrap_or_default().trim().replace('_', "");
+                    let base = base.unwrap_or(10);
+                    let digits = match base {
+                        16 => t.trim_start_matches("0x").trim_start_matches("0X"),
+                        8 => t.trim_start_matches("0o").trim_start_matches("0O"),
+                        2 => t.trim_start_matches("0b").trim_start_matches("0B"),
+                        _ => t.as_str(),
+                    };
+                    i64::from_str_radix(digits, base)
+                        .ok()
+                        .or_else(|| {
+                            t.parse::<f64>()
+                                .ok()
+                                .filter(|f| f.is_finite())
+                                .map(|f| f as i64)
+                        })
+                        .map(Value::from)
+                        .unwrap_or(fallback)
+                }
+                _ => fallback,
+            }
+        },
+    );
+    env.add_filter("float", |v: Value, default: Option<Value>| -> Value {
+        let fallback = default.unwrap_or(Value::from(0.0));
+        match v.kind() {
+            ValueKind::Bool => Value::from(if v.is_true() { 1.0 } else { 0.0 }),
+            ValueKind::Number => f64::try_from(v).map(Value::from).unwrap_or(fallback),
+            ValueKind::String => v
+                .as_str()
+                .unwrap_or_default()
+                .trim()
+                .parse::<f64>()
+                .map(Value::from)
+                .unwrap_or(fallback),
+            _ => fallback,
+        }
+    });
+    // Jinja2's center: Python's str.center, 80 wide by default.
+    env.add_filter(
+        "center",
+        |v: Value, width: Option<usize>| -> Result<Value, Error> {
+            let s = Value::from(super::exec::text(&v));
+            super::pystr::method(&s, "center", &[Value::from(width.unwrap_or(80))])
+                .unwrap_or_else(|| Ok(s.clone()))
+        },
+    );
+    // Jinja2's sum, with its `attribute` (dotted) and `start`.
+    env.add_filter(
+        "sum",
+        |state: &minijinja::State, v: Value, kwargs: Kwargs| -> Result<Value, Error> {
+            let attribute: Option<String> = kwargs.get("attribute")?;
+            let start: Option<Value> = kwargs.get("start")?;
+            kwargs.assert_all_used()?;
+            let mut items: Vec<Value> = start.into_iter().collect();
+            for item in v.try_iter()? {
+                let mut x = item;
+                if let Some(a) = &attribute {
+                    for part in a.split('.') {
+                        x = x.get_attr(part)?;
+                    }
+                }
+                items.push(x);
+            }
+            minijinja::filters::sum(state, Value::from(items))
+        },
+    );
+    // Jinja2's items: a mapping's (key, value) tuples.
+    env.add_filter("items", |v: Value| -> Result<Value, Error> {
+        if v.is_undefined() {
+            return Ok(Value::from(Vec::<Value>::new()));
+        }
+        if v.kind() != ValueKind::Map {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                "items filter needs a mapping",
+            ));
+        }
+        let mut out = Vec::new();
+        for k in v.try_iter()? {
+            let val = v.get_item(&k)?;
+            out.push(super::data::tuple([k, val]));
+        }
+        Ok(Value::from(out))
+    });
+    // Jinja2's wordcount: the words its regex `\w+` finds.
+    env.add_filter("wordcount", |s: String| -> usize {
+        s.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .count()
     });
     env.add_filter(
         "yaml",

@@ -75,6 +75,10 @@ pub fn chunk(function: &str, args: &str) -> Chunk {
         parsed: crate::compile::Parsed::none(),
         requisites: vec![],
         order: 10000.0,
+        written_order: crate::compile::WrittenOrder {
+            value: 10000.0,
+            name: 0,
+        },
         failhard: false,
         checks: Checks::default(),
         span: Span::file(&source),
@@ -82,6 +86,7 @@ pub fn chunk(function: &str, args: &str) -> Chunk {
         auto_order: 0,
         included_from: vec![],
         retry: None,
+        as_declared: None,
     }
 }
 

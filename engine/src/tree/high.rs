@@ -56,6 +56,10 @@ pub struct Decl {
     /// declarations written without `order:` numbered in the order they
     /// were loaded; `None` for the others and for those `extend` adds.
     pub iorder: Option<usize>,
+    /// The arguments as the declaring sls wrote them, once another sls's
+    /// `extend` changed them (`None`: unchanged). Salt's `show_low_sls`
+    /// shows these: it does not apply `extend`.
+    pub declared: Option<Vec<Arg>>,
 }
 
 #[derive(Clone, Debug)]
@@ -228,6 +232,7 @@ impl High {
                 args: Vec::new(),
                 auto_order: self.next_order,
                 iorder: None,
+                declared: None,
             };
             if let Some(value) = value {
                 self.fill(&mut decl, id, value)?;
@@ -312,6 +317,7 @@ impl High {
             for ext in new {
                 match block.decls.iter_mut().find(|d| d.module == ext.module) {
                     Some(decl) => {
+                        decl.declared.get_or_insert_with(|| decl.args.clone());
                         if ext.fun.is_some() {
                             decl.fun = ext.fun;
                         }

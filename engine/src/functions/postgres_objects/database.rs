@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::args::{connected, scalar};
-use super::{absent_unreachable, any_row, changed, sql, unknown, Gone};
+use super::{absent_unreachable, any_row, changed, quiet, sql, unknown, Gone};
 use crate::facts::pg_database::Database;
 use crate::facts::pg_session::{ident, literal, Found};
 use crate::functions::{Ctx, Function};
@@ -112,7 +112,7 @@ impl Function for DatabasePresent {
         let db = match &found {
             Found::Present(db) => db,
             Found::Absent | Found::Unreachable(_) => {
-                return Ok(Plan::change(
+                return Ok(quiet(
                     changed(name, json!("Present")),
                     unknown(format!("Database {name} is set to be created"), &found),
                     format!("The database {name} has been created"),
@@ -159,7 +159,7 @@ impl Function for DatabasePresent {
         if let Some(o) = owner.filter(|_| a.owner_recurse) {
             actions.push(sql(&session.on(name), recurse(o), fail));
         }
-        Ok(Plan::change(
+        Ok(quiet(
             changed(name, json!("Parameters changed")),
             format!("Database {name} exists, but parameters need to be changed"),
             format!("Parameters for database {name} have been changed"),
@@ -182,7 +182,7 @@ impl Function for DatabaseAbsent {
         Ok(match found {
             Found::Absent => Plan::noop(gone),
             // As Salt: no new connections, the ones there ended, dropped.
-            Found::Present(_) => Plan::change(
+            Found::Present(_) => quiet(
                 changed(name, json!("Absent")),
                 format!("Database {name} is set to be removed"),
                 format!("Database {name} has been removed"),

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::args::{connected, older, scalar};
-use super::{absent_unreachable, changed, sql, unknown, Gone};
+use super::{absent_unreachable, changed, quiet, sql, unknown, Gone};
 use crate::facts::pg_extension::Extension;
 use crate::facts::pg_session::{ident, literal, Found};
 use crate::functions::{Ctx, Function};
@@ -90,7 +90,7 @@ impl Function for ExtensionPresent {
             Found::Absent | Found::Unreachable(_) => None,
         };
         let Some(have) = installed else {
-            return Ok(Plan::change(
+            return Ok(quiet(
                 changed(name, json!("Installed")),
                 unknown(format!("Extension {name} is set to be installed"), &found),
                 format!("The extension {name} has been installed"),
@@ -123,7 +123,7 @@ impl Function for ExtensionPresent {
         if script.is_empty() {
             return Ok(Plan::noop(format!("Extension {name} is already present")));
         }
-        Ok(Plan::change(
+        Ok(quiet(
             changed(name, json!("Upgraded")),
             format!("Extension {name} is set to be upgraded"),
             format!("The extension {name} has been upgraded"),
@@ -163,7 +163,7 @@ impl Function for ExtensionAbsent {
                 if a.restrict == Some(true) {
                     drop.push_str(" RESTRICT");
                 }
-                Plan::change(
+                quiet(
                     changed(name, json!("Absent")),
                     format!("Extension {name} is set to be removed"),
                     format!("Extension {name} has been removed"),

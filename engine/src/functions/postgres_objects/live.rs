@@ -246,9 +246,11 @@ fn created_then_nothing_to_do_then_altered_then_removed() {
     let c = Cluster::start();
     let sls = present(&c);
 
-    // A test run changes nothing and says what would be created.
+    // A test run changes nothing and says what would be created, with no
+    // changes to show (as Salt's).
     let test = apply(&c, &sls, true);
     assert_eq!(by_id(&test, "app").1, None);
+    assert_eq!(by_id(&test, "app").2, json!({}));
     assert_eq!(by_id(&test, "app").3, "User app is set to be created");
     assert_eq!(
         c.query("select count(*) from pg_roles where rolname = 'app'"),

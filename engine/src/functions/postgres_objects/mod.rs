@@ -12,10 +12,11 @@
 //!
 //! Where converge differs from Salt on purpose: passwords are stored as
 //! SCRAM-SHA-256 verifiers unless `encrypted: md5` asks for md5 (Salt's
-//! default is md5, deprecated since PostgreSQL 10); a state that would
-//! create something shows the changes it would make in a test run (Salt
-//! shows none for a creation, result `None` alone); an extension the
-//! server does not have fails the state in test runs too.
+//! default is md5, deprecated since PostgreSQL 10); an extension the
+//! server does not have fails the state in test runs too. As Salt's, a
+//! test run of a creation, removal or alteration says `None` and shows no
+//! changes (a role's update alone shows what would change): the changes
+//! show once applied.
 
 mod args;
 mod database;
@@ -45,6 +46,18 @@ fn sql(session: &Session, sql: String, fail: String) -> Action {
         fail: Some(fail),
         what: None,
     }
+}
+
+/// A plan whose test run Salt answers `None` with no changes (`{}`):
+/// every creation, removal and alteration of these states but a role's
+/// update; `changes` show once applied.
+fn quiet(
+    changes: Changes,
+    comment: impl Into<String>,
+    done: impl Into<String>,
+    actions: Vec<Action>,
+) -> Plan {
+    super::would::change(comment, done, actions).applied(changes)
 }
 
 /// `{name: value}`, Salt's changes of these states.

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::args::{connected, Encrypted};
-use super::{absent_unreachable, any_row, changed, sql, unknown, Gone};
+use super::{absent_unreachable, any_row, changed, quiet, sql, unknown, Gone};
 use crate::facts::pg_role::{flag, set_password, Ask, Password, Role};
 use crate::facts::pg_session::{ident, literal, Found, Secret, Session};
 use crate::functions::{Ctx, Function};
@@ -222,7 +222,7 @@ async fn present(w: Wanted<'_>, session: Session, ctx: &Ctx<'_>) -> Result<Plan,
                 script.push_str(&format!("GRANT {} TO {};\n", ident(g), ident(name)));
             }
             script.push_str("COMMIT;\n");
-            return Ok(Plan::change(
+            return Ok(quiet(
                 changed(name, json!("Present")),
                 unknown(format!("{word} {name} is set to be created"), &found),
                 format!("The {kind} {name} has been created"),
@@ -300,7 +300,7 @@ async fn absent(kind: Kind, name: &str, session: Session, ctx: &Ctx<'_>) -> Resu
     let gone = format!("{word} {name} is not present, so it cannot be removed");
     Ok(match found {
         Found::Absent => Plan::noop(gone),
-        Found::Present(_) => Plan::change(
+        Found::Present(_) => quiet(
             changed(name, json!("Absent")),
             format!("{word} {name} is set to be removed"),
             format!("{word} {name} has been removed"),

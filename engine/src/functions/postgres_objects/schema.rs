@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::args::{connected, scalar};
-use super::{absent_unreachable, any_row, changed, sql, unknown, Gone};
+use super::{absent_unreachable, any_row, changed, quiet, sql, unknown, Gone};
 use crate::facts::pg_schema::Schema;
 use crate::facts::pg_session::{ident, Found};
 use crate::functions::{Ctx, Function};
@@ -51,7 +51,7 @@ impl Function for SchemaPresent {
             .as_deref()
             .map(|o| format!(" AUTHORIZATION {}", ident(o)))
             .unwrap_or_default();
-        Ok(Plan::change(
+        Ok(quiet(
             changed(name, json!("Present")),
             unknown(
                 format!("Schema {name} is set to be created in database {db}."),
@@ -81,7 +81,7 @@ impl Function for SchemaAbsent {
             format!("Schema {name} is not present in database {db}, so it cannot be removed");
         Ok(match found {
             Found::Absent => Plan::noop(gone),
-            Found::Present(_) => Plan::change(
+            Found::Present(_) => quiet(
                 changed(name, json!("Absent")),
                 format!("Schema {name} is set to be removed from database {db}"),
                 format!("Schema {name} has been removed from database {db}"),

@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
 
 use super::args::{connected, scalar};
-use super::{absent_unreachable, any_row, changed, sql, unknown, Gone};
+use super::{absent_unreachable, any_row, changed, quiet, sql, unknown, Gone};
 use crate::facts::pg_session::{ident, literal, Found};
 use crate::facts::pg_tablespace::Tablespace;
 use crate::functions::{Ctx, Function};
@@ -82,7 +82,7 @@ impl Function for TablespacePresent {
                         .collect();
                     format!(" WITH ({})", each.join(", "))
                 };
-                return Ok(Plan::change(
+                return Ok(quiet(
                     changed(name, json!("Present")),
                     unknown(format!("Tablespace {name} is set to be created"), &found),
                     format!("The tablespace {name} has been created"),
@@ -137,7 +137,7 @@ impl Function for TablespacePresent {
         if update.is_empty() {
             return Ok(Plan::noop(format!("Tablespace {name} is already present")));
         }
-        Ok(Plan::change(
+        Ok(quiet(
             changed(name, Value::Object(update)),
             comment,
             done,
@@ -163,7 +163,7 @@ impl Function for TablespaceAbsent {
         let gone = format!("Tablespace {name} is not present, so it cannot be removed");
         Ok(match found {
             Found::Absent => Plan::noop(gone),
-            Found::Present(_) => Plan::change(
+            Found::Present(_) => quiet(
                 changed(name, json!("Absent")),
                 format!("Tablespace {name} is set to be removed"),
                 format!("Tablespace {name} has been removed"),

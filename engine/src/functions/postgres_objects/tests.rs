@@ -155,9 +155,6 @@ fn compare(
     }
 }
 
-const CREATED_CHANGES: &str =
-    "Salt shows no changes when something would be created; converge shows what would be";
-
 fn would(changes: Value, comment: &str) -> Value {
     json!({"result": null, "changes": changes, "comment": comment})
 }
@@ -167,57 +164,7 @@ fn a_fresh_server_as_salt_sees_it() {
     // Nothing of the tree exists; appdb neither, so neither does what is in it.
     let server = Server::default().no_database("appdb");
     let ours = test_run(include_str!("salt/present.sls"), server);
-    compare(
-        &ours,
-        &salt("fresh"),
-        &[
-            (
-                "readers",
-                would(
-                    json!({"readers": "Present"}),
-                    "Group readers is set to be created",
-                ),
-                CREATED_CHANGES,
-            ),
-            (
-                "app",
-                would(json!({"app": "Present"}), "User app is set to be created"),
-                CREATED_CHANGES,
-            ),
-            (
-                "appdb",
-                would(
-                    json!({"appdb": "Present"}),
-                    "Database appdb is set to be created",
-                ),
-                CREATED_CHANGES,
-            ),
-            (
-                "sch",
-                would(
-                    json!({"sch": "Present"}),
-                    "Schema sch is set to be created in database appdb.",
-                ),
-                CREATED_CHANGES,
-            ),
-            (
-                "citext",
-                would(
-                    json!({"citext": "Installed"}),
-                    "Extension citext is set to be installed",
-                ),
-                CREATED_CHANGES,
-            ),
-            (
-                "ts",
-                would(
-                    json!({"ts": "Present"}),
-                    "Tablespace ts is set to be created",
-                ),
-                CREATED_CHANGES,
-            ),
-        ],
-    );
+    compare(&ours, &salt("fresh"), &[]);
 }
 
 /// What PostgreSQL 15 printed for the probes with every object of the tree
@@ -268,13 +215,10 @@ fn what_drifted_is_set_to_be_updated() {
         &ours,
         &salt("drift"),
         &[
-            ("gone", would(json!({"gone": "Absent"}), "User gone is set to be removed"), "converge shows what a removal would change"),
-            ("appdb", would(json!({"appdb": "Parameters changed"}), "Database appdb exists, but parameters need to be changed"), "converge shows what would change"),
-            ("citext", would(json!({"citext": "Upgraded"}), "Extension citext is set to be upgraded"), "converge shows what would change"),
             (
                 "ts",
-                would(json!({"ts": {"owner": "app", "options": {"seq_page_cost": "1.1"}}}), "Tablespace ts options to be altered"),
-                "converge shows what would change (and changes nothing: Salt 3008.4 alters the owner in a test run); its comment has no line break",
+                would(json!({}), "Tablespace ts options to be altered"),
+                "its comment has no line break (and converge changes nothing: Salt 3008.4 alters the owner in a test run)",
             ),
         ],
     );
@@ -292,66 +236,7 @@ fn absent_as_salt_sees_it() {
         .answer(&["PGDATABASE=appdb\n", "lower(E'hstore')"], "{\"available\" : true, \"installed\" : null}")
         .answer(&["spcname = E'ts'"], "{\"owner\" : \"app\", \"location\" : \"/tmp/pgobj-pg/ts\", \"options\" : [\"seq_page_cost=2\"]}");
     let ours = test_run(include_str!("salt/absent.sls"), server);
-    let removed = "converge shows what a removal would change";
-    compare(
-        &ours,
-        &salt("absent"),
-        &[
-            (
-                "app",
-                would(json!({"app": "Absent"}), "User app is set to be removed"),
-                removed,
-            ),
-            (
-                "readers",
-                would(
-                    json!({"readers": "Absent"}),
-                    "Group readers is set to be removed",
-                ),
-                removed,
-            ),
-            (
-                "appdb",
-                would(
-                    json!({"appdb": "Absent"}),
-                    "Database appdb is set to be removed",
-                ),
-                removed,
-            ),
-            (
-                "sch",
-                would(
-                    json!({"sch": "Absent"}),
-                    "Schema sch is set to be removed from database appdb",
-                ),
-                removed,
-            ),
-            (
-                "citext",
-                would(
-                    json!({"citext": "Absent"}),
-                    "Extension citext is set to be removed",
-                ),
-                removed,
-            ),
-            (
-                "ts",
-                would(
-                    json!({"ts": "Absent"}),
-                    "Tablespace ts is set to be removed",
-                ),
-                removed,
-            ),
-            (
-                "newgroup",
-                would(
-                    json!({"newgroup": "Present"}),
-                    "Group newgroup is set to be created",
-                ),
-                CREATED_CHANGES,
-            ),
-        ],
-    );
+    compare(&ours, &salt("absent"), &[]);
 }
 
 #[test]
