@@ -288,14 +288,23 @@ pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
         _ => None,
     });
     if let Some(hosts) = repoints {
+        // After a stale writer's fence (clients must stop reaching it at
+        // once), before anything else.
+        let at = d
+            .steps
+            .iter()
+            .position(|st| !matches!(st, Step::Stop { .. }))
+            .unwrap_or(0);
         d.steps.insert(
-            0,
+            at,
             Step::Prepare {
                 hosts: hosts.clone(),
                 writer: s.writer.id.clone(),
             },
         );
-        d.commit += 1;
+        if at <= d.commit {
+            d.commit += 1;
+        }
         // A failover that does not go through leaves no prepared file.
         for undo in [&mut d.undo_before, &mut d.undo_after] {
             undo.push(Step::Discard {
@@ -366,7 +375,10 @@ fn cases(s: &Survey, ask: &Ask) -> Result<Decision, String> {
         }
         let mut steps = Vec::new();
         if o.primary() {
-            // A stale writer back from a partition: hold its clients first.
+            // A stale writer back from a partition: fenced at once (its
+            // clients get errors rather than write where nothing is
+            // kept), then its PgBouncer held until it is repointed.
+            steps.push(Step::Stop { host: oid.clone() });
             steps.push(Step::Pause {
                 hosts: vec![oid.clone()],
                 restart_on: None,

@@ -271,7 +271,10 @@ fn a_done_failover_needs_nothing_and_an_interrupted_one_is_finished() {
     )
     .unwrap();
     assert_eq!(d.case, Case::Finish);
-    assert_eq!(ids(&d.steps)[1], "pause_pgbouncer");
+    assert_eq!(
+        ids(&d.steps)[..3],
+        ["stop_old_writer", "prepare_pgbouncer", "pause_pgbouncer"]
+    );
     assert_eq!(ids(&d.steps).last(), Some(&"old_writer_to_standby"));
 }
 
