@@ -7,18 +7,22 @@ use std::path::PathBuf;
 use clap::Parser;
 
 /// A finished measurement.
-pub trait Report {
+pub(crate) trait Report {
     fn text(&self) -> String;
     fn json(&self) -> serde_json::Value;
     fn ok(&self) -> bool;
 }
 
 /// Arguments that may ask for JSON results.
-pub trait JsonOut {
+pub(crate) trait JsonOut {
     fn json_path(&self) -> Option<&PathBuf>;
 }
 
-pub fn drive<A, R>(name: &str, argv: &[String], run: impl FnOnce(&A) -> Result<R, String>) -> i32
+pub(crate) fn drive<A, R>(
+    name: &str,
+    argv: &[String],
+    run: impl FnOnce(&A) -> Result<R, String>,
+) -> i32
 where
     A: Parser + JsonOut,
     R: Report,

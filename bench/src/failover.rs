@@ -37,7 +37,7 @@ fn flag(args: &[String], name: &str) -> Option<String> {
         .cloned()
 }
 
-pub fn main(args: &[String], demo: bool) -> i32 {
+pub(crate) fn main(args: &[String], demo: bool) -> i32 {
     let runs = flag(args, "--runs")
         .and_then(|n| n.parse().ok())
         .unwrap_or(if demo { 2 } else { 10 });
@@ -229,9 +229,9 @@ fn report(measures: &[Measure], lost: usize, failed: usize, json: Option<&str>) 
         "\n {} switchovers: wall median {:.0} ms (max {:.0}), longest pause median {:.0} ms (max {:.0}), failed transactions {failed}, lost rows {lost}",
         measures.len(),
         median(walls.clone()),
-        walls.iter().cloned().fold(0.0, f64::max),
+        walls.iter().copied().fold(0.0, f64::max),
         median(gaps.clone()),
-        gaps.iter().cloned().fold(0.0, f64::max),
+        gaps.iter().copied().fold(0.0, f64::max),
     );
     if let Some(path) = json {
         let v = serde_json::json!({

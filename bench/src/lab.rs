@@ -14,7 +14,7 @@ use load::lab::LabEnv;
 
 use crate::progress::{self, Anchor, Line, Span};
 
-pub struct Lab {
+pub(crate) struct Lab {
     pub repo: PathBuf,
     pub converge: PathBuf,
     pillar: tempfile_dir::Dir,
@@ -28,16 +28,16 @@ pub struct Lab {
 mod tempfile_dir {
     use std::path::{Path, PathBuf};
 
-    pub struct Dir(PathBuf);
+    pub(super) struct Dir(PathBuf);
 
     impl Dir {
-        pub fn new(prefix: &str) -> std::io::Result<Dir> {
+        pub(super) fn new(prefix: &str) -> std::io::Result<Dir> {
             let p = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
             std::fs::create_dir_all(&p)?;
             Ok(Dir(p))
         }
 
-        pub fn path(&self) -> &Path {
+        pub(super) fn path(&self) -> &Path {
             &self.0
         }
     }
@@ -56,7 +56,7 @@ fn repo() -> PathBuf {
         .expect("the repo")
 }
 
-pub fn run(cmd: &mut Command) -> Result<String, String> {
+pub(crate) fn run(cmd: &mut Command) -> Result<String, String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
@@ -70,16 +70,16 @@ pub fn run(cmd: &mut Command) -> Result<String, String> {
 /// A clock shared by the load, the probes and the runs: seconds since
 /// `started`.
 #[derive(Clone, Copy)]
-pub struct Clock(pub Instant);
+pub(crate) struct Clock(pub Instant);
 
 impl Clock {
-    pub fn now(&self) -> f64 {
+    pub(crate) fn now(&self) -> f64 {
         self.0.elapsed().as_secs_f64()
     }
 
     /// The time of day (UTC, as converge prints it with `TZ=UTC`) now,
     /// against this clock.
-    pub fn anchor(&self) -> Anchor {
+    pub(crate) fn anchor(&self) -> Anchor {
         let at = self.now();
         let wall = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -94,7 +94,7 @@ impl Clock {
 
 /// A converge run as it went.
 #[derive(Clone, Debug, Default)]
-pub struct ConvergeRun {
+pub(crate) struct ConvergeRun {
     pub args: Vec<String>,
     pub start: f64,
     pub end: f64,
@@ -107,12 +107,12 @@ pub struct ConvergeRun {
 }
 
 impl ConvergeRun {
-    pub fn wall(&self) -> f64 {
+    pub(crate) fn wall(&self) -> f64 {
         self.end - self.start
     }
 
     /// The first span with this id.
-    pub fn span(&self, id: &str) -> Option<&Span> {
+    pub(crate) fn span(&self, id: &str) -> Option<&Span> {
         self.spans.iter().find(|s| s.id == id)
     }
 }
@@ -120,7 +120,7 @@ impl ConvergeRun {
 impl Lab {
     /// Bring the lab up (the one `LAB_ID` names) in its initial layout and
     /// converge it.
-    pub fn up() -> Result<Lab, String> {
+    pub(crate) fn up() -> Result<Lab, String> {
         let repo = repo();
         let env = LabEnv::from_env()?;
         let roster = if env.chosen {
@@ -154,20 +154,20 @@ impl Lab {
 
     /// Back to the first layout: `reset-pg`, pgdb1 the writer in pillar,
     /// both hosts converged.
-    pub fn reset(&self) -> Result<(), String> {
+    pub(crate) fn reset(&self) -> Result<(), String> {
         self.lab(&["reset-pg"])?;
         self.set_writer("pgdb1", "pgdb2")?;
         self.converge(&["highstate", "pgdb*"])?;
         Ok(())
     }
 
-    pub fn set_writer(&self, writer: &str, query: &str) -> Result<(), String> {
+    pub(crate) fn set_writer(&self, writer: &str, query: &str) -> Result<(), String> {
         let text = format!("postgres:\n  writer: {writer}\n  query: {query}\n");
         std::fs::write(self.pillar.path().join("globals.sls"), text).map_err(|e| e.to_string())
     }
 
     /// pgbouncer:pause_timeout from the pillar copy (5 unless set).
-    pub fn pause_timeout(&self) -> u64 {
+    pub(crate) fn pause_timeout(&self) -> u64 {
         let text =
             std::fs::read_to_string(self.pillar.path().join("postgres.sls")).unwrap_or_default();
         text.lines()
@@ -189,14 +189,14 @@ impl Lab {
     }
 
     /// Run converge to its end; its output, or why it failed.
-    pub fn converge(&self, args: &[&str]) -> Result<String, String> {
+    pub(crate) fn converge(&self, args: &[&str]) -> Result<String, String> {
         run(&mut self.command(args))
     }
 
     /// Run converge (add `--out json` to `args` for its JSON), calling `on_line` with each
     /// progress line as it comes (with converge's pid, to signal it) and
     /// recording what `on_line` returns as events at the time it returned.
-    pub fn converge_watched(
+    pub(crate) fn converge_watched(
         &self,
         args: &[&str],
         clock: Clock,
@@ -268,7 +268,7 @@ impl Lab {
         }
         let stdout = String::from_utf8_lossy(&bytes).into_owned();
         Ok(ConvergeRun {
-            args: args.iter().map(|a| a.to_string()).collect(),
+            args: args.iter().map(std::string::ToString::to_string).collect(),
             start,
             end,
             code: status.code(),
@@ -280,7 +280,7 @@ impl Lab {
 
     /// A command of the lab's script (`tests/lab/lab`), for the lab the
     /// environment names.
-    pub fn lab(&self, args: &[&str]) -> Result<String, String> {
+    pub(crate) fn lab(&self, args: &[&str]) -> Result<String, String> {
         run(Command::new(self.repo.join("tests/lab/lab")).args(args))
     }
 }

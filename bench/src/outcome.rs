@@ -7,14 +7,14 @@ use serde_json::Value;
 /// WAL the old writer had past what the new writer received, as the
 /// failover's fence step reported it (`lost_wal_bytes`).
 #[derive(Clone, Debug, PartialEq)]
-pub enum LostWal {
+pub(crate) enum LostWal {
     Bytes { host: String, bytes: u64 },
     Unknown { host: String, why: String },
 }
 
 /// The `failover` state of an orchestration's output.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Failover {
+pub(crate) struct Failover {
     pub result: Option<bool>,
     pub case: Option<String>,
     pub comment: String,
@@ -55,7 +55,7 @@ fn states(v: &Value, out: &mut Vec<(String, Option<bool>)>) {
 /// The states that failed (`result: false`), nested ones included, each
 /// as `id: first line of its comment`; `Err` when the output is not
 /// converge's JSON.
-pub fn failed_states(stdout: &str) -> Result<Vec<String>, String> {
+pub(crate) fn failed_states(stdout: &str) -> Result<Vec<String>, String> {
     let v: Value = serde_json::from_str(stdout).map_err(|e| format!("not JSON: {e}"))?;
     let mut all = Vec::new();
     states(&v, &mut all);
@@ -67,7 +67,7 @@ pub fn failed_states(stdout: &str) -> Result<Vec<String>, String> {
 }
 
 /// The failover state of an orchestration's JSON, if it has one.
-pub fn failover(stdout: &str) -> Result<Option<Failover>, String> {
+pub(crate) fn failover(stdout: &str) -> Result<Option<Failover>, String> {
     let v: Value = serde_json::from_str(stdout).map_err(|e| format!("not JSON: {e}"))?;
     let Some(hosts) = v.as_object() else {
         return Err("not an object".into());

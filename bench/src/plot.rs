@@ -15,7 +15,7 @@ use crate::progress::Span;
 
 /// A client's lane: times on the load's axis, in seconds.
 #[derive(Clone, Debug, Default)]
-pub struct Client {
+pub(crate) struct Client {
     pub name: String,
     pub acks: Vec<f64>,
     pub fails: Vec<f64>,
@@ -25,7 +25,7 @@ pub struct Client {
 
 /// A converge run's lane.
 #[derive(Clone, Debug, Default)]
-pub struct Run {
+pub(crate) struct Run {
     pub label: String,
     pub start: f64,
     pub end: f64,
@@ -33,7 +33,7 @@ pub struct Run {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     Primary,
     Standby,
     Down,
@@ -41,13 +41,13 @@ pub enum Role {
 
 /// A host's lane: its role over time.
 #[derive(Clone, Debug, Default)]
-pub struct Host {
+pub(crate) struct Host {
     pub name: String,
     pub spans: Vec<(f64, f64, Role)>,
 }
 
 #[derive(Clone, Debug, Default)]
-pub struct Timeline {
+pub(crate) struct Timeline {
     pub title: String,
     pub from: f64,
     pub to: f64,
@@ -60,11 +60,11 @@ pub struct Timeline {
 }
 
 /// Gaps shorter than this are not shaded.
-pub const GAP_SHADED: f64 = 0.05;
+pub(crate) const GAP_SHADED: f64 = 0.05;
 
 /// One horizontal band of the plot.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Lane {
+pub(crate) enum Lane {
     Events,
     Run(usize),
     Client(usize),
@@ -72,7 +72,7 @@ pub enum Lane {
 }
 
 /// Lanes from top to bottom, with their names.
-pub fn lanes(t: &Timeline) -> Vec<(Lane, String)> {
+pub(crate) fn lanes(t: &Timeline) -> Vec<(Lane, String)> {
     let mut v = vec![(Lane::Events, "faults".to_string())];
     v.extend(
         t.runs
@@ -96,7 +96,7 @@ pub fn lanes(t: &Timeline) -> Vec<(Lane, String)> {
 }
 
 /// How many rows a lane takes (a run's step labels need room).
-pub fn lane_rows(l: &Lane) -> f64 {
+pub(crate) fn lane_rows(l: &Lane) -> f64 {
     match l {
         Lane::Run(_) => 2.0,
         _ => 1.0,
@@ -105,7 +105,7 @@ pub fn lane_rows(l: &Lane) -> f64 {
 
 /// The steps drawn for a run: its innermost level when it has nested
 /// steps (a failover's), else its top level; each clipped to the run.
-pub fn step_bars(r: &Run) -> Vec<(f64, f64, String, Option<String>)> {
+pub(crate) fn step_bars(r: &Run) -> Vec<(f64, f64, String, Option<String>)> {
     let depth = if r.spans.iter().any(|s| s.depth >= 1) {
         1
     } else {
@@ -127,7 +127,7 @@ pub fn step_bars(r: &Run) -> Vec<(f64, f64, String, Option<String>)> {
 
 /// The gaps to shade in a lane: `(start, end)` of those at least
 /// `GAP_SHADED` long within `[from, to]`.
-pub fn shaded_gaps(c: &Client, from: f64, to: f64) -> Vec<(f64, f64)> {
+pub(crate) fn shaded_gaps(c: &Client, from: f64, to: f64) -> Vec<(f64, f64)> {
     crate::stats::gaps_over(&c.acks, from, to, GAP_SHADED)
 }
 
@@ -145,7 +145,7 @@ const DOWN: RGBColor = RGBColor(190, 190, 190);
 const FAULT: RGBColor = RGBColor(200, 0, 0);
 
 /// Write the timeline to `path` as SVG.
-pub fn render(t: &Timeline, path: &Path) -> Result<(), String> {
+pub(crate) fn render(t: &Timeline, path: &Path) -> Result<(), String> {
     let lanes = lanes(t);
     let rows: f64 = lanes.iter().map(|l| lane_rows(&l.0)).sum();
     let panel_h = (f64::from(LANE_H) * rows) as u32 + 90;

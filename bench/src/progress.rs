@@ -6,7 +6,7 @@
 
 /// One progress line.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Line {
+pub(crate) enum Line {
     Started {
         /// Seconds since midnight (the time zone converge ran in).
         tod: f64,
@@ -24,7 +24,7 @@ pub enum Line {
 }
 
 /// `HH:MM:SS.ffffff` as seconds since midnight.
-pub fn time_of_day(s: &str) -> Option<f64> {
+pub(crate) fn time_of_day(s: &str) -> Option<f64> {
     let (hms, frac) = s.split_once('.')?;
     let mut parts = hms.split(':').map(|p| p.parse::<u32>().ok());
     let (h, m, sec) = (parts.next()??, parts.next()??, parts.next()??);
@@ -36,7 +36,7 @@ pub fn time_of_day(s: &str) -> Option<f64> {
 }
 
 /// A progress line, or `None` for anything else converge printed.
-pub fn parse(line: &str) -> Option<Line> {
+pub(crate) fn parse(line: &str) -> Option<Line> {
     let (ts, rest) = line.split_once(' ')?;
     let tod = time_of_day(ts)?;
     let rest = rest.trim_start();
@@ -64,7 +64,7 @@ pub fn parse(line: &str) -> Option<Line> {
 
 /// A step from its start to its end, in seconds on the load's axis.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Span {
+pub(crate) struct Span {
     pub id: String,
     pub function: String,
     pub start: f64,
@@ -81,13 +81,13 @@ pub struct Span {
 /// time of day when the load's clock read `anchor_at`. A line within 12
 /// hours either side of the anchor is placed on the right day.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Anchor {
+pub(crate) struct Anchor {
     pub tod: f64,
     pub at: f64,
 }
 
 impl Anchor {
-    pub fn place(&self, tod: f64) -> f64 {
+    pub(crate) fn place(&self, tod: f64) -> f64 {
         let mut d = tod - self.tod;
         if d > 43_200.0 {
             d -= 86_400.0;
@@ -99,7 +99,7 @@ impl Anchor {
 }
 
 /// The spans of a run's lines, in the order they started.
-pub fn spans(lines: &[Line], anchor: Anchor) -> Vec<Span> {
+pub(crate) fn spans(lines: &[Line], anchor: Anchor) -> Vec<Span> {
     let mut out: Vec<Span> = Vec::new();
     let mut open: Vec<usize> = Vec::new();
     for l in lines {

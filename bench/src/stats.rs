@@ -5,7 +5,7 @@
 
 /// The longest gap between consecutive commits within `[from, to]`, and
 /// when it began; `(0, from)` with fewer than two commits.
-pub fn longest_gap(acks: &[f64], from: f64, to: f64) -> (f64, f64) {
+pub(crate) fn longest_gap(acks: &[f64], from: f64, to: f64) -> (f64, f64) {
     let inside: Vec<f64> = acks
         .iter()
         .copied()
@@ -19,7 +19,7 @@ pub fn longest_gap(acks: &[f64], from: f64, to: f64) -> (f64, f64) {
 
 /// The gaps of at least `min` seconds between consecutive commits within
 /// `[from, to]`, as `(start, end)`.
-pub fn gaps_over(acks: &[f64], from: f64, to: f64, min: f64) -> Vec<(f64, f64)> {
+pub(crate) fn gaps_over(acks: &[f64], from: f64, to: f64, min: f64) -> Vec<(f64, f64)> {
     let inside: Vec<f64> = acks
         .iter()
         .copied()
@@ -35,7 +35,7 @@ pub fn gaps_over(acks: &[f64], from: f64, to: f64, min: f64) -> Vec<(f64, f64)> 
 /// The stretches of `[from, to]` during which a client got errors: each
 /// gap between two of its commits (or between an edge of the window and
 /// its first or last commit) in which a transaction of it failed.
-pub fn error_intervals(acks: &[f64], fails: &[f64], from: f64, to: f64) -> Vec<(f64, f64)> {
+pub(crate) fn error_intervals(acks: &[f64], fails: &[f64], from: f64, to: f64) -> Vec<(f64, f64)> {
     let mut edges = vec![from];
     edges.extend(acks.iter().copied().filter(|t| *t > from && *t < to));
     edges.push(to);
@@ -47,7 +47,7 @@ pub fn error_intervals(acks: &[f64], fails: &[f64], from: f64, to: f64) -> Vec<(
 }
 
 /// The total length of the union of `intervals`.
-pub fn union_len(mut intervals: Vec<(f64, f64)>) -> f64 {
+pub(crate) fn union_len(mut intervals: Vec<(f64, f64)>) -> f64 {
     intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut total = 0.0;
     let mut cur: Option<(f64, f64)> = None;
@@ -68,13 +68,13 @@ pub fn union_len(mut intervals: Vec<(f64, f64)>) -> f64 {
 }
 
 /// The first commit after `t`.
-pub fn first_after(acks: &[f64], t: f64) -> Option<f64> {
+pub(crate) fn first_after(acks: &[f64], t: f64) -> Option<f64> {
     let i = acks.partition_point(|a| *a <= t);
     acks.get(i).copied()
 }
 
 /// The median of `v` (the upper one of an even count), `None` when empty.
-pub fn median(v: &[f64]) -> Option<f64> {
+pub(crate) fn median(v: &[f64]) -> Option<f64> {
     let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied()

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use converge::config::Overrides;
+use converge::Overrides;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -12,7 +12,7 @@ use converge::config::Overrides;
     version,
     about = "Declarative state convergence in Salt's language, over ssh"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Master config (default: ./converge.yaml if present).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -50,7 +50,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Converge hosts to the states their top file gives them.
     Highstate {
         target: String,
@@ -88,13 +88,13 @@ pub enum Command {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Out {
+pub(crate) enum Out {
     Text,
     Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ShowFormat {
+pub(crate) enum ShowFormat {
     Text,
     Dot,
 }
@@ -108,7 +108,7 @@ fn parse_json(s: &str) -> Result<serde_json::Value, String> {
 }
 
 impl Cli {
-    pub fn overrides(&self) -> Overrides {
+    pub(crate) fn overrides(&self) -> Overrides {
         Overrides {
             config: self.config.clone(),
             states: self.states.clone(),
@@ -118,7 +118,7 @@ impl Cli {
         }
     }
 
-    pub fn init_logging(&self) {
+    pub(crate) fn init_logging(&self) {
         let filter = tracing_subscriber::EnvFilter::try_new(&self.log_level)
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
         tracing_subscriber::fmt()

@@ -2,16 +2,16 @@
 
 use std::sync::Arc;
 
-use converge::job::{Engine, Mode, Request};
-use converge::run::Observer;
 use converge::Error;
+use converge::Observer;
+use converge::{Engine, Mode, Request};
 use serde_json::{json, Map, Value};
 
 use crate::args::{Cli, Command, Out};
 use crate::output::{self, print_report};
 use crate::show;
 
-pub async fn run(cli: Cli) -> i32 {
+pub(crate) async fn run(cli: Cli) -> i32 {
     match dispatch(&cli).await {
         Ok(code) => code,
         Err(e) => {
@@ -46,7 +46,7 @@ async fn dispatch(cli: &Cli) -> Result<i32, Error> {
             let progress: Arc<dyn Observer> = Arc::new(output::Progress::new());
             let pillar = cli.pillar.clone();
             let report =
-                converge::orchestrate::run(&engine, name, *test, pillar, cli.jobs, Some(progress))
+                converge::orchestrate(&engine, name, *test, pillar, cli.jobs, Some(progress))
                     .await?;
             print_report(&report, cli.out);
             Ok(report.exit_code())
@@ -83,7 +83,7 @@ async fn pillar(engine: &Engine, target: &str, cli: &Cli) -> Result<i32, Error> 
     engine.disconnect().await;
     match cli.out {
         Out::Json => println!("{}", output::pretty(&Value::Object(all))),
-        Out::Text => print!("{}", converge::yaml::to_block(&Value::Object(all))),
+        Out::Text => print!("{}", converge::yaml_block(&Value::Object(all))),
     }
     Ok(code)
 }
@@ -94,7 +94,7 @@ async fn run_command(
     command: &[String],
     cli: &Cli,
 ) -> Result<i32, Error> {
-    let returns = converge::adhoc::run(engine, target, command, cli.jobs).await?;
+    let returns = converge::run_everywhere(engine, target, command, cli.jobs).await?;
     let code = if returns
         .values()
         .all(|r| r.get("retcode") == Some(&json!(0)))

@@ -3,12 +3,12 @@
 use std::io::IsTerminal;
 
 use converge::report::{self, Palette};
-use converge::result::Report;
+use converge::Report;
 use serde_json::Value;
 
 use crate::args::Out;
 
-pub fn palette() -> Palette {
+pub(crate) fn palette() -> Palette {
     let wanted = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     if wanted {
         Palette::COLOR
@@ -18,7 +18,7 @@ pub fn palette() -> Palette {
 }
 
 /// A run's report, in Salt's text layout or JSON shape, on stdout.
-pub fn print_report(report: &Report, out: Out) {
+pub(crate) fn print_report(report: &Report, out: Out) {
     match out {
         Out::Json => println!("{}", pretty(&Value::Object(report::salt_json(report)))),
         Out::Text => println!("{}", report::format_report(report, &palette())),
@@ -26,7 +26,7 @@ pub fn print_report(report: &Report, out: Out) {
 }
 
 /// JSON indented by 4, as Salt's json outputter prints it.
-pub fn pretty(v: &Value) -> String {
+pub(crate) fn pretty(v: &Value) -> String {
     let mut buf = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, fmt);
@@ -36,12 +36,12 @@ pub fn pretty(v: &Value) -> String {
 
 /// An orchestration's progress on stderr, a line as each step starts and
 /// one as it ends with its duration (stdout keeps Salt's output).
-pub struct Progress {
+pub(crate) struct Progress {
     palette: Palette,
 }
 
 impl Progress {
-    pub fn new() -> Progress {
+    pub(crate) fn new() -> Progress {
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         Progress {
             palette: if color {
@@ -53,17 +53,17 @@ impl Progress {
     }
 }
 
-impl converge::run::Observer for Progress {
-    fn started(&self, state: &converge::compile::StateId) {
+impl converge::Observer for Progress {
+    fn started(&self, state: &converge::StateId) {
         eprintln!(
             "{} ... {} ({})",
-            converge::clock::now(),
+            converge::clock_now(),
             state.id,
             state.function()
         );
     }
 
-    fn finished(&self, r: &converge::result::StateResult) {
+    fn finished(&self, r: &converge::StateResult) {
         let p = &self.palette;
         let (color, word) = match r.result {
             Some(true) if r.changed() => (p.cyan, "changed"),
@@ -74,7 +74,7 @@ impl converge::run::Observer for Progress {
         let first = r.comment.lines().next().unwrap_or_default();
         eprintln!(
             "{} {color}{word:>7}{} {} in {:.0} ms: {first}",
-            converge::clock::now(),
+            converge::clock_now(),
             p.endc,
             r.state.id,
             r.duration_ms

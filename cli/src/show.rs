@@ -10,15 +10,15 @@
 //! text listing and the graph show it) but is not printed here. `--out text` is a short listing for
 //! people; `--format dot` the graph.
 
-use converge::compile::{Chunk, Graph, ReqKind, Target, MOD_WATCH};
-use converge::job::{Engine, Mode};
 use converge::Error;
+use converge::{Chunk, Graph, ReqKind, RequisiteTarget as Target, MOD_WATCH};
+use converge::{Engine, Mode};
 use serde_json::{Map, Value};
 
 use crate::args::{Cli, Out, ShowFormat};
 use crate::output;
 
-pub async fn show(
+pub(crate) async fn show(
     engine: &Engine,
     target: &str,
     format: ShowFormat,
@@ -56,7 +56,7 @@ pub async fn show(
 /// The graph's chunks in converge's run order, each as Salt's low chunk.
 /// (Salt's own list is sorted before `_in` requisites are applied, so a
 /// state pulled earlier by a `require_in` may stand elsewhere there.)
-pub fn low_chunks(g: &Graph) -> Vec<Value> {
+pub(crate) fn low_chunks(g: &Graph) -> Vec<Value> {
     // Salt marks both ends of a `prereq` when it compiles: the state that
     // declares it is `__prerequiring__`, the one it names `__prereq__`.
     let mut prereq = vec![false; g.chunks.len()];

@@ -229,7 +229,7 @@ fn repo_for(case: &Case) -> tempfile::TempDir {
 fn apply(repo: &Path, case: &Case) -> (i32, Map<String, Value>) {
     let args: Vec<String> = ["--out", "json", "sls", HOST, &case.sls.join(",")]
         .iter()
-        .map(|s| s.to_string())
+        .map(std::string::ToString::to_string)
         .collect();
     let out = run_in(repo, &args, &[]);
     let v: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| {

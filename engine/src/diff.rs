@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 /// Salt's diff of two files' contents (`file.get_diff`): Salt's words when
 /// either is binary, else the lines (as `readlines` splits them) diffed.
-pub fn unified(old: &[u8], new: &[u8]) -> String {
+pub(crate) fn unified(old: &[u8], new: &[u8]) -> String {
     match (is_text(old), is_text(new)) {
         (false, false) => "Replace binary file".into(),
         (false, true) => "Replace binary file with text file".into(),
@@ -23,13 +23,13 @@ pub fn unified(old: &[u8], new: &[u8]) -> String {
 }
 
 /// `"".join(difflib.unified_diff(a, b))`: lines keep their own endings.
-pub fn lines<S: AsRef<str>>(a: &[S], b: &[S]) -> String {
+pub(crate) fn lines<S: AsRef<str>>(a: &[S], b: &[S]) -> String {
     items(a, b).concat()
 }
 
 /// What `difflib.unified_diff(a, b)` yields, one item each: the two file
 /// headers and each hunk header end with a newline, lines are as given.
-pub fn items<S: AsRef<str>>(a: &[S], b: &[S]) -> Vec<String> {
+pub(crate) fn items<S: AsRef<str>>(a: &[S], b: &[S]) -> Vec<String> {
     let a: Vec<&str> = a.iter().map(AsRef::as_ref).collect();
     let b: Vec<&str> = b.iter().map(AsRef::as_ref).collect();
     let mut out = Vec::new();
@@ -72,12 +72,12 @@ fn range(start: usize, stop: usize) -> String {
 
 /// Lines as a binary file's `readlines()` gives them (split after each
 /// `\n`), each decoded as Salt decodes them: UTF-8, else Latin-1.
-pub fn readlines(data: &[u8]) -> Vec<String> {
+pub(crate) fn readlines(data: &[u8]) -> Vec<String> {
     data.split_inclusive(|b| *b == b'\n').map(decode).collect()
 }
 
 /// Bytes as text: UTF-8, else Latin-1 (which never fails).
-pub fn decode(bytes: &[u8]) -> String {
+pub(crate) fn decode(bytes: &[u8]) -> String {
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(_) => bytes.iter().map(|&b| b as char).collect(),
@@ -86,7 +86,7 @@ pub fn decode(bytes: &[u8]) -> String {
 
 /// Python's `str.splitlines(True)`: every line with its own ending, split
 /// at any of Python's line boundaries.
-pub fn splitlines(text: &str) -> Vec<&str> {
+pub(crate) fn splitlines(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut chars = text.char_indices().peekable();
@@ -113,7 +113,7 @@ pub fn splitlines(text: &str) -> Vec<&str> {
 }
 
 /// Python's `bytes.splitlines(True)`: split at `\n`, `\r` and `\r\n` only.
-pub fn splitlines_bytes(data: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn splitlines_bytes(data: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut i = 0;
@@ -138,14 +138,14 @@ pub fn splitlines_bytes(data: &[u8]) -> Vec<&[u8]> {
 
 /// Salt's guess that a file is text (`salt.utils.files.is_text`): its
 /// first 512 bytes are not binary.
-pub fn is_text(data: &[u8]) -> bool {
+pub(crate) fn is_text(data: &[u8]) -> bool {
     !is_binary(&data[..data.len().min(512)])
 }
 
 /// Salt's `stringutils.is_binary`: a NUL byte, or more than 30% of bytes
 /// that are not text (bytes from 128 to 254 count as text when the data
 /// decodes as UTF-8, or only its last character is cut off).
-pub fn is_binary(data: &[u8]) -> bool {
+pub(crate) fn is_binary(data: &[u8]) -> bool {
     if data.is_empty() {
         return false;
     }
@@ -411,11 +411,11 @@ mod tests {
     }
 
     /// Random edits of random texts, long ones with popular lines among
-    /// them, diffed by Python's difflib (`functions/file_cases/record_difflib.py`).
+    /// them, diffed by Python's difflib (`functions/tests/file_cases/record_difflib.py`).
     #[test]
     fn same_diffs_as_difflib_on_recorded_cases() {
         let recorded: serde_json::Value =
-            serde_json::from_str(include_str!("functions/file_cases/difflib.json")).unwrap();
+            serde_json::from_str(include_str!("functions/tests/file_cases/difflib.json")).unwrap();
         let cases = recorded["cases"].as_array().unwrap();
         assert!(cases.len() >= 50);
         for (n, c) in cases.iter().enumerate() {

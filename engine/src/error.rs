@@ -334,7 +334,10 @@ pub trait Located {
     fn kind(&self) -> &'static str;
 }
 
-pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub(crate) fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     let candidates: Vec<&str> = candidates.into_iter().collect();
     similar::get_close_matches(word, &candidates, 1, 0.7)
         .first()

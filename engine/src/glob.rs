@@ -19,7 +19,7 @@
 //! which takes 15–25 µs to compile a pattern first.
 
 /// Whether `text` matches the fnmatch pattern `pattern`.
-pub fn matches(pattern: &str, text: &str) -> bool {
+pub(crate) fn matches(pattern: &str, text: &str) -> bool {
     // Most patterns name one thing (a requisite's ID): no need to decode them.
     if !is_glob(pattern) {
         return pattern == text;
@@ -34,12 +34,12 @@ pub fn matches(pattern: &str, text: &str) -> bool {
 
 /// Whether `text` matches one of the comma-separated `patterns`, as a
 /// glob target (`pgdb1,web*`) does in Salt.
-pub fn matches_any(patterns: &str, text: &str) -> bool {
+pub(crate) fn matches_any(patterns: &str, text: &str) -> bool {
     patterns.split(',').any(|p| matches(p.trim(), text))
 }
 
 /// Whether `pattern` has any wildcard at all (else it names one thing).
-pub fn is_glob(pattern: &str) -> bool {
+pub(crate) fn is_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?', '['])
 }
 

@@ -59,7 +59,7 @@ impl Host {
         fn walk(v: &serde_json::Value, secret: bool, out: &mut Vec<String>) {
             match v {
                 serde_json::Value::String(s) if secret && s.chars().count() >= 4 => {
-                    out.push(s.clone())
+                    out.push(s.clone());
                 }
                 serde_json::Value::Object(m) => {
                     for (k, v) in m {
@@ -167,7 +167,7 @@ impl Host {
 /// `salt['cmd.run']` in templates, run through a host's transport.
 /// Templates render synchronously, on a blocking thread
 /// (`spawn_blocking`), which waits here for the transport's answer.
-pub struct TransportCalls {
+pub(crate) struct TransportCalls {
     pub transport: Arc<dyn Transport>,
     pub handle: tokio::runtime::Handle,
 }

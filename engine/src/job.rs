@@ -79,7 +79,7 @@ pub struct Prepared {
 }
 
 /// Per host, in roster order: prepared, or why it could not be reached.
-pub type Hosts = Vec<(roster::Host, Result<Prepared, TransportError>)>;
+pub(crate) type Hosts = Vec<(roster::Host, Result<Prepared, TransportError>)>;
 
 impl Engine {
     pub fn load(over: &Overrides) -> Result<Engine, Error> {
@@ -362,7 +362,7 @@ impl Engine {
 
 /// Run `tasks` at once (each its own tokio task), results in the order
 /// given. A task that panicked is a bug: its panic goes on here.
-pub async fn in_parallel<T, F>(tasks: impl IntoIterator<Item = F>) -> Vec<T>
+pub(crate) async fn in_parallel<T, F>(tasks: impl IntoIterator<Item = F>) -> Vec<T>
 where
     F: std::future::Future<Output = T> + Send + 'static,
     T: Send + 'static,

@@ -26,32 +26,48 @@
 // so that matching on them stays plain; they are never on a hot path.
 #![allow(clippy::result_large_err)]
 
-pub mod adhoc;
-pub mod clock;
-pub mod compile;
-pub mod config;
-pub mod diff;
-pub mod error;
-pub mod facts;
-pub mod functions;
-pub mod glob;
-pub mod grains;
-pub mod host;
-pub mod job;
-pub mod orchestrate;
-pub mod pillar;
-pub mod plan;
-pub mod postgres;
-pub mod render;
+mod adhoc;
+mod clock;
+mod compile;
+mod config;
+mod diff;
+mod error;
+mod facts;
+mod functions;
+mod glob;
+mod grains;
+mod host;
+mod job;
+mod orchestrate;
+mod pillar;
+mod plan;
+mod postgres;
+mod render;
 pub mod report;
-pub mod result;
-pub mod roster;
-pub mod run;
-pub mod source;
+mod result;
+mod roster;
+mod run;
+mod source;
 #[cfg(test)]
-pub(crate) mod testing;
-pub mod transport;
-pub mod tree;
-pub mod yaml;
+mod testing;
+mod transport;
+mod tree;
+mod yaml;
 
+// What the command line uses (and its tests): the engine and its
+// requests, the typed results and their observer, the compiled states
+// `show` prints, the output code (`report`), and a few helpers.
+pub use adhoc::run as run_everywhere;
+pub use clock::now as clock_now;
+pub use compile::{
+    Checks, Chunk, FunCheck, Graph, Parsed, ReqKind, Requisite, Retry, StateId,
+    Target as RequisiteTarget, WrittenOrder, MOD_WATCH,
+};
+pub use config::Overrides;
 pub use error::Error;
+pub use job::{Engine, Mode, Request};
+pub use orchestrate::run as orchestrate;
+pub use result::{Changes, HostOutcome, HostReport, Report, StateResult};
+pub use run::Observer;
+pub use source::Source;
+pub use yaml::{load as load_yaml, to_block as yaml_block};

@@ -18,14 +18,14 @@ use crate::source::{Source, Span};
 use crate::tree::{find_sls, read_sls, sls::relative, Top};
 use crate::yaml::{self, Value as Y};
 
-pub struct Pillar {
+pub(crate) struct Pillar {
     /// The base environment's pillar_roots.
     roots: Vec<PathBuf>,
     renderer: Renderer,
 }
 
 impl Pillar {
-    pub fn new(config: &Config) -> Pillar {
+    pub(crate) fn new(config: &Config) -> Pillar {
         let roots = config.pillar_roots.get("base").cloned().unwrap_or_default();
         Pillar {
             renderer: Renderer::new(roots.clone()),
@@ -34,7 +34,7 @@ impl Pillar {
     }
 
     /// The pillar of host `id`.
-    pub fn compile(
+    pub(crate) fn compile(
         &self,
         id: &str,
         grains: &Value,
@@ -101,7 +101,7 @@ impl Pillar {
 }
 
 /// Salt's pillar merge: mappings recursively, anything else replaced.
-pub fn merge(into: &mut Value, from: Value) {
+pub(crate) fn merge(into: &mut Value, from: Value) {
     match (into, from) {
         (Value::Object(a), Value::Object(b)) => {
             for (k, v) in b {

@@ -91,7 +91,7 @@ impl Source {
 
 /// `root/rel` as a user would type it: relative to the working directory
 /// when it lies below it, else as it is.
-pub fn display_path(root: &std::path::Path, rel: &str) -> String {
+pub(crate) fn display_path(root: &std::path::Path, rel: &str) -> String {
     let path = root.join(rel);
     let cwd = std::env::current_dir().ok();
     let shown = match &cwd {

@@ -20,7 +20,7 @@ use crate::stats;
 
 /// A converge run of a cycle, with what it said.
 #[derive(Debug)]
-pub struct Ran {
+pub(crate) struct Ran {
     pub purpose: String,
     pub run: ConvergeRun,
     pub failover: Option<outcome::Failover>,
@@ -28,7 +28,7 @@ pub struct Ran {
 }
 
 impl Ran {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         json!({
             "purpose": self.purpose,
             "args": self.run.args,
@@ -50,14 +50,14 @@ impl Ran {
 
 /// A goal a cycle is judged by, and the evidence.
 #[derive(Clone, Debug, Serialize)]
-pub struct Goal {
+pub(crate) struct Goal {
     pub name: String,
     pub met: bool,
     pub evidence: String,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Cycle {
+pub(crate) struct Cycle {
     pub n: usize,
     pub fault: Fault,
     pub description: String,
@@ -98,7 +98,7 @@ pub struct Cycle {
 }
 
 impl Cycle {
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         format!(
             "pause {:.0} ms, errors {:.0} ms, failed {}, lost {} (converge: {}), two writers {:.0} ms reachable / {:.0} ms isolated, {}{}",
             self.longest_pause * 1000.0,
@@ -127,7 +127,7 @@ impl Cycle {
         )
     }
 
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         let mut v = serde_json::to_value(self).expect("plain data");
         v["runs"] = Value::Array(self.runs.iter().map(Ran::json).collect());
         v
@@ -164,7 +164,7 @@ impl Ctx {
             .lab
             .converge_watched(&all, self.clock, events, hook)
             .unwrap_or_else(|e| ConvergeRun {
-                args: args.iter().map(|a| a.to_string()).collect(),
+                args: args.iter().map(std::string::ToString::to_string).collect(),
                 stderr: vec![(self.clock.now(), e)],
                 ..ConvergeRun::default()
             });
@@ -279,7 +279,7 @@ impl Ctx {
         Ok(out)
     }
 
-    pub fn cycle(&mut self, n: usize, fault: Fault) -> Cycle {
+    pub(crate) fn cycle(&mut self, n: usize, fault: Fault) -> Cycle {
         let (old, new) = (self.writer.clone(), self.query.clone());
         let from = self.clock.now();
         let mut events: Vec<(f64, String)> = Vec::new();
@@ -574,7 +574,7 @@ impl Ctx {
                         "every client wrote {} after the kill",
                         back_after_kill.map_or("never".into(), |t| format!("{:.0} ms", t * 1000.0))
                     ),
-                })
+                });
             }
             _ => {}
         }

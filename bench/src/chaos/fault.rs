@@ -7,7 +7,7 @@ use super::rng::Rng;
 
 /// A switchover's steps, in the order converge runs them (the points at
 /// which a cycle may kill converge or cut ssh).
-pub const SWITCHOVER_STEPS: [&str; 11] = [
+pub(super) const SWITCHOVER_STEPS: [&str; 11] = [
     "prepare_pgbouncer",
     "pause_pgbouncer",
     "stop_old_writer",
@@ -24,7 +24,7 @@ pub const SWITCHOVER_STEPS: [&str; 11] = [
 /// How a writer cut off the network is brought back once healed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Rejoin {
+pub(crate) enum Rejoin {
     /// `converge highstate OLD`
     Highstate,
     /// `converge orchestrate failover` again
@@ -35,14 +35,14 @@ pub enum Rejoin {
 /// resumed the PgBouncers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Then {
+pub(crate) enum Then {
     RerunAtOnce,
     RerunAfterGuard,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Fault {
+pub(crate) enum Fault {
     /// No fault: a planned switchover.
     Switchover,
     /// The writer's postmaster SIGKILLed, then the failover.
@@ -58,7 +58,7 @@ pub enum Fault {
 }
 
 /// The kinds, by name (as `--faults` takes them).
-pub const KINDS: [&str; 5] = [
+pub(super) const KINDS: [&str; 5] = [
     "switchover",
     "writer-crash",
     "writer-lost",
@@ -67,7 +67,7 @@ pub const KINDS: [&str; 5] = [
 ];
 
 impl Fault {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Fault::Switchover => KINDS[0],
             Fault::WriterCrash => KINDS[1],
@@ -78,7 +78,7 @@ impl Fault {
     }
 
     /// One of `kinds` (names from `KINDS`), its details drawn too.
-    pub fn draw(rng: &mut Rng, kinds: &[&str]) -> Fault {
+    pub(crate) fn draw(rng: &mut Rng, kinds: &[&str]) -> Fault {
         match kinds[rng.below(kinds.len())] {
             "switchover" => Fault::Switchover,
             "writer-crash" => Fault::WriterCrash,
@@ -105,7 +105,7 @@ impl Fault {
     }
 
     /// In words, with the old writer's name.
-    pub fn describe(&self, old: &str) -> String {
+    pub(crate) fn describe(&self, old: &str) -> String {
         match self {
             Fault::Switchover => "planned switchover".into(),
             Fault::WriterCrash => format!("{old}'s postmaster killed, failover"),
@@ -142,8 +142,9 @@ mod tests {
         for _ in 0..200 {
             let f = Fault::draw(&mut rng, &["kill-converge", "ssh-lost"]);
             match f {
-                Fault::KillConverge { after, .. } => assert!(after < 9),
-                Fault::SshLost { after } => assert!(after < 8),
+                Fault::KillConverge { after, .. } => assert!(after < SWITCHOVER_STEPS.len()),
+                // Never after the last step: ssh must be lost mid-switchover.
+                Fault::SshLost { after } => assert!(after < SWITCHOVER_STEPS.len() - 1),
                 other => panic!("{other:?}"),
             }
         }

@@ -3,7 +3,7 @@
 
 /// One line of `lab role HOST`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct RoleLine {
+pub(super) struct RoleLine {
     /// `primary`, `standby` or `down`.
     pub kind: String,
     pub timeline: Option<u32>,
@@ -12,7 +12,7 @@ pub struct RoleLine {
     pub upstream: Option<String>,
 }
 
-pub fn parse_role(line: &str) -> RoleLine {
+pub(super) fn parse_role(line: &str) -> RoleLine {
     let mut words = line.split_whitespace();
     let mut r = RoleLine {
         kind: words.next().unwrap_or_default().to_string(),
@@ -36,7 +36,7 @@ pub fn parse_role(line: &str) -> RoleLine {
 /// What is wrong with the pair, given `lab role` of the writer and of the
 /// query host (empty: the writer is a primary and the query host streams
 /// from it on its timeline).
-pub fn role_problems(
+pub(super) fn role_problems(
     writer: &str,
     writer_addr: &str,
     w: &RoleLine,

@@ -37,7 +37,7 @@ use crate::lab::{Clock, Lab};
 /// converge-bench chaos: random faults and failovers under write load, on
 /// the lab LAB_ID names.
 #[derive(Parser, Debug)]
-pub struct Args {
+pub(crate) struct Args {
     /// How many cycles (a fault and its failover each).
     #[arg(long, default_value_t = 20)]
     cycles: usize,
@@ -64,12 +64,12 @@ impl JsonOut for Args {
     }
 }
 
-pub fn main(argv: &[String]) -> i32 {
+pub(crate) fn main(argv: &[String]) -> i32 {
     drive::<Args, report::Chaos>("chaos", argv, run)
 }
 
 /// Everything a cycle works with.
-pub struct Ctx {
+pub(crate) struct Ctx {
     lab: Lab,
     clock: Clock,
     rt: tokio::runtime::Runtime,

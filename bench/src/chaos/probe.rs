@@ -14,7 +14,7 @@ use tokio_postgres::{Client, NoTls};
 
 use super::writers::{Role, Sample};
 
-pub struct Probe {
+pub(super) struct Probe {
     pub hosts: Vec<String>,
     samples: Vec<Arc<Mutex<Vec<Sample>>>>,
     stop: Arc<AtomicBool>,
@@ -24,7 +24,12 @@ pub struct Probe {
 impl Probe {
     /// Start probing `hosts` of the lab in `lab_dir` (call inside the
     /// runtime).
-    pub fn start(lab_dir: PathBuf, hosts: &[&str], started: Instant, interval: Duration) -> Probe {
+    pub(super) fn start(
+        lab_dir: PathBuf,
+        hosts: &[&str],
+        started: Instant,
+        interval: Duration,
+    ) -> Probe {
         let stop = Arc::new(AtomicBool::new(false));
         let samples: Vec<_> = hosts.iter().map(|_| Arc::default()).collect();
         let tasks = hosts
@@ -41,7 +46,7 @@ impl Probe {
             })
             .collect();
         Probe {
-            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            hosts: hosts.iter().map(std::string::ToString::to_string).collect(),
             samples,
             stop,
             tasks,
@@ -49,14 +54,14 @@ impl Probe {
     }
 
     /// Each host's samples so far.
-    pub fn snapshot(&self) -> Vec<Vec<Sample>> {
+    pub(super) fn snapshot(&self) -> Vec<Vec<Sample>> {
         self.samples
             .iter()
             .map(|s| s.lock().expect("a probe panicked").clone())
             .collect()
     }
 
-    pub async fn stop(self) {
+    pub(super) async fn stop(self) {
         self.stop.store(true, Ordering::SeqCst);
         for t in self.tasks {
             let _ = t.await;
@@ -97,7 +102,10 @@ async fn probe(
     while !stop.load(Ordering::SeqCst) {
         let t0 = Instant::now();
         let sent = started.elapsed().as_secs_f64();
-        if client.as_ref().is_none_or(|c| c.is_closed()) {
+        if client
+            .as_ref()
+            .is_none_or(tokio_postgres::Client::is_closed)
+        {
             client = connect(&dir, &host).await.ok();
         }
         let role = match &client {

@@ -7,7 +7,7 @@ use super::cycle::Cycle;
 use crate::driver::Report;
 use crate::stats::median;
 
-pub struct Chaos {
+pub(super) struct Chaos {
     pub seed: u64,
     pub kinds: Vec<String>,
     pub pause_timeout: u64,
@@ -97,7 +97,7 @@ impl Report for Chaos {
             let cs: Vec<&Cycle> = self.cycles.iter().filter(|c| c.fault.kind() == k).collect();
             let pauses: Vec<f64> = cs.iter().map(|c| c.longest_pause).collect();
             let errs: Vec<f64> = cs.iter().map(|c| c.error_time).collect();
-            let max = |v: &[f64]| v.iter().cloned().fold(0.0, f64::max);
+            let max = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
             t.push_str(&format!(
                 " {k:<14} {:>2} cycles: pause {} ms (max {}), errors {} ms (max {}), failed {}, lost {}, human {}, mended {}\n",
                 cs.len(),

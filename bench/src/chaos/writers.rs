@@ -7,7 +7,7 @@ use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Role {
+pub(super) enum Role {
     Primary,
     Standby,
     /// No answer (stopped, starting, crashed, replaced).
@@ -17,7 +17,7 @@ pub enum Role {
 /// One probe: the query went out at `sent` and was answered (or failed)
 /// at `recv`, seconds on the load's axis.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Sample {
+pub(super) struct Sample {
     pub sent: f64,
     pub recv: f64,
     pub role: Role,
@@ -26,7 +26,7 @@ pub struct Sample {
 /// The stretches a host was certainly a primary: for each run of
 /// consecutive primary samples, from the first one's answer to the last
 /// one's question (a single sample proves no stretch).
-pub fn primary_runs(samples: &[Sample]) -> Vec<(f64, f64)> {
+pub(super) fn primary_runs(samples: &[Sample]) -> Vec<(f64, f64)> {
     let mut out = Vec::new();
     let mut run: Option<(f64, f64)> = None;
     for s in samples {
@@ -50,7 +50,7 @@ pub fn primary_runs(samples: &[Sample]) -> Vec<(f64, f64)> {
 }
 
 /// Where stretches of `a` and of `b` overlap.
-pub fn overlaps(a: &[(f64, f64)], b: &[(f64, f64)]) -> Vec<(f64, f64)> {
+pub(super) fn overlaps(a: &[(f64, f64)], b: &[(f64, f64)]) -> Vec<(f64, f64)> {
     let mut out = Vec::new();
     for &(a0, a1) in a {
         for &(b0, b1) in b {
@@ -65,7 +65,7 @@ pub fn overlaps(a: &[(f64, f64)], b: &[(f64, f64)]) -> Vec<(f64, f64)> {
 }
 
 /// The part of `(s, e)` outside every interval of `cuts`.
-pub fn outside(s: f64, e: f64, cuts: &[(f64, f64)]) -> f64 {
+pub(super) fn outside(s: f64, e: f64, cuts: &[(f64, f64)]) -> f64 {
     let mut inside = Vec::new();
     for &(c0, c1) in cuts {
         let (a, b) = (s.max(c0), e.min(c1));
@@ -78,7 +78,7 @@ pub fn outside(s: f64, e: f64, cuts: &[(f64, f64)]) -> f64 {
 
 /// A host's roles over time: each sample's answer holds until the next
 /// one's (the last until `to`), equal neighbours merged.
-pub fn role_spans(samples: &[Sample], to: f64) -> Vec<(f64, f64, Role)> {
+pub(super) fn role_spans(samples: &[Sample], to: f64) -> Vec<(f64, f64, Role)> {
     let mut out: Vec<(f64, f64, Role)> = Vec::new();
     for (i, s) in samples.iter().enumerate() {
         let end = samples.get(i + 1).map_or(to, |n| n.recv).max(s.recv);

@@ -9,7 +9,7 @@ use clap::{Parser, ValueEnum};
 /// on the same tree when it is installed.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "converge-bench engine")]
-pub struct EngineArgs {
+pub(crate) struct EngineArgs {
     /// Number of file.managed states (plus N/10 cmd.run states).
     #[arg(short, long, default_value_t = 1000)]
     pub n: usize,
@@ -49,7 +49,7 @@ pub struct EngineArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Out {
+pub(crate) enum Out {
     /// JSON (both tools; the changes are counted from it).
     Json,
     /// The highstate text layout (changes counted from its summary).

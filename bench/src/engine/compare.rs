@@ -47,7 +47,11 @@ fn walk(root: &Path) -> io::Result<BTreeMap<String, Entry>> {
 
 /// The differences between `ours` and `theirs`, one line each; empty when
 /// they are the same. `names` say whose is whose.
-pub fn differences(ours: &Path, theirs: &Path, names: (&str, &str)) -> io::Result<Vec<String>> {
+pub(super) fn differences(
+    ours: &Path,
+    theirs: &Path,
+    names: (&str, &str),
+) -> io::Result<Vec<String>> {
     let (a, b) = (walk(ours)?, walk(theirs)?);
     let mut out = Vec::new();
     for (path, ea) in &a {

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub states: usize,
     /// States with changes (in a test run: that would change).
     pub changed: usize,
@@ -14,7 +14,7 @@ pub struct Counts {
 
 impl Counts {
     /// Salt's JSON: `{host: {tag: {result, changes, ...}}}`, one host.
-    pub fn from_json(stdout: &str) -> Result<Counts, String> {
+    pub(crate) fn from_json(stdout: &str) -> Result<Counts, String> {
         let v: Value =
             serde_json::from_str(stdout).map_err(|e| format!("output is not JSON: {e}"))?;
         let hosts = v.as_object().ok_or("output is not a JSON object")?;
@@ -41,7 +41,7 @@ impl Counts {
     /// `Failed: 0`, `Total states run: 5`. Salt's outputter counts a test
     /// run's would-change states (result None) as `unchanged=N`: they count
     /// as changed here, as in `from_json`.
-    pub fn from_text(stdout: &str) -> Result<Counts, String> {
+    pub(crate) fn from_text(stdout: &str) -> Result<Counts, String> {
         let mut c = Counts::default();
         let mut seen = false;
         for line in stdout.lines().map(str::trim) {

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-pub struct Floor {
+pub(crate) struct Floor {
     pub files: usize,
     pub files_seconds: f64,
     pub shells: usize,
@@ -19,7 +19,7 @@ pub struct Floor {
 }
 
 /// Measure in `dir` (created; removed afterwards).
-pub fn measure(dir: &Path, files: usize, shells: usize) -> io::Result<Floor> {
+pub(super) fn measure(dir: &Path, files: usize, shells: usize) -> io::Result<Floor> {
     let started = Instant::now();
     for i in 0..files {
         let sub = dir.join(format!("d{}", i / 100));

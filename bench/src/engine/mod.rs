@@ -7,11 +7,11 @@
 
 mod args;
 mod compare;
-pub mod counts;
+pub(crate) mod counts;
 mod floor;
-pub mod report;
-pub mod run;
-pub mod stats;
+pub(crate) mod report;
+pub(crate) mod run;
+pub(crate) mod stats;
 mod tool;
 mod tree;
 
@@ -23,7 +23,7 @@ impl JsonOut for args::EngineArgs {
     }
 }
 
-pub fn main(argv: &[String]) -> i32 {
+pub(crate) fn main(argv: &[String]) -> i32 {
     drive("engine", argv, run::run)
 }
 

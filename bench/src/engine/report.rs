@@ -12,14 +12,14 @@ use super::stats::Samples;
 use super::tool::Phase;
 
 /// The goal for converge's no-change run at N=1000 on a 2-core machine.
-pub const NO_CHANGE_GOAL_MS: f64 = 200.0;
+pub(crate) const NO_CHANGE_GOAL_MS: f64 = 200.0;
 
 /// One tool's samples, per phase (in `Phase::ALL` order).
-pub struct Measured {
+pub(crate) struct Measured {
     pub samples: [Samples; 3],
 }
 
-pub struct Report {
+pub(crate) struct Report {
     pub n: usize,
     pub states: usize,
     pub out: Out,
@@ -36,7 +36,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(args: &EngineArgs, converge: &Path) -> Report {
+    pub(crate) fn new(args: &EngineArgs, converge: &Path) -> Report {
         Report {
             n: args.n,
             states: args.n + args.n / 10,
@@ -64,7 +64,7 @@ impl Report {
     }
 
     /// The table, and what else a reader must know.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut s = String::new();
         let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.0}", v * 1e3));
         writeln!(
@@ -154,7 +154,7 @@ impl Report {
         s
     }
 
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         let tool = |m: &Option<Measured>| {
             m.as_ref().map(|m| {
                 let mut o = serde_json::Map::new();
@@ -204,17 +204,17 @@ impl Report {
     }
 
     /// Whether everything checked out (the targets, when compared).
-    pub fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.differences.as_ref().is_none_or(Vec::is_empty)
     }
 }
 
-pub fn cpus() -> usize {
+pub(crate) fn cpus() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The workspace's git commit, when it can be told.
-pub fn revision() -> Option<String> {
+pub(crate) fn revision() -> Option<String> {
     let out = std::process::Command::new("git")
         .args([
             "-C",

@@ -21,7 +21,7 @@ use super::tree::Tree;
 
 /// Run the benchmark; the report, or why it could not be made. The trees
 /// are removed at the end, unless asked to be kept or something failed.
-pub fn run(args: &EngineArgs) -> Result<Report, String> {
+pub(crate) fn run(args: &EngineArgs) -> Result<Report, String> {
     let converge = Tool::Converge(converge_binary(args.converge.as_deref())?);
     let mut b = tempfile::Builder::new();
     b.prefix("converge-bench-");
@@ -138,7 +138,7 @@ fn check(tool: &Tool, phase: Phase, tree: &Tree, run: &Run) -> Result<Counts, St
 }
 
 /// At most the first `n` bytes of `s`, cut at a character boundary.
-pub fn head(s: &str, n: usize) -> &str {
+pub(crate) fn head(s: &str, n: usize) -> &str {
     let end = (0..=n.min(s.len()))
         .rev()
         .find(|&i| s.is_char_boundary(i))
@@ -147,7 +147,7 @@ pub fn head(s: &str, n: usize) -> &str {
 }
 
 /// At most the last `n` bytes of `s`, cut at a character boundary.
-pub fn tail(s: &str, n: usize) -> &str {
+pub(crate) fn tail(s: &str, n: usize) -> &str {
     let start = (s.len().saturating_sub(n)..=s.len())
         .find(|&i| s.is_char_boundary(i))
         .unwrap_or(s.len());
@@ -157,7 +157,7 @@ pub fn tail(s: &str, n: usize) -> &str {
 /// The converge to measure: `--converge`, else the release build in this
 /// program's target directory, built first when cargo runs this program
 /// (so that the numbers are never those of a stale binary).
-pub fn converge_binary(explicit: Option<&Path>) -> Result<PathBuf, String> {
+pub(crate) fn converge_binary(explicit: Option<&Path>) -> Result<PathBuf, String> {
     if let Some(p) = explicit {
         return if p.is_file() {
             Ok(p.to_path_buf())
@@ -213,7 +213,7 @@ fn settle() {
 
 /// The 1-minute load average: other work on the machine skews the numbers,
 /// so the report says how busy it was before and after.
-pub fn loadavg() -> f64 {
+pub(crate) fn loadavg() -> f64 {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())

@@ -2,18 +2,18 @@
 //! minimum (the machine's best) and the median (the typical run).
 
 #[derive(Clone, Debug, Default)]
-pub struct Samples(pub Vec<f64>);
+pub(crate) struct Samples(pub Vec<f64>);
 
 impl Samples {
-    pub fn push(&mut self, seconds: f64) {
+    pub(crate) fn push(&mut self, seconds: f64) {
         self.0.push(seconds);
     }
 
-    pub fn min(&self) -> Option<f64> {
+    pub(crate) fn min(&self) -> Option<f64> {
         self.0.iter().copied().reduce(f64::min)
     }
 
-    pub fn median(&self) -> Option<f64> {
+    pub(crate) fn median(&self) -> Option<f64> {
         let mut v = self.0.clone();
         if v.is_empty() {
             return None;

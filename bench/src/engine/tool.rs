@@ -11,14 +11,14 @@ use super::counts::Counts;
 use super::tree::{Tree, ID};
 
 #[derive(Clone, Debug)]
-pub enum Tool {
+pub(super) enum Tool {
     Converge(PathBuf),
     Salt(PathBuf),
 }
 
 /// What a run is asked to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
+pub(super) enum Phase {
     /// On a fresh tree: every state changes something.
     First,
     /// Again, on the converged tree: nothing changes.
@@ -28,9 +28,9 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 3] = [Phase::First, Phase::NoChange, Phase::Test];
+    pub(super) const ALL: [Phase; 3] = [Phase::First, Phase::NoChange, Phase::Test];
 
-    pub fn key(self) -> &'static str {
+    pub(super) fn key(self) -> &'static str {
         match self {
             Phase::First => "first",
             Phase::NoChange => "no_change",
@@ -38,7 +38,7 @@ impl Phase {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
             Phase::First => "first run",
             Phase::NoChange => "no-change run",
@@ -48,7 +48,7 @@ impl Phase {
 }
 
 /// One timed run of a whole process.
-pub struct Run {
+pub(super) struct Run {
     pub seconds: f64,
     pub code: Option<i32>,
     pub counts: Result<Counts, String>,
@@ -57,14 +57,14 @@ pub struct Run {
 }
 
 impl Tool {
-    pub fn name(&self) -> &'static str {
+    pub(super) fn name(&self) -> &'static str {
         match self {
             Tool::Converge(_) => "converge",
             Tool::Salt(_) => "salt",
         }
     }
 
-    pub fn binary(&self) -> &Path {
+    pub(super) fn binary(&self) -> &Path {
         match self {
             Tool::Converge(p) | Tool::Salt(p) => p,
         }
@@ -109,7 +109,7 @@ impl Tool {
     }
 
     /// Run `phase` on `tree` and time the whole process, start to exit.
-    pub fn run(&self, tree: &Tree, phase: Phase, out: Out) -> std::io::Result<Run> {
+    pub(super) fn run(&self, tree: &Tree, phase: Phase, out: Out) -> std::io::Result<Run> {
         let mut cmd = self.command(tree, phase, out);
         let started = Instant::now();
         let output = cmd.output()?;

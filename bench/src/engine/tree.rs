@@ -17,17 +17,17 @@ use std::path::{Path, PathBuf};
 const PER_SLS: usize = 100;
 
 /// The minion id in both tools (the roster id for converge).
-pub const ID: &str = "bench";
+pub(super) const ID: &str = "bench";
 
 /// A generated tree in `root`.
-pub struct Tree {
+pub(super) struct Tree {
     pub root: PathBuf,
     pub n: usize,
 }
 
 impl Tree {
     /// Write a fresh tree into `root` (which must not exist yet).
-    pub fn generate(root: &Path, n: usize) -> io::Result<Tree> {
+    pub(super) fn generate(root: &Path, n: usize) -> io::Result<Tree> {
         let tree = Tree {
             root: root.to_path_buf(),
             n,
@@ -66,27 +66,27 @@ impl Tree {
     }
 
     /// Where the states write.
-    pub fn target(&self) -> PathBuf {
+    pub(super) fn target(&self) -> PathBuf {
         self.root.join("target")
     }
 
     /// The config directory given to `salt-call -c`.
-    pub fn salt_config_dir(&self) -> PathBuf {
+    pub(super) fn salt_config_dir(&self) -> PathBuf {
         self.root.join("salt")
     }
 
     /// The number of `cmd.run` states.
-    pub fn commands(&self) -> usize {
+    pub(super) fn commands(&self) -> usize {
         self.n / 10
     }
 
     /// States a first run changes: every file, and the commands whose
     /// `onlyif` holds (the even ones), which then `creates` their file.
-    pub fn first_run_changes(&self) -> usize {
+    pub(super) fn first_run_changes(&self) -> usize {
         self.n + self.commands().div_ceil(2)
     }
 
-    pub fn states(&self) -> usize {
+    pub(super) fn states(&self) -> usize {
         self.n + self.commands()
     }
 

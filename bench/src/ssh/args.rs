@@ -10,7 +10,7 @@ use clap::Parser;
 /// salt-ssh on the small tree when it is installed.
 #[derive(Parser, Debug, Clone)]
 #[command(name = "converge-bench ssh")]
-pub struct SshArgs {
+pub(super) struct SshArgs {
     /// Repetitions of each converge measurement.
     #[arg(short, long, default_value_t = 5)]
     pub reps: usize,
@@ -67,7 +67,7 @@ pub struct SshArgs {
 impl SshArgs {
     /// The `-j` values worth measuring for `hosts` hosts: those below it,
     /// and the smallest at or above it (which all behave alike).
-    pub fn jobs_for(&self, hosts: usize) -> Vec<usize> {
+    pub(super) fn jobs_for(&self, hosts: usize) -> Vec<usize> {
         let mut jobs: Vec<usize> = self.jobs.iter().copied().filter(|&j| j > 0).collect();
         jobs.sort_unstable();
         jobs.dedup();

@@ -9,7 +9,7 @@ use super::timed::Run;
 use crate::engine::stats::Samples;
 
 #[derive(Clone, Debug, Default)]
-pub struct Cell {
+pub(super) struct Cell {
     pub samples: Samples,
     /// Per run, per host.
     pub logins: Vec<Vec<usize>>,
@@ -17,30 +17,30 @@ pub struct Cell {
 }
 
 impl Cell {
-    pub fn push(&mut self, run: &Run) {
+    pub(super) fn push(&mut self, run: &Run) {
         self.samples.push(run.seconds);
         self.logins.push(run.logins.clone());
         self.cpu.push(run.cpu);
     }
 
-    pub fn median_ms(&self) -> Option<f64> {
+    pub(super) fn median_ms(&self) -> Option<f64> {
         self.samples.median().map(|s| s * 1e3)
     }
 
     /// The fewest and the most logins any host saw in any run.
-    pub fn logins_range(&self) -> Option<(usize, usize)> {
+    pub(super) fn logins_range(&self) -> Option<(usize, usize)> {
         let all = self.logins.iter().flatten().copied();
         Some((all.clone().min()?, all.max()?))
     }
 
     /// Whether every host saw exactly `n` logins in every run.
-    pub fn logins_are(&self, n: usize) -> bool {
+    pub(super) fn logins_are(&self, n: usize) -> bool {
         self.logins.iter().flatten().all(|&l| l == n)
     }
 
     /// The mean CPU time of a run (ticks are coarse: a mean over the runs
     /// says more than any one).
-    pub fn cpu_mean(&self) -> Used {
+    pub(super) fn cpu_mean(&self) -> Used {
         let n = self.cpu.len().max(1) as f64;
         let sum = |f: fn(&Used) -> f64| self.cpu.iter().map(f).sum::<f64>() / n;
         Used {
@@ -50,7 +50,7 @@ impl Cell {
         }
     }
 
-    pub fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         let ms = |v: Option<f64>| v.map(|v| (v * 1e6).round() / 1e3);
         let cpu = self.cpu_mean();
         json!({

@@ -20,14 +20,14 @@ use nix::sys::time::TimeVal;
 use nix::unistd::{sysconf, SysconfVar};
 
 /// The hosts to watch: each one's pid namespace.
-pub struct Cpu {
+pub(super) struct Cpu {
     hosts: Vec<(String, String)>,
     tick: f64,
 }
 
 /// CPU seconds used so far, by part.
 #[derive(Clone, Debug, Default)]
-pub struct Sample {
+pub(super) struct Sample {
     hosts: HashMap<String, f64>,
     masters: HashMap<u32, f64>,
     children: f64,
@@ -36,7 +36,7 @@ pub struct Sample {
 
 /// CPU seconds a run used.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct Used {
+pub(super) struct Used {
     /// On the targeted hosts: their sshd and what it started.
     pub hosts: f64,
     /// converge, its ssh login, and the ssh masters (here).
@@ -48,7 +48,7 @@ pub struct Used {
 impl Cpu {
     /// `hosts`: (id, PID 1 of the host); a host whose namespace cannot be
     /// read is left out.
-    pub fn new(hosts: &[(String, Option<u32>)]) -> Cpu {
+    pub(super) fn new(hosts: &[(String, Option<u32>)]) -> Cpu {
         let hosts = hosts
             .iter()
             .filter_map(|(id, pid1)| Some((namespace((*pid1)?)?, id.clone())))
@@ -60,7 +60,7 @@ impl Cpu {
         }
     }
 
-    pub fn sample(&self, masters: &[u32]) -> Sample {
+    pub(super) fn sample(&self, masters: &[u32]) -> Sample {
         let mut by_ns: HashMap<&str, Vec<Proc>> = HashMap::new();
         let mut out = Sample {
             machine: machine_busy() / self.tick,
@@ -98,7 +98,7 @@ impl Cpu {
 
 impl Sample {
     /// What was used between `self` and `after`, on `hosts` (ids).
-    pub fn used(&self, after: &Sample, hosts: &[String]) -> Used {
+    pub(super) fn used(&self, after: &Sample, hosts: &[String]) -> Used {
         let on = |s: &Sample| -> f64 { hosts.iter().filter_map(|h| s.hosts.get(h)).sum() };
         let masters: f64 = after
             .masters

@@ -10,14 +10,14 @@ use std::process::Command;
 /// Lab 0's state directory (`tests/lab/lab`'s default).
 const LAB0_DIR: &str = "/tmp/converge-lab";
 
-pub struct Lab {
+pub(super) struct Lab {
     pub dir: PathBuf,
     script: PathBuf,
 }
 
 /// One roster entry, as the lab writes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+pub(super) struct Entry {
     pub id: String,
     pub address: String,
     /// The entry's lines, the id's included.
@@ -28,7 +28,7 @@ impl Lab {
     /// The lab whose state is in `dir`; but when `dir` is lab 0's default
     /// directory and only `LAB_ID` chose a lab (no `LAB_DIR`), that lab's
     /// (`--lab-dir` defaults to lab 0's and knows nothing of `LAB_ID`).
-    pub fn new(dir: &Path, repo: &Path) -> Lab {
+    pub(super) fn new(dir: &Path, repo: &Path) -> Lab {
         let env = load::lab::LabEnv::from_env().ok();
         let dir = match env {
             Some(env) if dir == Path::new(LAB0_DIR) && std::env::var_os("LAB_DIR").is_none() => {
@@ -43,14 +43,14 @@ impl Lab {
     }
 
     /// The hosts that are up: the lab's roster, or none when it has none.
-    pub fn entries(&self) -> Vec<Entry> {
+    pub(super) fn entries(&self) -> Vec<Entry> {
         std::fs::read_to_string(self.dir.join("roster.yaml"))
             .map(|t| parse_roster(&t))
             .unwrap_or_default()
     }
 
     /// The bare hosts that are up, `node01`.., in order.
-    pub fn nodes(&self) -> Vec<Entry> {
+    pub(super) fn nodes(&self) -> Vec<Entry> {
         let mut nodes: Vec<Entry> = self
             .entries()
             .into_iter()
@@ -61,7 +61,7 @@ impl Lab {
     }
 
     /// Exactly `n` bare hosts (`lab up-bare N`).
-    pub fn up_bare(&self, n: usize) -> Result<(), String> {
+    pub(super) fn up_bare(&self, n: usize) -> Result<(), String> {
         let out = Command::new(&self.script)
             .args(["up-bare", &n.to_string()])
             .env("LAB_DIR", &self.dir)
@@ -79,7 +79,7 @@ impl Lab {
     }
 
     /// Logins so far on `host`: the `Accepted publickey` lines of its sshd.
-    pub fn logins(&self, host: &str) -> usize {
+    pub(super) fn logins(&self, host: &str) -> usize {
         std::fs::read_to_string(self.host_path(host, "/var/log/sshd.log"))
             .map(|t| t.matches("Accepted publickey").count())
             .unwrap_or(0)
@@ -87,7 +87,7 @@ impl Lab {
 
     /// `path` (absolute, under one of the host's own directories such as
     /// /tmp) as seen from outside the host.
-    pub fn host_path(&self, host: &str, path: &str) -> PathBuf {
+    pub(super) fn host_path(&self, host: &str, path: &str) -> PathBuf {
         self.dir
             .join("h")
             .join(host)
@@ -96,7 +96,7 @@ impl Lab {
     }
 
     /// Remove `path` (a directory under /tmp) on `host`.
-    pub fn remove(&self, host: &str, path: &str) -> Result<(), String> {
+    pub(super) fn remove(&self, host: &str, path: &str) -> Result<(), String> {
         let p = self.host_path(host, path);
         match std::fs::remove_dir_all(&p) {
             Ok(()) => Ok(()),
@@ -106,7 +106,7 @@ impl Lab {
     }
 
     /// The pid (in this machine's namespace) of `host`'s PID 1.
-    pub fn pid1(&self, host: &str) -> Option<u32> {
+    pub(super) fn pid1(&self, host: &str) -> Option<u32> {
         std::fs::read_to_string(self.dir.join("h").join(host).join("pid1"))
             .ok()?
             .split_whitespace()

@@ -24,12 +24,12 @@ use rustix::process::{pidfd_open, Pid, PidfdFlags};
 /// How long the masters told to exit may take to be gone.
 const EXIT_WITHIN: Duration = Duration::from_secs(5);
 
-pub struct Masters {
+pub(super) struct Masters {
     runtime: tempfile::TempDir,
 }
 
 impl Masters {
-    pub fn new() -> Result<Masters, String> {
+    pub(super) fn new() -> Result<Masters, String> {
         // Short: converge refuses a control directory over 60 bytes.
         let runtime = tempfile::Builder::new()
             .prefix("cvb-ssh-")
@@ -39,12 +39,12 @@ impl Masters {
     }
 
     /// Set on every converge run measured.
-    pub fn env(&self) -> (&'static str, &Path) {
+    pub(super) fn env(&self) -> (&'static str, &Path) {
         ("XDG_RUNTIME_DIR", self.runtime.path())
     }
 
     /// Where converge puts the control sockets.
-    pub fn dir(&self) -> PathBuf {
+    pub(super) fn dir(&self) -> PathBuf {
         self.runtime.path().join("converge")
     }
 
@@ -61,7 +61,7 @@ impl Masters {
 
     /// End every master (`ssh -O exit`) and wait until each is gone, so
     /// that the next run has to log in again. The number ended.
-    pub fn end_all(&self) -> Result<usize, String> {
+    pub(super) fn end_all(&self) -> Result<usize, String> {
         // Watched from before they are told to exit; one already gone has
         // no pidfd to get.
         let watched: Vec<(u32, OwnedFd)> = self
@@ -98,7 +98,7 @@ impl Masters {
 
     /// The pids of the masters alive: `ssh` processes whose control socket
     /// is in our directory.
-    pub fn processes(&self) -> Vec<u32> {
+    pub(super) fn processes(&self) -> Vec<u32> {
         let mark = format!("{}/", self.dir().display());
         let Ok(proc) = std::fs::read_dir("/proc") else {
             return Vec::new();

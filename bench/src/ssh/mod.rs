@@ -27,7 +27,7 @@ impl JsonOut for args::SshArgs {
     }
 }
 
-pub fn main(argv: &[String]) -> i32 {
+pub(crate) fn main(argv: &[String]) -> i32 {
     drive("ssh", argv, run::run)
 }
 

@@ -11,21 +11,21 @@ use super::cell::Cell;
 use crate::engine::report::{cpus, revision};
 
 /// The shipped tree's host.
-pub const PGDB_HOST: &str = "pgdb1";
+pub(super) const PGDB_HOST: &str = "pgdb1";
 
 /// Goal: a no-change highstate of one host, warm, under this.
-pub const ONE_HOST_GOAL_MS: f64 = 150.0;
+pub(super) const ONE_HOST_GOAL_MS: f64 = 150.0;
 
 /// Goal: the most hosts in under this many times one host's time.
-pub const SCALE_GOAL: f64 = 2.0;
+pub(super) const SCALE_GOAL: f64 = 2.0;
 
-pub struct Pgdb {
+pub(super) struct Pgdb {
     pub states: usize,
     pub cold: Cell,
     pub warm: Cell,
 }
 
-pub struct Small {
+pub(super) struct Small {
     pub hosts: usize,
     pub jobs: usize,
     /// In `KEYS` order.
@@ -33,13 +33,13 @@ pub struct Small {
 }
 
 impl Small {
-    pub const KEYS: [&'static str; 4] = [
+    pub(super) const KEYS: [&'static str; 4] = [
         "first_cold",
         "first_warm",
         "no_change_cold",
         "no_change_warm",
     ];
-    pub const LABELS: [&'static str; 4] = [
+    pub(super) const LABELS: [&'static str; 4] = [
         "first run, cold",
         "first run, warm",
         "no-change, cold",
@@ -52,7 +52,7 @@ impl Small {
     }
 }
 
-pub struct Salt {
+pub(super) struct Salt {
     pub version: String,
     pub host: String,
     pub deploy_seconds: f64,
@@ -62,7 +62,7 @@ pub struct Salt {
     pub no_change: Cell,
 }
 
-pub struct Report {
+pub(super) struct Report {
     pub reps: usize,
     pub converge_binary: PathBuf,
     pub ssh_options: Vec<String>,
@@ -88,7 +88,7 @@ fn logins(c: &Cell) -> String {
 }
 
 impl Report {
-    pub fn new(args: &SshArgs, converge: &Path) -> Report {
+    pub(super) fn new(args: &SshArgs, converge: &Path) -> Report {
         Report {
             reps: args.reps.max(1),
             converge_binary: converge.to_path_buf(),
@@ -117,7 +117,7 @@ impl Report {
         pgdb && small
     }
 
-    pub fn ok(&self) -> bool {
+    pub(super) fn ok(&self) -> bool {
         self.logins_ok()
     }
 
@@ -135,7 +135,7 @@ impl Report {
         (counts.clone().min(), counts.max())
     }
 
-    pub fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         let mut s = String::new();
         writeln!(
             s,
@@ -360,7 +360,7 @@ impl Report {
         .unwrap();
     }
 
-    pub fn json(&self) -> Value {
+    pub(super) fn json(&self) -> Value {
         let small: Vec<Value> = self
             .small
             .iter()

@@ -24,7 +24,7 @@ use super::tree::{self, Tree};
 use crate::engine::counts::Counts;
 use crate::engine::run::{converge_binary, loadavg};
 
-pub fn run(args: &SshArgs) -> Result<Report, String> {
+pub(super) fn run(args: &SshArgs) -> Result<Report, String> {
     let converge = converge_binary(args.converge.as_deref())?;
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")

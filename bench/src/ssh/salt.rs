@@ -19,7 +19,7 @@ use super::timed::{failed, Run, Watch};
 use super::tree::{self, Tree};
 use crate::engine::counts::Counts;
 
-pub fn binary(args: &SshArgs) -> Result<PathBuf, String> {
+pub(super) fn binary(args: &SshArgs) -> Result<PathBuf, String> {
     if args.no_salt {
         return Err("--no-salt".into());
     }
@@ -29,7 +29,7 @@ pub fn binary(args: &SshArgs) -> Result<PathBuf, String> {
     Ok(args.salt_ssh.clone())
 }
 
-pub fn measure(
+pub(super) fn measure(
     bin: &Path,
     tree: &Tree,
     lab: &Lab,

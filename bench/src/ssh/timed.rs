@@ -10,7 +10,7 @@ use super::lab::Lab;
 use super::masters::Masters;
 use crate::engine::run::{head, tail};
 
-pub struct Run {
+pub(super) struct Run {
     pub seconds: f64,
     pub code: Option<i32>,
     pub stdout: String,
@@ -21,7 +21,7 @@ pub struct Run {
 }
 
 /// What a measurement needs to watch a run.
-pub struct Watch<'a> {
+pub(super) struct Watch<'a> {
     pub lab: &'a Lab,
     pub masters: &'a Masters,
     pub cpu: Cpu,
@@ -29,7 +29,7 @@ pub struct Watch<'a> {
 
 impl Watch<'_> {
     /// Run `cmd` against `hosts` (ids) and time it.
-    pub fn run(&self, cmd: &mut Command, hosts: &[String]) -> Result<Run, String> {
+    pub(super) fn run(&self, cmd: &mut Command, hosts: &[String]) -> Result<Run, String> {
         let logins = |h: &String| self.lab.logins(h);
         let logins_before: Vec<usize> = hosts.iter().map(logins).collect();
         let before = self.cpu.sample(&self.masters.processes());
@@ -56,7 +56,7 @@ impl Watch<'_> {
 
 /// Why a measured run does not count: `what` it was, `why` not, and the
 /// start of its output and the end of its errors.
-pub fn failed(what: &str, run: &Run, why: &str) -> String {
+pub(super) fn failed(what: &str, run: &Run, why: &str) -> String {
     format!(
         "{what}: {why}\n--- stdout (start) ---\n{}\n--- stderr (end) ---\n{}",
         head(&run.stdout, 3000),

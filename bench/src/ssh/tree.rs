@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use super::lab::Entry;
 
 /// Where the tree writes on each host.
-pub const TARGET: &str = "/tmp/converge-bench";
+pub(super) const TARGET: &str = "/tmp/converge-bench";
 
 /// States per host, and how many of them a first run changes.
-pub const STATES: usize = 6;
+pub(super) const STATES: usize = 6;
 
 const TOP: &str = "base:\n  '*':\n    - bench\n";
 
@@ -60,14 +60,14 @@ index = {{ index }}
 
 const PILLAR: &str = "bench:\n  dir: /tmp/converge-bench\n  port: 7000\n  settings:\n    workers: 4\n    timeout: 30\n    log: /var/log/app.log\n";
 
-pub struct Tree {
+pub(super) struct Tree {
     pub root: PathBuf,
 }
 
 impl Tree {
     /// Write the tree, and a roster of the first N `nodes` for each N in
     /// `counts`, in `root`.
-    pub fn write(
+    pub(super) fn write(
         root: &Path,
         nodes: &[Entry],
         counts: &[usize],
@@ -92,14 +92,14 @@ impl Tree {
         Ok(tree)
     }
 
-    pub fn roster(&self, hosts: usize) -> PathBuf {
+    pub(super) fn roster(&self, hosts: usize) -> PathBuf {
         self.root.join(format!("roster-{hosts}.yaml"))
     }
 
     /// A salt-ssh config directory for `node` (a master config whose
     /// file_roots and pillar_roots are this tree, and a roster), with the
     /// lab's key and known_hosts. Its path, for `salt-ssh -c`.
-    pub fn salt_config(&self, node: &Entry, lab: &Path) -> std::io::Result<PathBuf> {
+    pub(super) fn salt_config(&self, node: &Entry, lab: &Path) -> std::io::Result<PathBuf> {
         let dir = self.root.join("salt");
         std::fs::create_dir_all(&dir)?;
         let d = |sub: &str| dir.join(sub).display().to_string();

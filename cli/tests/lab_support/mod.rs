@@ -13,24 +13,24 @@ use load::lab::LabEnv;
 
 use crate::support::{run_in, Output};
 
-pub mod writers;
+pub(crate) mod writers;
 
 static LAB: Mutex<()> = Mutex::new(());
 
 /// The lab the environment names.
-pub fn lab_env() -> &'static LabEnv {
+pub(crate) fn lab_env() -> &'static LabEnv {
     static ENV: OnceLock<LabEnv> = OnceLock::new();
     ENV.get_or_init(|| LabEnv::from_env().unwrap_or_else(|e| panic!("{e}")))
 }
 
 /// `host`'s address on the lab's network.
-pub fn address(host: &str) -> String {
+pub(crate) fn address(host: &str) -> String {
     lab_env().address(host).expect("a lab host")
 }
 
 /// The roster converge runs with: the repo's own (which names lab 0) unless
 /// `LAB_ID` or `LAB_DIR` chose another lab, then the one that lab writes.
-pub fn roster() -> PathBuf {
+pub(crate) fn roster() -> PathBuf {
     if lab_env().chosen {
         lab_env().roster()
     } else {
@@ -38,7 +38,7 @@ pub fn roster() -> PathBuf {
     }
 }
 
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .canonicalize()
@@ -47,14 +47,14 @@ pub fn repo() -> PathBuf {
 
 /// `tests/lab/lab ARGS` run by a test, which holds the lab's lock (see
 /// [`Hold`]): its commands must not wait for it.
-pub fn lab_command() -> Command {
+pub(crate) fn lab_command() -> Command {
     let mut cmd = Command::new(repo().join("tests/lab/lab"));
     cmd.env("CONVERGE_LAB_LOCKED", "1");
     cmd
 }
 
 /// `tests/lab/lab ARGS`, which must succeed; its stdout.
-pub fn lab_script(args: &[&str]) -> String {
+pub(crate) fn lab_script(args: &[&str]) -> String {
     let out = lab_command()
         .args(args)
         .output()
@@ -69,11 +69,11 @@ pub fn lab_script(args: &[&str]) -> String {
 }
 
 /// Run `cmd` inside `host` without ssh (nsenter); its stdout.
-pub fn on(host: &str, cmd: &str) -> String {
+pub(crate) fn on(host: &str, cmd: &str) -> String {
     lab_script(&["exec", host, "--", "sh", "-c", cmd])
 }
 
-pub fn sql(host: &str, q: &str) -> String {
+pub(crate) fn sql(host: &str, q: &str) -> String {
     on(
         host,
         &format!("runuser -u postgres -- psql -XAtq -h /var/run/postgresql -c \"{q}\""),
@@ -86,10 +86,10 @@ pub fn sql(host: &str, q: &str) -> String {
 /// command of any other process (another test run, the selftest, an
 /// engineer's `reset-pg`) waits until this test is done instead of
 /// resetting the hosts under it.
-pub struct Hold(Child);
+pub(crate) struct Hold(Child);
 
 impl Hold {
-    pub fn take() -> Hold {
+    pub(crate) fn take() -> Hold {
         let mut child = Command::new(repo().join("tests/lab/lab"))
             .arg("hold")
             .stdin(Stdio::piped())
@@ -114,15 +114,17 @@ impl Drop for Hold {
 
 /// The lab, up, in its first layout (pgdb1 primary, pgdb2 streaming from
 /// it), for this test alone; and a scratch copy of the repo's pillar.
-pub struct Lab {
+pub(crate) struct Lab {
     _hold: Hold,
     _guard: MutexGuard<'static, ()>,
     pub pillar: tempfile::TempDir,
 }
 
 impl Lab {
-    pub fn fresh() -> Lab {
-        let guard = LAB.lock().unwrap_or_else(|e| e.into_inner());
+    pub(crate) fn fresh() -> Lab {
+        let guard = LAB
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let hold = Hold::take();
         // `up` refuses a pair an earlier test left split; `reset-pg` mends it.
         if !lab_command()
@@ -145,26 +147,26 @@ impl Lab {
         }
     }
 
-    pub fn writer(&self, writer: &str, query: &str) {
+    pub(crate) fn writer(&self, writer: &str, query: &str) {
         let text = format!("postgres:\n  writer: {writer}\n  query: {query}\n");
         std::fs::write(self.pillar.path().join("globals.sls"), text).unwrap();
     }
 
-    pub fn converge(&self, args: &[&str]) -> Output {
+    pub(crate) fn converge(&self, args: &[&str]) -> Output {
         let mut all = vec![
             "--pillar-root".to_string(),
             self.pillar.path().display().to_string(),
             "--roster".to_string(),
             roster().display().to_string(),
         ];
-        all.extend(args.iter().map(|s| s.to_string()));
+        all.extend(args.iter().map(std::string::ToString::to_string));
         run_in(&repo(), &all, &[])
     }
 }
 
 /// What converge manages on the hosts, and each server's role: to prove a
 /// test run changed nothing.
-pub fn snapshot() -> String {
+pub(crate) fn snapshot() -> String {
     let files = "/etc/pgbouncer/pgbouncer.ini /etc/pgbouncer/userlist.txt /etc/postgresql/15/main/conf.d/standby.conf /var/lib/postgresql/15/main/standby.signal";
     ["pgdb1", "pgdb2"]
         .iter()
@@ -180,14 +182,14 @@ pub fn snapshot() -> String {
 }
 
 /// Logins sshd on `host` accepted so far.
-pub fn logins(host: &str) -> usize {
+pub(crate) fn logins(host: &str) -> usize {
     std::fs::read_to_string(lab_env().dir.join(format!("h/{host}/fs/var/log/sshd.log")))
         .unwrap_or_default()
         .matches("Accepted publickey")
         .count()
 }
 
-pub fn succeeded_lines(out: &Output) -> Vec<String> {
+pub(crate) fn succeeded_lines(out: &Output) -> Vec<String> {
     out.stdout
         .lines()
         .filter(|l| l.starts_with("Succeeded:"))
@@ -197,7 +199,7 @@ pub fn succeeded_lines(out: &Output) -> Vec<String> {
 
 /// A `converge` run in the background (its progress read from stderr as
 /// it comes), to be killed at a chosen moment.
-pub struct Running {
+pub(crate) struct Running {
     child: Child,
     lines: std::sync::mpsc::Receiver<String>,
     pub seen: Vec<String>,
@@ -205,14 +207,14 @@ pub struct Running {
 
 impl Lab {
     /// `converge ARGS` started, not waited for.
-    pub fn start(&self, args: &[&str]) -> Running {
+    pub(crate) fn start(&self, args: &[&str]) -> Running {
         let mut all = vec![
             "--pillar-root".to_string(),
             self.pillar.path().display().to_string(),
             "--roster".to_string(),
             roster().display().to_string(),
         ];
-        all.extend(args.iter().map(|s| s.to_string()));
+        all.extend(args.iter().map(std::string::ToString::to_string));
         let mut child = Command::new(crate::support::converge_bin())
             .args(&all)
             .current_dir(repo())
@@ -240,7 +242,7 @@ impl Lab {
 
 impl Running {
     /// Wait (at most 60 s) for a progress line that contains `text`.
-    pub fn wait_for(&mut self, text: &str) {
+    pub(crate) fn wait_for(&mut self, text: &str) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -261,13 +263,13 @@ impl Running {
     }
 
     /// SIGKILL, as a controller dies.
-    pub fn kill(mut self) {
+    pub(crate) fn kill(mut self) {
         self.child.kill().expect("killed");
         let _ = self.child.wait();
     }
 
     /// Its exit code, once it ends.
-    pub fn code(mut self) -> i32 {
+    pub(crate) fn code(mut self) -> i32 {
         let status = self.child.wait().expect("converge ends");
         status.code().unwrap_or(-1)
     }
@@ -275,12 +277,12 @@ impl Running {
 
 /// Whether `host`'s PgBouncer holds its clients (the lab reads PgBouncer's
 /// own log).
-pub fn paused(host: &str) -> bool {
+pub(crate) fn paused(host: &str) -> bool {
     lab_script(&["pause-state", host]).starts_with("paused")
 }
 
 /// Wait until no PgBouncer is paused, at most `within`: how long it took.
-pub fn until_resumed(within: std::time::Duration) -> std::time::Duration {
+pub(crate) fn until_resumed(within: std::time::Duration) -> std::time::Duration {
     let started = std::time::Instant::now();
     loop {
         if !paused("pgdb1") && !paused("pgdb2") {
@@ -299,7 +301,7 @@ pub fn until_resumed(within: std::time::Duration) -> std::time::Duration {
 /// The cluster as pillar wants it: `writer` the primary, `query`
 /// streaming from it on its timeline, no PgBouncer paused, and writes
 /// through both PgBouncers landing.
-pub fn healthy(writer: &str, query: &str) {
+pub(crate) fn healthy(writer: &str, query: &str) {
     assert_eq!(
         sql(writer, "select pg_is_in_recovery()"),
         "f",

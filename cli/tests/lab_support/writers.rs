@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 /// When each probe was made, and who answered as a writer then.
 type Samples = Vec<(Instant, Vec<String>)>;
 
-pub struct Writers {
+pub(crate) struct Writers {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<Samples>>,
 }
 
 impl Writers {
     /// Start probing `hosts` ((id, address)).
-    pub fn watch(hosts: Vec<(String, String)>) -> Writers {
+    pub(crate) fn watch(hosts: Vec<(String, String)>) -> Writers {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::spawn(move || {
@@ -54,7 +54,7 @@ impl Writers {
     }
 
     /// Stop; the most writers seen at once, and when.
-    pub fn stop(mut self) -> (usize, Vec<String>, usize) {
+    pub(crate) fn stop(mut self) -> (usize, Vec<String>, usize) {
         self.stop.store(true, Ordering::Relaxed);
         let samples = self.thread.take().unwrap().join().unwrap();
         let most = samples

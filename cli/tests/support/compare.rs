@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 /// What the checked-in `differences.yaml` says about one tree.
 #[derive(Clone, Debug, Default)]
-pub struct Rules {
+pub(crate) struct Rules {
     /// Text that follows `after` for `length` characters depends on the
     /// run (a time stamp) and is replaced by `<masked>` on both sides.
     pub masks: Vec<Mask>,
@@ -24,7 +24,7 @@ pub struct Rules {
 }
 
 #[derive(Clone, Debug)]
-pub struct Mask {
+pub(crate) struct Mask {
     pub after: String,
     pub length: usize,
     pub reason: String,
@@ -35,7 +35,7 @@ pub struct Mask {
 /// given, only while converge's value contains that text (so that a
 /// render error explained here is not taken for the next one).
 #[derive(Clone, Debug, Default)]
-pub struct Known {
+pub(crate) struct Known {
     pub id: String,
     pub key: String,
     pub converge: Option<String>,
@@ -43,11 +43,11 @@ pub struct Known {
 }
 
 /// What converge printed, or why it printed nothing.
-pub type Outcome<T> = Result<T, String>;
+pub(crate) type Outcome<T> = Result<T, String>;
 
 /// The figures and differences for one tree.
 #[derive(Clone, Debug, Default)]
-pub struct Report {
+pub(crate) struct Report {
     pub name: String,
     /// Both `show` and the test run compiled.
     pub renders: bool,
@@ -68,7 +68,7 @@ pub struct Report {
 
 /// One difference: a key of a state (or of the tree, `state` empty).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Difference {
+pub(crate) struct Difference {
     /// Salt's tag for the state (`file_|-id_|-name_|-managed`), or empty.
     pub state: String,
     pub id: String,
@@ -85,7 +85,7 @@ pub struct Difference {
 
 impl Report {
     /// Percent of `part` in `whole` (100 when there is nothing to match).
-    pub fn percent(part: usize, whole: usize) -> f64 {
+    pub(crate) fn percent(part: usize, whole: usize) -> f64 {
         if whole == 0 {
             100.0
         } else {
@@ -94,7 +94,7 @@ impl Report {
     }
 
     /// Differences not in `differences.yaml`.
-    pub fn unexplained(&self) -> impl Iterator<Item = &Difference> {
+    pub(crate) fn unexplained(&self) -> impl Iterator<Item = &Difference> {
         self.differences.iter().filter(|d| d.known.is_none())
     }
 }
@@ -113,7 +113,7 @@ fn identity(low: &Value) -> Option<(String, String)> {
 /// Compare one tree. `salt_show` is Salt's list of low chunks, `salt_test`
 /// its test run (tag → record); the converge side is what it printed for
 /// the same host, or its error.
-pub fn compare(
+pub(crate) fn compare(
     name: &str,
     rules: &Rules,
     salt_show: &[Value],
@@ -272,7 +272,7 @@ fn unique(chunks: &[Value], rules: &Rules) -> Vec<(String, String, Value)> {
 }
 
 /// `v` with the masked spans of every string replaced.
-pub fn masked(v: &Value, rules: &Rules) -> Value {
+pub(crate) fn masked(v: &Value, rules: &Rules) -> Value {
     match v {
         Value::String(s) => Value::String(mask_str(s, &rules.masks)),
         Value::Array(items) => Value::Array(items.iter().map(|i| masked(i, rules)).collect()),
@@ -328,7 +328,7 @@ fn same_value(a: &Value, b: &Value) -> bool {
 }
 
 /// One line of figures per tree, with a header: what the ratchet checks.
-pub fn summary(reports: &[Report]) -> String {
+pub(crate) fn summary(reports: &[Report]) -> String {
     let mut out = format!(
         "{:<14} {:<8} {:>6} {:>15} {:>15} {:>15} {:>11}\n",
         "tree", "renders", "states", "present", "same args", "test result", "unexplained"
@@ -358,7 +358,7 @@ pub fn summary(reports: &[Report]) -> String {
 
 /// Every difference of one tree, grouped by state, each with its key,
 /// both values, and its reason when it is known.
-pub fn details(r: &Report) -> String {
+pub(crate) fn details(r: &Report) -> String {
     let mut out = format!("== {}\n", r.name);
     let mut last = None;
     for d in &r.differences {

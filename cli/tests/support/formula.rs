@@ -12,19 +12,19 @@ use super::compare::{Known, Mask, Outcome, Rules};
 use super::Test;
 
 /// The harness's directory in the repo.
-pub fn dir() -> PathBuf {
+pub(crate) fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/formulas")
 }
 
 /// Where the public formulas are: `$CONVERGE_FORMULAS`, else
 /// `<repo>/../shared/formulas`. A missing directory fails the run: the
 /// figures would otherwise pass for zero.
-pub fn formulas_root() -> PathBuf {
+pub(crate) fn formulas_root() -> PathBuf {
     locate_formulas(std::env::var_os("CONVERGE_FORMULAS")).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The formulas' directory given `$CONVERGE_FORMULAS`, or why there is none.
-pub fn locate_formulas(var: Option<std::ffi::OsString>) -> Result<PathBuf, String> {
+pub(crate) fn locate_formulas(var: Option<std::ffi::OsString>) -> Result<PathBuf, String> {
     let (path, from) = match var {
         Some(p) => (PathBuf::from(p), "$CONVERGE_FORMULAS"),
         None => {
@@ -47,7 +47,7 @@ pub fn locate_formulas(var: Option<std::ffi::OsString>) -> Result<PathBuf, Strin
 
 /// A tree of the manifest: a public formula or one of the harness's fixtures.
 #[derive(Clone, Debug)]
-pub struct Case {
+pub(crate) struct Case {
     /// `postgres`, or `fixture-basic`.
     pub name: String,
     /// The file_roots directory.
@@ -58,11 +58,11 @@ pub struct Case {
 }
 
 /// YAML read as converge (and Salt) read it, as JSON.
-pub fn yaml(path: &Path) -> Value {
+pub(crate) fn yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let source = converge::source::Source::new(path.display().to_string(), text);
-    match converge::yaml::load(&source) {
+    let source = converge::Source::new(path.display().to_string(), text);
+    match converge::load_yaml(&source) {
         Ok(Some(node)) => node.to_json(),
         Ok(None) => Value::Null,
         Err(e) => panic!("{e}"),
@@ -81,7 +81,7 @@ fn strings(v: &Value) -> Vec<String> {
 }
 
 /// The manifest's formulas (under `formulas_root()`), then its fixtures.
-pub fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     let m = yaml(&dir().join("formulas.yaml"));
     let mut out = Vec::new();
     for (section, prefix) in [("formulas", ""), ("fixtures", "fixture-")] {
@@ -107,7 +107,7 @@ pub fn cases() -> Vec<Case> {
 }
 
 /// Salt's answers for `case`, recorded by tests/formulas/record.
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub show: Vec<Value>,
     pub test: Map<String, Value>,
 }
@@ -126,7 +126,7 @@ fn recorded_json(name: &str, file: &str) -> Value {
     v.get("local").cloned().unwrap_or(v)
 }
 
-pub fn recorded(name: &str) -> Recorded {
+pub(crate) fn recorded(name: &str) -> Recorded {
     Recorded {
         show: recorded_json(name, "show_low_sls.json")
             .as_array()
@@ -140,7 +140,7 @@ pub fn recorded(name: &str) -> Recorded {
 }
 
 /// The rules of differences.yaml that apply to `name`.
-pub fn rules(name: &str) -> Rules {
+pub(crate) fn rules(name: &str) -> Rules {
     let d = yaml(&dir().join("differences.yaml"));
     let of = |section: &str| -> Vec<Value> {
         d.get(section)
@@ -177,14 +177,14 @@ pub fn rules(name: &str) -> Rules {
 
 /// The figures a tree must reach at least (thresholds.yaml).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Floor {
+pub(crate) struct Floor {
     pub renders: bool,
     pub present: usize,
     pub same_args: usize,
     pub same_results: usize,
 }
 
-pub fn floor(name: &str) -> Floor {
+pub(crate) fn floor(name: &str) -> Floor {
     let t = yaml(&dir().join("thresholds.yaml"));
     let e = t
         .get("trees")
@@ -204,7 +204,7 @@ pub fn floor(name: &str) -> Floor {
 }
 
 /// The goals beside the thresholds, in percent of Salt's states.
-pub fn goals() -> (f64, f64) {
+pub(crate) fn goals() -> (f64, f64) {
     let t = yaml(&dir().join("thresholds.yaml"));
     let g = &t["goals"];
     (
@@ -215,7 +215,7 @@ pub fn goals() -> (f64, f64) {
 
 /// `case` run through converge as Salt ran it: `show local --out json` and
 /// `sls local SLS --test --out json`, each parsed, or its first error.
-pub fn run_converge(case: &Case) -> (Outcome<Vec<Value>>, Outcome<Map<String, Value>>) {
+pub(crate) fn run_converge(case: &Case) -> (Outcome<Vec<Value>>, Outcome<Map<String, Value>>) {
     assert!(
         case.tree.is_dir(),
         "{}: no tree at {}",
@@ -276,7 +276,7 @@ fn host_json(stdout: &str, what: &str) -> Result<Value, String> {
 
 /// The first line of converge's message, with where it points
 /// (`... (at users/map.jinja:4:4)`), paths relative to the tree.
-pub fn first_error(stderr: &str, code: i32, tree: &Path) -> String {
+pub(crate) fn first_error(stderr: &str, code: i32, tree: &Path) -> String {
     let stderr = stderr.replace(&format!("{}/", tree.display()), "");
     let mut lines = stderr.lines().map(str::trim).filter(|l| !l.is_empty());
     let Some(first) = lines.next() else {

@@ -4,19 +4,19 @@
 
 #![allow(dead_code)]
 
-pub mod compare;
-pub mod formula;
+pub(crate) mod compare;
+pub(crate) mod formula;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub struct Test {
+pub(crate) struct Test {
     pub dir: tempfile::TempDir,
     args: Vec<String>,
     env: Vec<(String, String)>,
 }
 
-pub struct Output {
+pub(crate) struct Output {
     pub stdout: String,
     pub stderr: String,
     pub code: i32,
@@ -25,7 +25,7 @@ pub struct Output {
 
 impl Test {
     /// An empty repo whose roster has one local host, `local`.
-    pub fn new() -> Test {
+    pub(crate) fn new() -> Test {
         let t = Test {
             dir: tempfile::tempdir().expect("a temporary directory"),
             args: Vec::new(),
@@ -36,7 +36,7 @@ impl Test {
 
     /// The repo's own states and pillar (through a converge.yaml), with
     /// `pgdb1` and `pgdb2` as local hosts: the shipped tree, compiled here.
-    pub fn shipped() -> Test {
+    pub(crate) fn shipped() -> Test {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let repo = repo.canonicalize().expect("the repo").display().to_string();
         let config = format!("file_roots:\n  base:\n    - {repo}/states\npillar_roots:\n  base:\n    - {repo}/pillar\n");
@@ -46,13 +46,13 @@ impl Test {
         )
     }
 
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
     /// Write `text` at `path` in the repo; `{root}` in the text becomes the
     /// repo's absolute path (for states that write files there).
-    pub fn file(self, path: &str, text: &str) -> Test {
+    pub(crate) fn file(self, path: &str, text: &str) -> Test {
         let p = self.dir.path().join(path);
         std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
         std::fs::write(
@@ -64,7 +64,7 @@ impl Test {
     }
 
     /// Copy the file `from` to `path` in the repo, byte for byte.
-    pub fn copy(self, path: &str, from: &Path) -> Test {
+    pub(crate) fn copy(self, path: &str, from: &Path) -> Test {
         let p = self.dir.path().join(path);
         std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
         std::fs::copy(from, &p).unwrap_or_else(|e| panic!("cannot copy {}: {e}", from.display()));
@@ -72,38 +72,38 @@ impl Test {
     }
 
     /// A top file giving every host the sls `names`.
-    pub fn top(self, names: &[&str]) -> Test {
+    pub(crate) fn top(self, names: &[&str]) -> Test {
         let list: String = names.iter().map(|n| format!("    - {n}\n")).collect();
         self.file("states/top.sls", &format!("base:\n  '*':\n{list}"))
     }
 
-    pub fn args(mut self, args: &[&str]) -> Test {
-        self.args = args.iter().map(|s| s.to_string()).collect();
+    pub(crate) fn args(mut self, args: &[&str]) -> Test {
+        self.args = args.iter().map(std::string::ToString::to_string).collect();
         self
     }
 
-    pub fn env(mut self, k: &str, v: &str) -> Test {
+    pub(crate) fn env(mut self, k: &str, v: &str) -> Test {
         self.env.push((k.into(), v.into()));
         self
     }
 
     /// Run `converge` with the current arguments (the repo stays for more runs).
-    pub fn run(&self) -> Output {
+    pub(crate) fn run(&self) -> Output {
         run_in(self.dir.path(), &self.args, &self.env)
     }
 
     /// Run with other arguments.
-    pub fn run_with(&self, args: &[&str]) -> Output {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    pub(crate) fn run_with(&self, args: &[&str]) -> Output {
+        let args: Vec<String> = args.iter().map(std::string::ToString::to_string).collect();
         run_in(self.dir.path(), &args, &self.env)
     }
 }
 
-pub fn converge_bin() -> &'static str {
+pub(crate) fn converge_bin() -> &'static str {
     env!("CARGO_BIN_EXE_converge")
 }
 
-pub fn run_in(dir: &Path, args: &[String], env: &[(String, String)]) -> Output {
+pub(crate) fn run_in(dir: &Path, args: &[String], env: &[(String, String)]) -> Output {
     let out = Command::new(converge_bin())
         .args(args)
         .current_dir(dir)
@@ -120,7 +120,7 @@ pub fn run_in(dir: &Path, args: &[String], env: &[(String, String)]) -> Output {
 }
 
 impl Output {
-    pub fn code(&self, code: i32) -> &Output {
+    pub(crate) fn code(&self, code: i32) -> &Output {
         assert_eq!(
             self.code, code,
             "exit code\n--- stdout\n{}\n--- stderr\n{}",
@@ -129,7 +129,7 @@ impl Output {
         self
     }
 
-    pub fn stdout_has(&self, text: &str) -> &Output {
+    pub(crate) fn stdout_has(&self, text: &str) -> &Output {
         assert!(
             self.stdout.contains(text),
             "stdout lacks {text:?}:\n{}\n--- stderr\n{}",
@@ -139,7 +139,7 @@ impl Output {
         self
     }
 
-    pub fn stderr_has(&self, text: &str) -> &Output {
+    pub(crate) fn stderr_has(&self, text: &str) -> &Output {
         assert!(
             self.stderr.contains(text),
             "stderr lacks {text:?}:\n{}",
@@ -149,13 +149,13 @@ impl Output {
     }
 
     /// The JSON printed with `--out json`.
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
     }
 
     /// The Summary's "Succeeded" line for `host`, e.g. `Succeeded: 3 (changed=2)`.
-    pub fn succeeded_line(&self) -> String {
+    pub(crate) fn succeeded_line(&self) -> String {
         self.stdout
             .lines()
             .find(|l| l.starts_with("Succeeded:"))
@@ -164,13 +164,13 @@ impl Output {
     }
 
     /// Content of a file under the repo.
-    pub fn read(&self, path: &str) -> Option<String> {
+    pub(crate) fn read(&self, path: &str) -> Option<String> {
         std::fs::read_to_string(self.root.join(path)).ok()
     }
 }
 
 /// Every file under `dir`, relative, sorted (to prove a run wrote nothing).
-pub fn listing(dir: &Path) -> Vec<String> {
+pub(crate) fn listing(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;

@@ -132,7 +132,7 @@ impl WrittenOrder {
 
 /// Arguments of the state system that a chunk keeps among its `args` as
 /// written, as Salt's low chunk shows them, but that no function reads.
-pub const STATE_ARGS: &[&str] = &["onlyif", "unless", "retry", "reload_modules"];
+pub(super) const STATE_ARGS: &[&str] = &["onlyif", "unless", "retry", "reload_modules"];
 
 /// A state's arguments parsed into its function's argument struct (which
 /// only the function knows how to read back), with what the run needs to

@@ -9,7 +9,7 @@ mod graph;
 
 pub use chunk::{
     Checks, Chunk, FunCheck, Parsed, ReqKind, Requisite, Retry, StateId, Target, WrittenOrder,
-    MOD_WATCH, STATE_ARGS,
+    MOD_WATCH,
 };
 pub use graph::Graph;
 
@@ -44,7 +44,7 @@ const UNSUPPORTED: &[&str] = &[
 ];
 
 /// The functions a tree may name, and how to read their arguments.
-pub trait Signatures: Sync {
+pub(crate) trait Signatures: Sync {
     /// `args` parsed as the arguments of `function`; `None` when there is
     /// no such function.
     fn parse(&self, function: &str, args: &Node) -> Option<Result<Parsed, DeError>>;
@@ -53,7 +53,7 @@ pub trait Signatures: Sync {
 }
 
 /// Every chunk of `high`, in definition order.
-pub fn compile(high: &High, functions: &dyn Signatures) -> Result<Vec<Chunk>, Error> {
+pub(crate) fn compile(high: &High, functions: &dyn Signatures) -> Result<Vec<Chunk>, Error> {
     let mut chunks = Vec::new();
     // What Salt's `order: last` cap counts of each chunk: its integer
     // order before a `names` fraction (none for `first`, `last` and
@@ -313,7 +313,7 @@ fn apply_arg(
     let keep = |chunk: &mut Chunk| {
         chunk
             .args
-            .push((arg.key.clone(), arg.key_span.clone(), arg.value.clone()))
+            .push((arg.key.clone(), arg.key_span.clone(), arg.value.clone()));
     };
     if UNSUPPORTED.contains(&arg.key.as_str()) {
         return Err(bad("this requisite is not supported by converge"));
@@ -336,7 +336,7 @@ fn apply_arg(
                 Value::Str(s) if s == "first" => Order::Int(0),
                 Value::Str(s) if s == "last" => Order::Last,
                 _ => return Err(bad("expected a number, `first` or `last`")),
-            })
+            });
         }
         "failhard" => {
             chunk.failhard = matches!(arg.value.value, Value::Bool(true));
@@ -704,11 +704,6 @@ fn salts_walk(chunks: &[Chunk]) -> Vec<usize> {
         visit(root, &own, &children, &mut out);
     }
     out
-}
-
-/// Where a chunk is declared, for messages: `init.sls:3:1`.
-pub fn place(chunk: &Chunk) -> &Span {
-    &chunk.span
 }
 
 #[cfg(test)]

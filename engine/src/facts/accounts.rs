@@ -12,7 +12,7 @@ use crate::transport::{Exec, Output, Transport};
 
 /// A `passwd` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Passwd {
+pub(crate) struct Passwd {
     pub name: String,
     pub passwd: String,
     pub uid: u32,
@@ -24,7 +24,7 @@ pub struct Passwd {
 
 /// A `shadow` entry; empty numeric fields are -1, as Salt reads them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Shadow {
+pub(crate) struct Shadow {
     pub name: String,
     pub passwd: String,
     pub lstchg: i64,
@@ -37,7 +37,7 @@ pub struct Shadow {
 
 /// A `group` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Group {
+pub(crate) struct Group {
     pub name: String,
     pub passwd: String,
     pub gid: u32,
@@ -46,7 +46,7 @@ pub struct Group {
 
 /// What the probe found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Accounts {
+pub(crate) struct Accounts {
     /// The user asked about, when there is one by that name.
     pub user: Option<Passwd>,
     pub shadow: Option<Shadow>,
@@ -60,7 +60,7 @@ pub struct Accounts {
 impl Passwd {
     /// The five GECOS fields (full name, room, work phone, home phone,
     /// other), missing ones empty.
-    pub fn gecos_fields(&self) -> [String; 5] {
+    pub(crate) fn gecos_fields(&self) -> [String; 5] {
         let mut parts = self.gecos.splitn(5, ',').map(str::to_string);
         std::array::from_fn(|_| parts.next().unwrap_or_default())
     }
@@ -123,7 +123,7 @@ impl Group {
 
 /// Where a home directory to check comes from.
 #[derive(Clone, Copy, Debug)]
-pub enum Home<'a> {
+pub(crate) enum Home<'a> {
     /// None: nothing to check.
     None,
     /// This path.
@@ -135,7 +135,7 @@ pub enum Home<'a> {
 impl Accounts {
     /// One command: `@passwd`, `@shadow`, `@group` and `@home` sections,
     /// each a marker line and what `getent` (or `test -d`) answered.
-    pub fn command(user: Option<&str>, home: Home<'_>) -> Exec {
+    pub(crate) fn command(user: Option<&str>, home: Home<'_>) -> Exec {
         let mut cmd = String::new();
         if let Some(u) = user {
             let u = quote(u);
@@ -161,7 +161,7 @@ impl Accounts {
         Exec::new(cmd)
     }
 
-    pub fn parse(out: &Output) -> Result<Accounts, String> {
+    pub(crate) fn parse(out: &Output) -> Result<Accounts, String> {
         let mut acc = Accounts::default();
         let mut section = "";
         let mut seen_group = false;
@@ -200,7 +200,7 @@ impl Accounts {
         Ok(acc)
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         user: Option<&str>,
         home: Home<'_>,
@@ -209,18 +209,18 @@ impl Accounts {
     }
 
     /// The group named `name` (the first, as `getgrnam` finds it).
-    pub fn group(&self, name: &str) -> Option<&Group> {
+    pub(crate) fn group(&self, name: &str) -> Option<&Group> {
         self.groups.iter().find(|g| g.name == name)
     }
 
     /// The first group with `gid` (`getgrgid`).
-    pub fn group_by_gid(&self, gid: u32) -> Option<&Group> {
+    pub(crate) fn group_by_gid(&self, gid: u32) -> Option<&Group> {
         self.groups.iter().find(|g| g.gid == gid)
     }
 
     /// Salt's `file.group_to_gid`: a number is itself, a name its group's
     /// gid, `None` for a name that is no group.
-    pub fn group_to_gid(&self, group: &str) -> Option<u32> {
+    pub(crate) fn group_to_gid(&self, group: &str) -> Option<u32> {
         if let Ok(n) = group.parse::<u32>() {
             return Some(n);
         }
@@ -229,7 +229,7 @@ impl Accounts {
 
     /// Salt's `file.gid_to_group`: the group's name, or the gid itself
     /// (as text) when no group has it.
-    pub fn gid_to_group(&self, gid: &str) -> String {
+    pub(crate) fn gid_to_group(&self, gid: &str) -> String {
         let n = match gid.parse::<u32>() {
             Ok(n) => Some(n),
             Err(_) => self.group_to_gid(gid),
@@ -242,7 +242,7 @@ impl Accounts {
     /// included, sorted: Salt's `user.list_groups` (`os.getgrouplist`
     /// named through the local group list, gids past the local range by
     /// their first name).
-    pub fn user_groups(&self, user: &Passwd) -> Vec<String> {
+    pub(crate) fn user_groups(&self, user: &Passwd) -> Vec<String> {
         let mut gids: Vec<u32> = vec![user.gid];
         gids.extend(
             self.groups
@@ -279,7 +279,7 @@ mod tests {
 
     /// The probe's answer on the machine Salt's answers were recorded on
     /// (Debian 12), for `postgres` and its own home.
-    pub const POSTGRES: &str = include_str!("fixtures/accounts-postgres.txt");
+    pub(super) const POSTGRES: &str = include_str!("fixtures/accounts-postgres.txt");
 
     #[test]
     fn reads_a_user_its_shadow_entry_and_every_group() {

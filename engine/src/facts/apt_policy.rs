@@ -8,10 +8,10 @@ use crate::transport::{Exec, Output, Transport};
 
 /// Package name → candidate version (`""`: none).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Candidates(pub IndexMap<String, String>);
+pub(crate) struct Candidates(pub IndexMap<String, String>);
 
 impl Candidates {
-    pub fn command(names: &[String], fromrepo: Option<&str>) -> Exec {
+    pub(crate) fn command(names: &[String], fromrepo: Option<&str>) -> Exec {
         let mut cmd = String::from("apt-cache -q policy");
         for n in names {
             cmd.push(' ');
@@ -26,7 +26,7 @@ impl Candidates {
         Exec::new(format!("LC_ALL=C {cmd}"))
     }
 
-    pub fn parse(out: &Output, names: &[String]) -> Candidates {
+    pub(crate) fn parse(out: &Output, names: &[String]) -> Candidates {
         let mut found = IndexMap::new();
         let mut this: Option<String> = None;
         for line in out.stdout.lines() {
@@ -53,7 +53,7 @@ impl Candidates {
         Candidates(found)
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         names: &[String],
         fromrepo: Option<&str>,
@@ -66,7 +66,7 @@ impl Candidates {
     }
 
     /// The candidate of `name`, `None` when apt has none.
-    pub fn of(&self, name: &str) -> Option<&str> {
+    pub(crate) fn of(&self, name: &str) -> Option<&str> {
         self.0
             .get(name)
             .map(String::as_str)

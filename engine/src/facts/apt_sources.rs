@@ -10,7 +10,7 @@ use crate::transport::{Exec, Output, Transport};
 /// One source: a line of a `.list` file, or one type/URI/suite of a
 /// deb822 stanza.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Source {
+pub(crate) struct Source {
     pub file: String,
     /// The whole line (one-line entries), as written.
     pub line: Option<String>,
@@ -66,7 +66,7 @@ fn pieces(line: &str) -> Vec<String> {
 impl Source {
     /// A one-line entry (`[#] type [options] uri dist [comps] [#comment]`);
     /// `None` for anything else.
-    pub fn parse(line: &str, file: &str) -> Option<Source> {
+    pub(crate) fn parse(line: &str, file: &str) -> Option<Source> {
         let mut text = line.trim();
         let disabled = text.starts_with('#');
         if disabled {
@@ -122,7 +122,7 @@ impl Source {
     }
 
     /// Salt's `repo_line`: the line this entry is written as.
-    pub fn repo_line(&self) -> String {
+    pub(crate) fn repo_line(&self) -> String {
         let mut parts = Vec::new();
         if self.disabled {
             parts.push("#".to_string());
@@ -151,7 +151,7 @@ impl Source {
 
 /// Every source on the host.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Sources {
+pub(crate) struct Sources {
     pub sources: Vec<Source>,
 }
 
@@ -204,14 +204,14 @@ fn deb822(text: &str, file: &str) -> Vec<Source> {
 
 impl Sources {
     /// Each file under `root` (`/etc/apt`): a `@file` line, then the file.
-    pub fn command(root: &str) -> Exec {
+    pub(crate) fn command(root: &str) -> Exec {
         let r = quote(root);
         Exec::new(format!(
             "for f in {r}/sources.list {r}/sources.list.d/*.list {r}/sources.list.d/*.sources; do if [ -f \"$f\" ]; then echo \"@file $f\"; cat -- \"$f\"; echo; fi; done; true"
         ))
     }
 
-    pub fn parse(out: &Output) -> Sources {
+    pub(crate) fn parse(out: &Output) -> Sources {
         let mut sources = Vec::new();
         let mut files: Vec<(String, String)> = Vec::new();
         for line in out.stdout.split_inclusive('\n') {
@@ -231,7 +231,7 @@ impl Sources {
         Sources { sources }
     }
 
-    pub async fn read(host: &dyn Transport, root: &str) -> Result<Sources, String> {
+    pub(crate) async fn read(host: &dyn Transport, root: &str) -> Result<Sources, String> {
         Ok(Sources::parse(
             &super::run(host, &Sources::command(root)).await?,
         ))

@@ -12,20 +12,20 @@ use crate::transport::shell::quote;
 use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BouncerState {
+pub(crate) struct BouncerState {
     pub paused: bool,
     pub suspended: bool,
 }
 
 impl BouncerState {
-    pub fn command(b: &Bouncer) -> Exec {
+    pub(crate) fn command(b: &Bouncer) -> Exec {
         Exec::new(format!(
             "grep -E ' LOG (PAUSE|RESUME|SUSPEND) command issued$| LOG process up: PgBouncer | LOG Admin disappeared when suspended' -- {} | tail -n 1",
             quote(&b.logfile)
         ))
     }
 
-    pub fn parse(out: &Output) -> Result<BouncerState, String> {
+    pub(crate) fn parse(out: &Output) -> Result<BouncerState, String> {
         let last = out.stdout.trim();
         let state = |paused, suspended| Ok(BouncerState { paused, suspended });
         if last.ends_with("LOG PAUSE command issued") {
@@ -39,7 +39,7 @@ impl BouncerState {
         }
     }
 
-    pub async fn read(host: &dyn Transport, b: &Bouncer) -> Result<BouncerState, String> {
+    pub(crate) async fn read(host: &dyn Transport, b: &Bouncer) -> Result<BouncerState, String> {
         BouncerState::parse(&super::run(host, &BouncerState::command(b)).await?)
     }
 }
@@ -73,16 +73,16 @@ mod tests {
 /// Where a PgBouncer sends each of its databases, as it runs now (its
 /// configuration file may say otherwise until a RELOAD): `SHOW DATABASES`.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct BouncerTargets(pub Vec<(String, String)>);
+pub(crate) struct BouncerTargets(pub Vec<(String, String)>);
 
 impl BouncerTargets {
-    pub fn command(b: &crate::postgres::Bouncer) -> Exec {
+    pub(crate) fn command(b: &crate::postgres::Bouncer) -> Exec {
         crate::postgres::console(b, &["SHOW DATABASES"], 5)
     }
 
     /// psql's aligned table: `name | host | ...` rows under a header; the
     /// console's own database (no host) left out.
-    pub fn parse(out: &Output) -> Result<BouncerTargets, String> {
+    pub(crate) fn parse(out: &Output) -> Result<BouncerTargets, String> {
         let text = crate::postgres::console_answer(out, 5)?;
         let mut lines = text.lines();
         let header: Vec<String> = lines
@@ -112,7 +112,7 @@ impl BouncerTargets {
         Ok(BouncerTargets(targets))
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         b: &crate::postgres::Bouncer,
     ) -> Result<BouncerTargets, String> {

@@ -6,7 +6,7 @@ use crate::transport::shell::quote;
 use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct ControlData {
+pub(crate) struct ControlData {
     /// `shut down`, `shut down in recovery`, `in production`, `in archive recovery`...
     pub state: String,
     pub checkpoint: Lsn,
@@ -23,7 +23,7 @@ pub struct ControlData {
 }
 
 impl ControlData {
-    pub fn command(layout: &Layout) -> Exec {
+    pub(crate) fn command(layout: &Layout) -> Exec {
         let cmd = format!(
             "LC_ALL=C {} -D {}",
             layout.bin("pg_controldata"),
@@ -32,7 +32,7 @@ impl ControlData {
         Exec::new(cmd).runas(Some(&layout.user))
     }
 
-    pub fn parse(out: &Output) -> Result<ControlData, String> {
+    pub(crate) fn parse(out: &Output) -> Result<ControlData, String> {
         let field = |name: &str| {
             out.stdout
                 .lines()
@@ -67,19 +67,19 @@ impl ControlData {
         })
     }
 
-    pub async fn read(host: &dyn Transport, layout: &Layout) -> Result<ControlData, String> {
+    pub(crate) async fn read(host: &dyn Transport, layout: &Layout) -> Result<ControlData, String> {
         let out = super::run(host, &ControlData::command(layout)).await?;
         ControlData::parse(&out).map_err(|e| format!("{e} ({})", layout.datadir))
     }
 
     /// Stopped cleanly as a primary: everything it wrote is in its WAL up to
     /// and including the shutdown checkpoint.
-    pub fn cleanly_shut_down(&self) -> bool {
+    pub(crate) fn cleanly_shut_down(&self) -> bool {
         self.state == "shut down"
     }
 
     /// Stopped (or running) as a standby.
-    pub fn in_recovery(&self) -> bool {
+    pub(crate) fn in_recovery(&self) -> bool {
         matches!(
             self.state.as_str(),
             "shut down in recovery" | "in archive recovery"
@@ -87,7 +87,7 @@ impl ControlData {
     }
 
     /// Whether pg_rewind can rewind this cluster.
-    pub fn rewindable(&self) -> bool {
+    pub(crate) fn rewindable(&self) -> bool {
         self.wal_log_hints || self.checksums
     }
 }

@@ -15,7 +15,7 @@ use crate::plan::Changes;
 use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Dpkg {
+pub(crate) struct Dpkg {
     pub installed: IndexMap<String, String>,
     pub removed: IndexMap<String, String>,
     pub purge_desired: IndexMap<String, String>,
@@ -23,13 +23,13 @@ pub struct Dpkg {
 
 impl Dpkg {
     /// The host's architecture, then one line per package.
-    pub fn command() -> Exec {
+    pub(crate) fn command() -> Exec {
         Exec::new(
             "dpkg --print-architecture; dpkg-query --showformat '${Status} ${Package} ${Version} ${Architecture}\\n' -W",
         )
     }
 
-    pub fn parse(out: &Output) -> Result<Dpkg, String> {
+    pub(crate) fn parse(out: &Output) -> Result<Dpkg, String> {
         let mut lines = out.stdout.lines();
         let Some(arch) = lines.next().map(str::trim).filter(|a| !a.is_empty()) else {
             return Err(format!("dpkg printed nothing: {}", out.stderr.trim()));
@@ -57,13 +57,13 @@ impl Dpkg {
         Ok(d)
     }
 
-    pub async fn read(host: &dyn Transport) -> Result<Dpkg, String> {
+    pub(crate) async fn read(host: &dyn Transport) -> Result<Dpkg, String> {
         Dpkg::parse(&super::run(host, &Dpkg::command()).await?)
     }
 
     /// What `list_pkgs` answers: installed packages and those marked for
     /// purge that are still there.
-    pub fn listed(&self) -> IndexMap<String, String> {
+    pub(crate) fn listed(&self) -> IndexMap<String, String> {
         let mut all = self.purge_desired.clone();
         all.extend(self.installed.clone());
         all
@@ -72,7 +72,7 @@ impl Dpkg {
 
 /// Salt's `compare_dicts(old, new)`: `{name: {old, new}}` for every
 /// package whose version changed, came or went (`""` for none).
-pub fn compare(old: &IndexMap<String, String>, new: &IndexMap<String, String>) -> Changes {
+pub(crate) fn compare(old: &IndexMap<String, String>, new: &IndexMap<String, String>) -> Changes {
     let mut names: Vec<&String> = old.keys().chain(new.keys()).collect();
     names.sort();
     names.dedup();

@@ -10,13 +10,13 @@ use crate::transport::{Exec, Output};
 /// Which configuration: the user's (`--global`) or a repository's
 /// (`--local`, run in the repository).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scope {
+pub(crate) enum Scope {
     Global,
     Local(String),
 }
 
 impl Scope {
-    pub fn flag(&self) -> &'static str {
+    pub(crate) fn flag(&self) -> &'static str {
         match self {
             Scope::Global => "--global",
             Scope::Local(_) => "--local",
@@ -24,7 +24,7 @@ impl Scope {
     }
 
     /// `cmd` run where and as whom Salt runs git.
-    pub fn exec(&self, cmd: String, user: Option<&str>) -> Exec {
+    pub(crate) fn exec(&self, cmd: String, user: Option<&str>) -> Exec {
         let cwd = match self {
             Scope::Global => None,
             Scope::Local(repo) => Some(repo.as_str()),
@@ -33,7 +33,7 @@ impl Scope {
     }
 
     /// `git config <scope> <args>`, each argument quoted.
-    pub fn git(&self, args: &[&str]) -> String {
+    pub(crate) fn git(&self, args: &[&str]) -> String {
         let mut cmd = format!("git config {}", self.flag());
         for a in args {
             cmd.push(' ');
@@ -45,11 +45,11 @@ impl Scope {
 
 /// `git config --get-all KEY`: every value, `None` when the key is not
 /// set (git's exit 1).
-pub fn get_all_command(scope: &Scope, key: &str, user: Option<&str>) -> Exec {
+pub(crate) fn get_all_command(scope: &Scope, key: &str, user: Option<&str>) -> Exec {
     scope.exec(scope.git(&["--get-all", key]), user)
 }
 
-pub fn parse_get_all(out: &Output) -> Option<Vec<String>> {
+pub(crate) fn parse_get_all(out: &Output) -> Option<Vec<String>> {
     if out.code == 1 {
         return None;
     }
@@ -57,7 +57,7 @@ pub fn parse_get_all(out: &Output) -> Option<Vec<String>> {
 }
 
 /// `git config --get-regexp KEY [VALUE_REGEX]`: values by key name.
-pub fn get_regexp_command(
+pub(crate) fn get_regexp_command(
     scope: &Scope,
     key: &str,
     value_regex: Option<&str>,
@@ -68,7 +68,7 @@ pub fn get_regexp_command(
     scope.exec(scope.git(&args), user)
 }
 
-pub fn parse_get_regexp(out: &Output) -> IndexMap<String, Vec<String>> {
+pub(crate) fn parse_get_regexp(out: &Output) -> IndexMap<String, Vec<String>> {
     let mut found: IndexMap<String, Vec<String>> = IndexMap::new();
     if out.code == 1 {
         return found;

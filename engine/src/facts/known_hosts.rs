@@ -11,7 +11,7 @@ use crate::transport::{Exec, Output, Transport};
 
 /// One known_hosts line that names the host.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// 1-based line number in the file.
     pub line: usize,
     pub hostname: String,
@@ -21,7 +21,7 @@ pub struct Entry {
 
 /// What `ssh-keygen -F` found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct KnownHosts {
+pub(crate) struct KnownHosts {
     /// Every matching line: (line number, its key type), as Salt's
     /// `_get_matched_host_line_numbers` reads them.
     pub lines: Vec<(usize, String)>,
@@ -31,7 +31,7 @@ pub struct KnownHosts {
 
 impl KnownHosts {
     /// `ssh_hostname` as ssh writes it (`[host]:port` off port 22).
-    pub fn command(ssh_hostname: &str, file: &str) -> Exec {
+    pub(crate) fn command(ssh_hostname: &str, file: &str) -> Exec {
         Exec::new(format!(
             "ssh-keygen -F {} -f {} 2>/dev/null; true",
             quote(ssh_hostname),
@@ -39,7 +39,7 @@ impl KnownHosts {
         ))
     }
 
-    pub fn parse(out: &Output) -> KnownHosts {
+    pub(crate) fn parse(out: &Output) -> KnownHosts {
         let mut found = KnownHosts::default();
         let lines: Vec<&str> = out.stdout.lines().collect();
         let mut i = 0;
@@ -71,7 +71,7 @@ impl KnownHosts {
         found
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         ssh_hostname: &str,
         file: &str,
@@ -84,10 +84,10 @@ impl KnownHosts {
 
 /// The keys a host offers, as `ssh-keyscan` prints them (Salt's
 /// `recv_known_host_entries`: up to five tries while it prints nothing).
-pub struct Scan;
+pub(crate) struct Scan;
 
 impl Scan {
-    pub fn command(
+    pub(crate) fn command(
         hostname: &str,
         enc: Option<&str>,
         port: Option<u16>,
@@ -112,7 +112,7 @@ impl Scan {
     }
 
     /// `host enc key` lines (comments and other shapes skipped).
-    pub fn parse(out: &Output) -> Vec<Entry> {
+    pub(crate) fn parse(out: &Output) -> Vec<Entry> {
         out.stdout
             .lines()
             .filter(|l| !l.trim().starts_with('#'))
@@ -132,11 +132,11 @@ impl Scan {
 }
 
 /// Fingerprints of base64 keys with one of Python's `hashlib` names.
-pub struct Fingerprints;
+pub(crate) struct Fingerprints;
 
 impl Fingerprints {
     /// One line per key: the hex digest of its decoded bytes.
-    pub fn command(keys: &[String], hash_type: &str) -> Exec {
+    pub(crate) fn command(keys: &[String], hash_type: &str) -> Exec {
         let tool = format!("{}sum", hash_type.to_lowercase());
         let list: Vec<String> = keys.iter().map(|k| quote(k)).collect();
         Exec::new(format!(
@@ -146,7 +146,7 @@ impl Fingerprints {
     }
 
     /// `aa:bb:...` per key, in order.
-    pub fn parse(out: &Output) -> Vec<String> {
+    pub(crate) fn parse(out: &Output) -> Vec<String> {
         out.stdout
             .lines()
             .map(|hex| {
@@ -160,7 +160,7 @@ impl Fingerprints {
             .collect()
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         keys: &[String],
         hash_type: &str,

@@ -10,46 +10,44 @@
 
 mod accounts;
 mod apt_policy;
-pub mod apt_sources;
+pub(crate) mod apt_sources;
 mod bouncer;
 mod controldata;
-pub mod dpkg;
-pub mod git_config;
-pub mod known_hosts;
-mod packages;
-pub mod paths;
-pub mod pg_database;
-pub mod pg_extension;
-pub mod pg_role;
-pub mod pg_schema;
-pub mod pg_session;
-pub mod pg_tablespace;
+pub(crate) mod dpkg;
+pub(crate) mod git_config;
+pub(crate) mod known_hosts;
+pub(crate) mod paths;
+pub(crate) mod pg_database;
+pub(crate) mod pg_extension;
+pub(crate) mod pg_role;
+pub(crate) mod pg_schema;
+pub(crate) mod pg_session;
+pub(crate) mod pg_tablespace;
 mod postmaster;
 mod server;
 mod service;
 mod timeline;
-pub mod unit_mask;
+pub(crate) mod unit_mask;
 mod waldump;
-pub mod walk;
+pub(crate) mod walk;
 
-pub use accounts::{Accounts, Group, Home, Passwd, Shadow};
-pub use apt_policy::Candidates;
-pub use bouncer::{BouncerState, BouncerTargets};
-pub use controldata::ControlData;
-pub use packages::Packages;
-pub use paths::{PathFact, Paths};
-pub use postmaster::Postmaster;
-pub use server::{Receiver, Server};
-pub use service::{Init, Service};
-pub use timeline::{parse_history, Peer, Timeline};
-pub use waldump::WalEnd;
-pub use walk::Walk;
+pub(crate) use accounts::{Accounts, Group, Home, Passwd, Shadow};
+pub(crate) use apt_policy::Candidates;
+pub(crate) use bouncer::{BouncerState, BouncerTargets};
+pub(crate) use controldata::ControlData;
+pub(crate) use paths::{PathFact, Paths};
+pub(crate) use postmaster::Postmaster;
+pub(crate) use server::Server;
+pub(crate) use service::{Init, Service};
+pub(crate) use timeline::{Peer, Timeline};
+pub(crate) use waldump::WalEnd;
+pub(crate) use walk::Walk;
 
 use crate::transport::{Exec, Output, Transport};
 
 /// Run a probe's command on `host`: its output, or the transport's error
 /// in words.
-pub async fn run(host: &dyn Transport, exec: &Exec) -> Result<Output, String> {
+pub(crate) async fn run(host: &dyn Transport, exec: &Exec) -> Result<Output, String> {
     host.exec(exec).await.map_err(|e| e.to_string())
 }
 
@@ -127,7 +125,7 @@ mod recorded_tests {
 
     #[test]
     fn timeline_histories() {
-        let h = |f: &str| parse_history(&fixture(f).stdout);
+        let h = |f: &str| timeline::parse_history(&fixture(f).stdout);
         assert_eq!(
             h("history-00000002"),
             [(1, Lsn::parse("0/192B5F8").unwrap())]

@@ -9,7 +9,7 @@ use crate::transport::{Exec, FileFact, FileKind, Output, Transport};
 
 /// A path as the file functions see it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PathFact {
+pub(crate) struct PathFact {
     pub path: String,
     /// The entry itself (not followed).
     pub kind: Kind,
@@ -27,7 +27,7 @@ pub struct PathFact {
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
+pub(crate) enum Kind {
     #[default]
     Missing,
     File,
@@ -37,26 +37,26 @@ pub enum Kind {
 }
 
 impl PathFact {
-    pub fn lexists(&self) -> bool {
+    pub(crate) fn lexists(&self) -> bool {
         self.kind != Kind::Missing
     }
 
-    pub fn is_link(&self) -> bool {
+    pub(crate) fn is_link(&self) -> bool {
         self.kind == Kind::Link
     }
 
     /// Python's `os.path.isdir`: a directory, through symlinks.
-    pub fn is_dir(&self) -> bool {
+    pub(crate) fn is_dir(&self) -> bool {
         self.follows == Kind::Dir
     }
 
     /// Python's `os.path.isfile`: a regular file, through symlinks.
-    pub fn is_file(&self) -> bool {
+    pub(crate) fn is_file(&self) -> bool {
         self.follows == Kind::File
     }
 
     /// Python's `os.path.exists`: something, through symlinks.
-    pub fn exists(&self) -> bool {
+    pub(crate) fn exists(&self) -> bool {
         self.follows != Kind::Missing
     }
 }
@@ -64,7 +64,7 @@ impl PathFact {
 /// Paths, the remote user and the users and groups a state names, read
 /// together.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Paths {
+pub(crate) struct Paths {
     /// The user commands run as, and its primary group (Salt's defaults
     /// for a new symlink's or copy's owner).
     pub user: String,
@@ -92,7 +92,7 @@ impl Paths {
     /// `u<TAB>user<TAB>primary group<TAB>name its id shows` and
     /// `g<TAB>group<TAB>y<TAB>name its id shows` (empty when there is
     /// none), then `---`.
-    pub fn command(paths: &[String], users: &[String], groups: &[String]) -> Exec {
+    pub(crate) fn command(paths: &[String], users: &[String], groups: &[String]) -> Exec {
         let mut script = format!("{KINDS}; id -un; id -gn; ");
         for u in users {
             script.push_str(&format!(
@@ -120,7 +120,7 @@ impl Paths {
         Exec::new(script)
     }
 
-    pub fn parse(out: &Output) -> Result<Paths, String> {
+    pub(crate) fn parse(out: &Output) -> Result<Paths, String> {
         let (head, rest) = out
             .stdout
             .split_once("---\n")
@@ -193,7 +193,7 @@ impl Paths {
         })
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         paths: &[String],
         users: &[String],
@@ -206,7 +206,7 @@ impl Paths {
     /// batches and caches), when none of them is a symlink: nothing to
     /// follow, no round trip. `None` otherwise. The remote user and the
     /// users and groups are unknown this way.
-    pub fn from_files(files: &[std::sync::Arc<FileFact>]) -> Option<Paths> {
+    pub(crate) fn from_files(files: &[std::sync::Arc<FileFact>]) -> Option<Paths> {
         let mut entries = Vec::new();
         for f in files {
             let kind = match f.kind {
@@ -234,7 +234,7 @@ impl Paths {
     }
 
     /// The primary group of `user`, `None` when there is no such user.
-    pub fn primary_group(&self, user: &str) -> Option<&str> {
+    pub(crate) fn primary_group(&self, user: &str) -> Option<&str> {
         self.users
             .iter()
             .find(|(u, _)| u == user)
@@ -242,7 +242,7 @@ impl Paths {
     }
 
     /// Whether group `group` exists (asked about, or the remote user's).
-    pub fn group_exists(&self, group: &str) -> bool {
+    pub(crate) fn group_exists(&self, group: &str) -> bool {
         group == self.group || self.groups.iter().any(|(g, ok)| g == group && *ok)
     }
 
@@ -250,7 +250,7 @@ impl Paths {
     /// same name, or the same uid under an earlier name. Salt compares
     /// the names, and fails to give such a file to `user` ("Failed to
     /// change user to ..."): its owner is already that uid.
-    pub fn owned_by(&self, shown: &str, user: &str) -> bool {
+    pub(crate) fn owned_by(&self, shown: &str, user: &str) -> bool {
         shown == user
             || self
                 .shown_users
@@ -259,7 +259,7 @@ impl Paths {
     }
 
     /// The same for groups.
-    pub fn grouped_in(&self, shown: &str, group: &str) -> bool {
+    pub(crate) fn grouped_in(&self, shown: &str, group: &str) -> bool {
         shown == group
             || self
                 .shown_groups
@@ -268,7 +268,7 @@ impl Paths {
     }
 
     /// The fact about `path` (missing when it was not asked).
-    pub fn get(&self, path: &str) -> PathFact {
+    pub(crate) fn get(&self, path: &str) -> PathFact {
         self.entries
             .iter()
             .find(|e| e.path == path)
@@ -281,7 +281,7 @@ impl Paths {
 }
 
 /// Python's `os.path.dirname`.
-pub fn dirname(path: &str) -> String {
+pub(crate) fn dirname(path: &str) -> String {
     match path.rfind('/') {
         Some(0) => "/".into(),
         Some(i) => {

@@ -7,7 +7,7 @@ use super::pg_session::{json_row, literal, Found, Session};
 use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Database {
+pub(crate) struct Database {
     pub owner: String,
     pub encoding: String,
     pub collate: String,
@@ -16,7 +16,7 @@ pub struct Database {
 }
 
 impl Database {
-    pub fn command(session: &Session, name: &str) -> Exec {
+    pub(crate) fn command(session: &Session, name: &str) -> Exec {
         session.script(&format!(
             "select json_build_object('owner', pg_catalog.pg_get_userbyid(d.datdba), \
 'encoding', pg_catalog.pg_encoding_to_char(d.encoding), 'collate', d.datcollate, \
@@ -26,11 +26,11 @@ join pg_catalog.pg_tablespace t on t.oid = d.dattablespace where d.datname = {};
         ))
     }
 
-    pub fn parse(out: &Output) -> Result<Found<Database>, String> {
+    pub(crate) fn parse(out: &Output) -> Result<Found<Database>, String> {
         json_row(out, false)
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         session: &Session,
         name: &str,

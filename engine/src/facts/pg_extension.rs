@@ -9,7 +9,7 @@ use super::pg_session::{json_row, literal, Found, Session};
 use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Extension {
+pub(crate) struct Extension {
     /// The server has it (its files are installed), whether or not it is
     /// created in this database.
     pub available: bool,
@@ -17,7 +17,7 @@ pub struct Extension {
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Installed {
+pub(crate) struct Installed {
     pub version: String,
     pub schema: String,
     pub relocatable: bool,
@@ -25,7 +25,7 @@ pub struct Installed {
 
 impl Extension {
     /// `session` connects to the extension's database.
-    pub fn command(session: &Session, name: &str) -> Exec {
+    pub(crate) fn command(session: &Session, name: &str) -> Exec {
         let n = literal(name);
         session.script(&format!(
             "select json_build_object(\
@@ -37,11 +37,11 @@ from pg_catalog.pg_extension e join pg_catalog.pg_namespace s on s.oid = e.extna
 
     /// `Absent` only when the database does not exist; otherwise what
     /// the server has.
-    pub fn parse(out: &Output) -> Result<Found<Extension>, String> {
+    pub(crate) fn parse(out: &Output) -> Result<Found<Extension>, String> {
         json_row(out, true)
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         session: &Session,
         name: &str,

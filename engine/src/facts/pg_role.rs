@@ -20,7 +20,7 @@ use crate::transport::{Exec, Output, Transport};
 
 /// How a password is stored: Salt's `encrypted`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     /// `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`; the
     /// default (Salt's is md5).
     #[default]
@@ -31,14 +31,14 @@ pub enum Method {
 
 /// A password to compare with the stored one.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Password {
+pub(crate) struct Password {
     pub secret: Secret,
     pub method: Method,
 }
 
 impl Password {
     /// Already a verifier (`md5...`, `SCRAM-SHA-256$...`): stored as is.
-    pub fn is_verifier(&self) -> bool {
+    pub(crate) fn is_verifier(&self) -> bool {
         let p = &self.secret.0;
         p.starts_with("SCRAM-SHA-256$")
             || (p.len() == 35
@@ -48,7 +48,7 @@ impl Password {
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Role {
+pub(crate) struct Role {
     pub superuser: bool,
     pub inherit: bool,
     pub createrole: bool,
@@ -68,21 +68,21 @@ pub struct Role {
 
 /// What to ask about besides the attributes.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Ask {
+pub(crate) struct Ask {
     pub password: Option<Password>,
     pub valid_until: Option<String>,
 }
 
 impl Role {
-    pub fn command(session: &Session, name: &str, ask: &Ask) -> Exec {
+    pub(crate) fn command(session: &Session, name: &str, ask: &Ask) -> Exec {
         session.script(&Role::sql(name, ask))
     }
 
-    pub fn parse(out: &Output) -> Result<Found<Role>, String> {
+    pub(crate) fn parse(out: &Output) -> Result<Found<Role>, String> {
         json_row(out, false)
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         session: &Session,
         name: &str,
@@ -269,7 +269,7 @@ from spads, parts",
 }
 
 /// `CREATE ROLE`/`ALTER ROLE` attributes, as flags.
-pub fn flag(name: &str, on: bool) -> String {
+pub(crate) fn flag(name: &str, on: bool) -> String {
     if on {
         name.to_string()
     } else {
@@ -282,7 +282,7 @@ pub fn flag(name: &str, on: bool) -> String {
 /// made in SQL (or, for a password PostgreSQL must hash itself, with the
 /// password under `password_encryption = 'scram-sha-256'`), from a `DO`
 /// block, so that no statement's text holds either.
-pub fn set_password(p: &Password, role: &str) -> String {
+pub(crate) fn set_password(p: &Password, role: &str) -> String {
     let (setup, value) = match verifier(p, role) {
         Some(v) => (String::new(), v),
         None => (
@@ -298,7 +298,7 @@ pub fn set_password(p: &Password, role: &str) -> String {
 }
 
 /// `body` dollar-quoted, with a tag it does not hold.
-pub fn dollar(body: &str) -> String {
+pub(crate) fn dollar(body: &str) -> String {
     let mut tag = "$converge$".to_string();
     let mut n = 0;
     while body.contains(&tag) {

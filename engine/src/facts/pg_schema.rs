@@ -7,13 +7,13 @@ use super::pg_session::{json_row, literal, Found, Session};
 use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Schema {
+pub(crate) struct Schema {
     pub owner: String,
 }
 
 impl Schema {
     /// `session` connects to the schema's database.
-    pub fn command(session: &Session, name: &str) -> Exec {
+    pub(crate) fn command(session: &Session, name: &str) -> Exec {
         session.script(&format!(
             "select json_build_object('owner', pg_catalog.pg_get_userbyid(nspowner)) \
 from pg_catalog.pg_namespace where nspname = {};\n",
@@ -21,11 +21,11 @@ from pg_catalog.pg_namespace where nspname = {};\n",
         ))
     }
 
-    pub fn parse(out: &Output) -> Result<Found<Schema>, String> {
+    pub(crate) fn parse(out: &Output) -> Result<Found<Schema>, String> {
         json_row(out, true)
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         session: &Session,
         name: &str,

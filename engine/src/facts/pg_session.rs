@@ -19,7 +19,7 @@ use crate::transport::{Exec, Output};
 
 /// A secret string: shown as `<hidden>` by `Debug`.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(pub String);
+pub(crate) struct Secret(pub String);
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -28,7 +28,7 @@ impl fmt::Debug for Secret {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Session {
+pub(crate) struct Session {
     /// The OS user psql runs as.
     pub runas: Option<String>,
     pub db_user: Option<String>,
@@ -47,7 +47,7 @@ impl Session {
     /// Salt's defaults: psql runs as `postgres` unless `user` says
     /// otherwise or the server is reached over TCP (then as whoever runs
     /// converge); the database is `postgres`.
-    pub fn new(
+    pub(crate) fn new(
         user: Option<&str>,
         db_user: Option<&str>,
         db_password: Option<&str>,
@@ -72,7 +72,7 @@ impl Session {
     }
 
     /// The same server, in database `database`.
-    pub fn on(&self, database: &str) -> Session {
+    pub(crate) fn on(&self, database: &str) -> Session {
         Session {
             database: database.to_string(),
             ..self.clone()
@@ -81,7 +81,7 @@ impl Session {
 
     /// The command that runs `script` (psql's input: SQL and psql's own
     /// `\gset`/`\if`).
-    pub fn script(&self, script: &str) -> Exec {
+    pub(crate) fn script(&self, script: &str) -> Exec {
         let (cmd, stdin) = match &self.db_password {
             None => (format!("exec {PSQL}"), script.as_bytes().to_vec()),
             Some(p) => (
@@ -108,20 +108,11 @@ impl Session {
         exec.env.push(("PGCONNECT_TIMEOUT".into(), "10".into()));
         exec
     }
-
-    /// Where the server is, for messages: `/var/run/postgresql:5432`.
-    pub fn place(&self) -> String {
-        format!(
-            "{}:{}",
-            self.db_host.as_deref().unwrap_or("the local socket"),
-            self.db_port.unwrap_or(5432)
-        )
-    }
 }
 
 /// What psql came back with.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// The script ran: what it printed.
     Ran(String),
     /// Nothing answers there (the server is down or not set up yet).
@@ -132,27 +123,17 @@ pub enum Reply {
 
 /// What the probe found.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Found<T> {
+pub(crate) enum Found<T> {
     Present(T),
     Absent,
     /// The server does not answer (it is not started yet): `why`.
     Unreachable(String),
 }
 
-impl<T> Found<T> {
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Found<U> {
-        match self {
-            Found::Present(t) => Found::Present(f(t)),
-            Found::Absent => Found::Absent,
-            Found::Unreachable(w) => Found::Unreachable(w),
-        }
-    }
-}
-
 /// One JSON object or nothing, as the object probes print it. `within`:
 /// the probe looks inside the database it connects to (a schema, an
 /// extension), so that a database that does not exist holds none.
-pub fn json_row<T: for<'de> Deserialize<'de>>(
+pub(crate) fn json_row<T: for<'de> Deserialize<'de>>(
     out: &Output,
     within: bool,
 ) -> Result<Found<T>, String> {
@@ -170,7 +151,7 @@ pub fn json_row<T: for<'de> Deserialize<'de>>(
 }
 
 /// psql's answer, or its error in its own words.
-pub fn reply(out: &Output) -> Result<Reply, String> {
+pub(crate) fn reply(out: &Output) -> Result<Reply, String> {
     let msg = psql_message(&out.stderr);
     match out.code {
         0 => Ok(Reply::Ran(out.stdout.clone())),
@@ -211,23 +192,14 @@ fn first_line(msg: &str) -> String {
 }
 
 /// `name` as an SQL identifier: `"it""s"`.
-pub fn ident(name: &str) -> String {
+pub(crate) fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// `text` as an SQL string literal, read the same whatever
 /// `standard_conforming_strings` says: `E'it''s \\ here'`.
-pub fn literal(text: &str) -> String {
+pub(crate) fn literal(text: &str) -> String {
     format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
-}
-
-/// psql's boolean output.
-pub fn boolean(text: &str) -> Option<bool> {
-    match text.trim() {
-        "t" | "true" => Some(true),
-        "f" | "false" => Some(false),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use super::pg_session::{json_row, literal, Found, Session};
 use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Tablespace {
+pub(crate) struct Tablespace {
     pub owner: String,
     pub location: String,
     /// `name=value`, as PostgreSQL keeps them.
@@ -15,7 +15,7 @@ pub struct Tablespace {
 }
 
 impl Tablespace {
-    pub fn command(session: &Session, name: &str) -> Exec {
+    pub(crate) fn command(session: &Session, name: &str) -> Exec {
         session.script(&format!(
             "select json_build_object('owner', pg_catalog.pg_get_userbyid(spcowner), \
 'location', pg_catalog.pg_tablespace_location(oid), 'options', coalesce(spcoptions, '{{}}')) \
@@ -24,11 +24,11 @@ from pg_catalog.pg_tablespace where spcname = {};\n",
         ))
     }
 
-    pub fn parse(out: &Output) -> Result<Found<Tablespace>, String> {
+    pub(crate) fn parse(out: &Output) -> Result<Found<Tablespace>, String> {
         json_row(out, false)
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         session: &Session,
         name: &str,

@@ -6,17 +6,17 @@ use crate::postgres::Layout;
 use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Postmaster {
+pub(crate) enum Postmaster {
     Running,
     Stopped,
 }
 
 impl Postmaster {
-    pub fn command(layout: &Layout) -> Exec {
+    pub(crate) fn command(layout: &Layout) -> Exec {
         Exec::new(layout.status_command()).runas(Some(&layout.user))
     }
 
-    pub fn parse(out: &Output, layout: &Layout) -> Result<Postmaster, String> {
+    pub(crate) fn parse(out: &Output, layout: &Layout) -> Result<Postmaster, String> {
         match out.code {
             0 => Ok(Postmaster::Running),
             3 => Ok(Postmaster::Stopped),
@@ -28,7 +28,7 @@ impl Postmaster {
         }
     }
 
-    pub async fn read(host: &dyn Transport, layout: &Layout) -> Result<Postmaster, String> {
+    pub(crate) async fn read(host: &dyn Transport, layout: &Layout) -> Result<Postmaster, String> {
         Postmaster::parse(
             &super::run(host, &Postmaster::command(layout)).await?,
             layout,

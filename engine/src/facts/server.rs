@@ -6,7 +6,7 @@ use crate::postgres::{psql, rows, Layout, Lsn};
 use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Server {
+pub(crate) struct Server {
     pub in_recovery: bool,
     /// A primary's current WAL position, or what a standby has received.
     pub lsn: Option<Lsn>,
@@ -20,7 +20,7 @@ pub struct Server {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Receiver {
+pub(crate) struct Receiver {
     /// `streaming`, `starting`, `waiting`, `stopping`...
     pub status: String,
     pub timeline: u32,
@@ -71,25 +71,25 @@ fn parse_row(row: &[String]) -> Option<Server> {
 }
 
 impl Server {
-    pub fn command(layout: &Layout) -> Exec {
+    pub(crate) fn command(layout: &Layout) -> Exec {
         psql(layout, SQL)
     }
 
     /// The server's status, or why it cannot be had (not running,
     /// refused...: psql's own words).
-    pub fn parse(out: &Output) -> Result<Server, String> {
+    pub(crate) fn parse(out: &Output) -> Result<Server, String> {
         let rows = rows(out)?;
         rows.first()
             .and_then(|r| parse_row(r))
             .ok_or_else(|| format!("unexpected answer: {rows:?}"))
     }
 
-    pub async fn read(host: &dyn Transport, layout: &Layout) -> Result<Server, String> {
+    pub(crate) async fn read(host: &dyn Transport, layout: &Layout) -> Result<Server, String> {
         Server::parse(&super::run(host, &Server::command(layout)).await?)
     }
 
     /// One line for reports: `primary, timeline 2, WAL 0/3000148 (000000020000000000000003)`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let lsn = |l: Option<Lsn>| l.map_or("-".to_string(), |l| l.to_string());
         if !self.in_recovery {
             return format!(
@@ -117,7 +117,7 @@ impl Server {
     }
 
     /// Streaming from `upstream` (its roster id or address).
-    pub fn streams_from(&self, upstream: &[&str]) -> bool {
+    pub(crate) fn streams_from(&self, upstream: &[&str]) -> bool {
         self.in_recovery
             && self.receiver.as_ref().is_some_and(|r| {
                 r.status == "streaming" && upstream.contains(&r.sender_host.as_str())

@@ -10,14 +10,14 @@ use crate::transport::shell::quote;
 use crate::transport::{Exec, Output, Transport};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Init {
+pub(crate) enum Init {
     Systemd,
     SysV,
 }
 
 /// What the probe found.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Service {
+pub(crate) struct Service {
     pub init: Init,
     pub present: bool,
     pub running: bool,
@@ -26,7 +26,7 @@ pub struct Service {
 
 impl Service {
     /// One command: init system, presence, state, enablement, a line each.
-    pub fn command(name: &str) -> Exec {
+    pub(crate) fn command(name: &str) -> Exec {
         let n = quote(name);
         Exec::new(format!(
             "if [ -d /run/systemd/system ]; then echo systemd; \
@@ -40,7 +40,7 @@ impl Service {
         ))
     }
 
-    pub fn parse(out: &Output) -> Result<Service, String> {
+    pub(crate) fn parse(out: &Output) -> Result<Service, String> {
         let lines: Vec<&str> = out.stdout.lines().map(str::trim).collect();
         let [init, present, running, enabled] = lines.as_slice() else {
             return Err(format!(
@@ -62,7 +62,7 @@ impl Service {
 
     /// What the probe finds on `host`; a service that is not there is an
     /// error, worded as Salt words it.
-    pub async fn read(host: &dyn Transport, name: &str) -> Result<Service, String> {
+    pub(crate) async fn read(host: &dyn Transport, name: &str) -> Result<Service, String> {
         let st = Service::parse(&super::run(host, &Service::command(name)).await?)?;
         if !st.present {
             return Err(format!("The named service {name} is not available"));
@@ -73,11 +73,11 @@ impl Service {
 
 impl Init {
     /// The init system alone, checked as systemd documents it.
-    pub fn probe() -> Exec {
+    pub(crate) fn probe() -> Exec {
         Exec::new("if [ -d /run/systemd/system ]; then echo systemd; else echo sysv; fi")
     }
 
-    pub fn parse(out: &Output) -> Init {
+    pub(crate) fn parse(out: &Output) -> Init {
         if out.stdout.trim() == "systemd" {
             Init::Systemd
         } else {
@@ -85,12 +85,12 @@ impl Init {
         }
     }
 
-    pub async fn read(host: &dyn Transport) -> Result<Init, String> {
+    pub(crate) async fn read(host: &dyn Transport) -> Result<Init, String> {
         Ok(Init::parse(&super::run(host, &Init::probe()).await?))
     }
 
     /// The command for `action` (start, stop, restart, reload, enable, disable).
-    pub fn command(self, name: &str, action: &str) -> String {
+    pub(crate) fn command(self, name: &str, action: &str) -> String {
         let n = quote(name);
         match (self, action) {
             (Init::Systemd, a) => format!("systemctl {a} -- {n}"),
@@ -103,7 +103,7 @@ impl Init {
     }
 
     /// The status command alone: succeeds when the service runs.
-    pub fn status_command(self, name: &str) -> String {
+    pub(crate) fn status_command(self, name: &str) -> String {
         match self {
             Init::Systemd => format!("systemctl is-active --quiet -- {}", quote(name)),
             Init::SysV => format!("service {} status >/dev/null 2>&1", quote(name)),

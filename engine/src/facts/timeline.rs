@@ -10,7 +10,7 @@ use crate::transport::{Exec, Output, Transport};
 
 /// A server's timeline, WAL position and history.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Timeline {
+pub(crate) struct Timeline {
     pub system_id: String,
     pub timeline: u32,
     pub position: Lsn,
@@ -21,7 +21,7 @@ pub struct Timeline {
 /// Where the writer is, as a conninfo without a password (that travels
 /// in `PGPASSWORD`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Peer {
+pub(crate) struct Peer {
     pub host: String,
     pub port: u16,
     pub user: String,
@@ -29,7 +29,7 @@ pub struct Peer {
 }
 
 impl Peer {
-    pub fn conninfo(&self, dbname: &str) -> String {
+    pub(crate) fn conninfo(&self, dbname: &str) -> String {
         format!(
             "host={} port={} user={} dbname={dbname} connect_timeout=3 application_name=converge",
             self.host, self.port, self.user
@@ -37,7 +37,7 @@ impl Peer {
     }
 
     /// `exec` with the password in its environment.
-    pub fn with_password(&self, mut exec: Exec) -> Exec {
+    pub(crate) fn with_password(&self, mut exec: Exec) -> Exec {
         exec.env.push(("PGPASSWORD".into(), self.password.clone()));
         exec
     }
@@ -45,7 +45,7 @@ impl Peer {
 
 impl Timeline {
     /// Both questions in one round trip; the history only past timeline 1.
-    pub fn command(layout: &Layout, peer: &Peer) -> Exec {
+    pub(crate) fn command(layout: &Layout, peer: &Peer) -> Exec {
         let psql = format!(
             "psql -XAtqw {}",
             quote(&format!(
@@ -61,7 +61,7 @@ impl Timeline {
         peer.with_password(Exec::new(cmd).runas(Some(&layout.user)).timeout(Some(15)))
     }
 
-    pub fn parse(out: &Output) -> Result<Timeline, String> {
+    pub(crate) fn parse(out: &Output) -> Result<Timeline, String> {
         if !out.success() {
             let why = out.stderr.trim();
             return Err(if why.is_empty() {
@@ -98,7 +98,7 @@ impl Timeline {
         })
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         layout: &Layout,
         peer: &Peer,
@@ -108,7 +108,7 @@ impl Timeline {
     }
 
     /// Where timeline `tli` ended, if it is one of this server's past ones.
-    pub fn switchpoint(&self, tli: u32) -> Option<Lsn> {
+    pub(crate) fn switchpoint(&self, tli: u32) -> Option<Lsn> {
         self.history
             .iter()
             .find(|(t, _)| *t == tli)
@@ -117,7 +117,7 @@ impl Timeline {
 }
 
 /// A `.history` file: `parent_tli<TAB>switchpoint<TAB>reason` lines.
-pub fn parse_history(content: &str) -> Vec<(u32, Lsn)> {
+pub(super) fn parse_history(content: &str) -> Vec<(u32, Lsn)> {
     content
         .lines()
         .filter_map(|l| {

@@ -8,7 +8,7 @@ use crate::transport::shell::quote;
 use crate::transport::{Exec, Output, Transport};
 
 /// Salt's `_canonical_unit_name`: `.service` unless a unit type is named.
-pub fn unit_name(name: &str) -> String {
+pub(crate) fn unit_name(name: &str) -> String {
     const TYPES: [&str; 11] = [
         ".service",
         ".socket",
@@ -31,10 +31,10 @@ pub fn unit_name(name: &str) -> String {
 
 /// What the probe found: `None` without systemd, else whether masked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mask(pub Option<bool>);
+pub(crate) struct Mask(pub Option<bool>);
 
 impl Mask {
-    pub fn command(name: &str, runtime: bool) -> Exec {
+    pub(crate) fn command(name: &str, runtime: bool) -> Exec {
         let dir = if runtime { "/run" } else { "/etc" };
         let link = quote(&format!("{dir}/systemd/system/{}", unit_name(name)));
         Exec::new(format!(
@@ -42,7 +42,7 @@ impl Mask {
         ))
     }
 
-    pub fn parse(out: &Output) -> Mask {
+    pub(crate) fn parse(out: &Output) -> Mask {
         let mut lines = out.stdout.lines();
         match lines.next() {
             Some("systemd") => Mask(Some(lines.next() == Some("/dev/null"))),
@@ -50,7 +50,11 @@ impl Mask {
         }
     }
 
-    pub async fn read(host: &dyn Transport, name: &str, runtime: bool) -> Result<Mask, String> {
+    pub(crate) async fn read(
+        host: &dyn Transport,
+        name: &str,
+        runtime: bool,
+    ) -> Result<Mask, String> {
         Ok(Mask::parse(
             &super::run(host, &Mask::command(name, runtime)).await?,
         ))

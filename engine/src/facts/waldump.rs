@@ -12,7 +12,7 @@ use crate::transport::{Exec, Output, Transport};
 
 /// The end of valid WAL from a start point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WalEnd {
+pub(crate) enum WalEnd {
     /// Exactly here.
     At(Lsn),
     /// Past this at least (a segment that ends mid-record, say).
@@ -20,7 +20,7 @@ pub enum WalEnd {
 }
 
 /// The WAL segment file that holds `lsn` on timeline `tli`.
-pub fn segment(tli: u32, lsn: Lsn, segment_bytes: u64) -> String {
+pub(super) fn segment(tli: u32, lsn: Lsn, segment_bytes: u64) -> String {
     let per_id = 0x1_0000_0000 / segment_bytes.max(1);
     let seg = lsn.0 / segment_bytes.max(1);
     format!("{tli:08X}{:08X}{:08X}", seg / per_id, seg % per_id)
@@ -31,7 +31,7 @@ impl WalEnd {
     /// start segment is named: left to find one, pg_waldump takes the
     /// segment size from whichever file it lists first, and a recycled,
     /// zero-filled segment stops it.
-    pub fn command(layout: &Layout, tli: u32, start: Lsn, segment_bytes: u64) -> Exec {
+    pub(crate) fn command(layout: &Layout, tli: u32, start: Lsn, segment_bytes: u64) -> Exec {
         let wal = format!("{}/pg_wal", layout.datadir);
         let cmd = format!(
             "LC_ALL=C {} --quiet -p {} -s {start} {} 2>&1",
@@ -42,7 +42,7 @@ impl WalEnd {
         Exec::new(cmd).runas(Some(&layout.user)).timeout(Some(60))
     }
 
-    pub fn parse(out: &Output) -> Result<WalEnd, String> {
+    pub(crate) fn parse(out: &Output) -> Result<WalEnd, String> {
         let text = out.stdout.trim();
         let lsn_after = |marker: &str| {
             text.rfind(marker).and_then(|i| {
@@ -66,7 +66,7 @@ impl WalEnd {
         ))
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         layout: &Layout,
         tli: u32,
@@ -77,7 +77,7 @@ impl WalEnd {
         WalEnd::parse(&super::run(host, &exec).await?)
     }
 
-    pub fn lsn(self) -> Lsn {
+    pub(crate) fn lsn(self) -> Lsn {
         match self {
             WalEnd::At(l) | WalEnd::AtLeast(l) => l,
         }

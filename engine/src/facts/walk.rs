@@ -13,7 +13,7 @@ use super::paths::Kind;
 
 /// One entry under the walked directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The path relative to the walked directory (`a/b`).
     pub rel: String,
     /// The entry itself.
@@ -28,14 +28,14 @@ pub struct Entry {
 impl Entry {
     /// Whether `os.walk` lists it among directories (a directory, or a
     /// symlink to one, which it does not descend into).
-    pub fn walks_as_dir(&self) -> bool {
+    pub(crate) fn walks_as_dir(&self) -> bool {
         self.follows == Kind::Dir
     }
 }
 
 /// A directory's tree, in `find`'s order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Walk {
+pub(crate) struct Walk {
     pub root: String,
     pub entries: Vec<Entry>,
 }
@@ -43,7 +43,7 @@ pub struct Walk {
 /// One directory as `os.walk` yields it: its path, the names of its
 /// subdirectories and of its other entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Level {
+pub(crate) struct Level {
     pub dir: String,
     pub dirs: Vec<String>,
     pub files: Vec<String>,
@@ -52,7 +52,7 @@ pub struct Level {
 impl Walk {
     /// At most `depth` levels down (`None`: all). NUL-separated fields:
     /// type, type followed, mode, user, group, relative path.
-    pub fn command(root: &str, depth: Option<usize>) -> Exec {
+    pub(crate) fn command(root: &str, depth: Option<usize>) -> Exec {
         let depth = depth.map(|d| format!(" -maxdepth {d}")).unwrap_or_default();
         Exec::new(format!(
             "find -P {} -mindepth 1{depth} -printf '%y\\0%Y\\0%m\\0%u\\0%g\\0%P\\0' 2>/dev/null; true",
@@ -60,7 +60,7 @@ impl Walk {
         ))
     }
 
-    pub fn parse(root: &str, out: &Output) -> Walk {
+    pub(crate) fn parse(root: &str, out: &Output) -> Walk {
         let fields: Vec<&str> = out.stdout.split('\0').collect();
         let kind = |t: &str| match t {
             "d" => Kind::Dir,
@@ -87,7 +87,7 @@ impl Walk {
         }
     }
 
-    pub async fn read(
+    pub(crate) async fn read(
         host: &dyn Transport,
         root: &str,
         depth: Option<usize>,
@@ -99,7 +99,7 @@ impl Walk {
     }
 
     /// The absolute path of an entry.
-    pub fn path(&self, rel: &str) -> String {
+    pub(crate) fn path(&self, rel: &str) -> String {
         if rel.is_empty() {
             self.root.clone()
         } else {
@@ -107,14 +107,14 @@ impl Walk {
         }
     }
 
-    pub fn entry(&self, rel: &str) -> Option<&Entry> {
+    pub(crate) fn entry(&self, rel: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.rel == rel)
     }
 
     /// `os.walk(root)`, top down: the root first, each directory's
     /// subdirectories after it in directory order; symlinked directories
     /// listed but not entered.
-    pub fn levels(&self) -> Vec<Level> {
+    pub(crate) fn levels(&self) -> Vec<Level> {
         let mut children: HashMap<&str, Vec<&Entry>> = HashMap::new();
         for e in &self.entries {
             let parent = e.rel.rsplit_once('/').map(|(p, _)| p).unwrap_or("");

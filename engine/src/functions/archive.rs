@@ -18,14 +18,14 @@ use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, FileKind, Output, WriteFile};
 
-pub struct Extracted {
+pub(super) struct Extracted {
     /// The host's cache of fetched archives (tests point it elsewhere).
     pub cache: &'static str,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     pub source: String,
     #[serde(default)]
@@ -53,7 +53,7 @@ pub struct Args {
     pub keep: Option<bool>,
 }
 
-pub const CACHE: &str = "/var/cache/converge/extrn_files";
+pub(super) const CACHE: &str = "/var/cache/converge/extrn_files";
 
 /// Where the archive is.
 enum Origin {

@@ -14,12 +14,12 @@ use super::{Ctx, Function};
 use crate::plan::{Action, Changes, Failure, On, Plan};
 use crate::transport::Exec;
 
-pub struct Run;
-pub struct Wait;
+pub(super) struct Run;
+pub(super) struct Wait;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     #[serde(default, deserialize_with = "super::mode::name_or_id")]
     pub runas: Option<String>,
@@ -46,7 +46,7 @@ pub struct Args {
 }
 
 /// Salt's `env`: a mapping, or a list of one-key mappings.
-pub fn env_pairs(env: Option<&Value>) -> Result<Vec<(String, String)>, Failure> {
+pub(crate) fn env_pairs(env: Option<&Value>) -> Result<Vec<(String, String)>, Failure> {
     let text = |v: &Value| match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -71,7 +71,7 @@ pub fn env_pairs(env: Option<&Value>) -> Result<Vec<(String, String)>, Failure> 
 }
 
 /// The command as the state's arguments say to run it.
-pub fn exec_for(args: &Args) -> Result<Exec, Failure> {
+pub(super) fn exec_for(args: &Args) -> Result<Exec, Failure> {
     let mut exec = Exec::new(args.name.clone())
         .runas(args.runas.as_deref())
         .cwd(args.cwd.as_deref())

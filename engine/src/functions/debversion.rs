@@ -70,7 +70,7 @@ fn verrevcmp(a: &str, b: &str) -> Ordering {
 }
 
 /// dpkg's comparison of two versions.
-pub fn compare(a: &str, b: &str) -> Ordering {
+pub(super) fn compare(a: &str, b: &str) -> Ordering {
     let (ea, ua, ra) = split(a);
     let (eb, ub, rb) = split(b);
     ea.cmp(&eb)
@@ -100,7 +100,7 @@ fn comparison(cond: &str) -> (&str, &str) {
 }
 
 /// Python's `fnmatch` on a version: `*`, `?`, `[...]`, `[!...]`.
-pub fn fnmatch(text: &str, pattern: &str) -> bool {
+pub(super) fn fnmatch(text: &str, pattern: &str) -> bool {
     fn go(t: &[char], p: &[char]) -> bool {
         match p.first() {
             None => t.is_empty(),
@@ -137,7 +137,7 @@ pub fn fnmatch(text: &str, pattern: &str) -> bool {
 
 /// Salt's `_fulfills_version_string` for one installed version: every
 /// comma-separated condition holds.
-pub fn fulfills(installed: &str, wanted: &str) -> bool {
+pub(super) fn fulfills(installed: &str, wanted: &str) -> bool {
     wanted
         .split(',')
         .filter(|c| !c.trim().is_empty())
@@ -167,7 +167,7 @@ pub fn fulfills(installed: &str, wanted: &str) -> bool {
 }
 
 /// A version with a comparison or glob in it, not one to install as is.
-pub fn is_spec(v: &str) -> bool {
+pub(super) fn is_spec(v: &str) -> bool {
     v.contains(['<', '>', '=', ',', '*', '?', '['])
 }
 

@@ -14,10 +14,10 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, FileKind};
 
-pub struct Absent;
+pub(super) struct Absent;
 
 #[derive(Deserialize)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     /// Whatever else is given, as Salt takes it: unused.
     #[serde(flatten)]

@@ -18,11 +18,11 @@ use crate::diff;
 use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::WriteFile;
 
-pub struct Append;
+pub(super) struct Append;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     #[serde(default)]
     pub text: Option<Value>,
@@ -60,7 +60,7 @@ fn jinja() -> Option<String> {
 }
 
 /// The chunks to append: the rendered sources, else `text`.
-pub async fn chunks(
+pub(super) async fn chunks(
     ctx: &Ctx<'_>,
     source: Option<&OneOrMany>,
     sources: Option<&Vec<String>>,
@@ -88,7 +88,7 @@ pub async fn chunks(
 
 /// Salt's `build_whitespace_split_regex`: the chunk's words (as a
 /// non-POSIX `shlex` splits each line), with any whitespace around them.
-pub fn whitespace_regex(text: &str) -> Result<String, Failure> {
+pub(super) fn whitespace_regex(text: &str) -> Result<String, Failure> {
     let mut regex = String::new();
     for line in text.lines() {
         let parts: Vec<String> = shlex_words(line)?.iter().map(|w| escape(w)).collect();
@@ -149,14 +149,14 @@ fn shlex_words(line: &str) -> Result<Vec<String>, Failure> {
 }
 
 /// Whether `pattern` matches the text (Salt's `file.search`, multiline).
-pub fn search(text: &str, pattern: &str) -> Result<bool, Failure> {
+pub(super) fn search(text: &str, pattern: &str) -> Result<bool, Failure> {
     PyRegex::new(pattern, MULTILINE)
         .and_then(|re| re.search(text))
         .map_err(Failure::new)
 }
 
 /// Python's `str.splitlines()`: lines without their endings.
-pub fn splitlines(text: &str) -> Vec<String> {
+pub(super) fn splitlines(text: &str) -> Vec<String> {
     diff::splitlines(text)
         .into_iter()
         .map(|l| {
@@ -171,7 +171,7 @@ pub fn splitlines(text: &str) -> Vec<String> {
 
 /// Salt's diff of lines without endings, joined by newlines (its test of
 /// `file.append` and `file.prepend` prints it so).
-pub fn joined_diff(old: &[String], new: &[String]) -> String {
+pub(super) fn joined_diff(old: &[String], new: &[String]) -> String {
     diff::items(old, new).join("\n")
 }
 

@@ -22,11 +22,11 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, FileKind, WriteFile};
 
-pub struct BlockReplace;
+pub(super) struct BlockReplace;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     #[serde(default = "start")]
     pub marker_start: String,

@@ -22,12 +22,12 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, WriteFile};
 
-pub struct Comment;
-pub struct Uncomment;
+pub(super) struct Comment;
+pub(super) struct Uncomment;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CommentArgs {
+pub(super) struct CommentArgs {
     pub name: String,
     pub regex: String,
     #[serde(default = "hash")]
@@ -40,7 +40,7 @@ pub struct CommentArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UncommentArgs {
+pub(super) struct UncommentArgs {
     pub name: String,
     pub regex: String,
     #[serde(default = "hash")]

@@ -17,7 +17,11 @@ use super::Ctx;
 /// Salt's `_check_user`: the users and groups that do not exist, worded as
 /// Salt words them; `None` when all do. Salt only warns in a test run,
 /// so callers make this a failure of the real run alone.
-pub fn missing_owner(facts: &Paths, user: Option<&str>, group: Option<&str>) -> Option<String> {
+pub(super) fn missing_owner(
+    facts: &Paths,
+    user: Option<&str>,
+    group: Option<&str>,
+) -> Option<String> {
     let mut err = String::new();
     if let Some(u) = user {
         if u != facts.user && facts.primary_group(u).is_none() {
@@ -34,7 +38,7 @@ pub fn missing_owner(facts: &Paths, user: Option<&str>, group: Option<&str>) -> 
 
 /// `file` with its owner and group named as asked when they are the
 /// asked ones under another name of the same id (`Paths::owned_by`).
-pub fn owner_as_asked(
+pub(super) fn owner_as_asked(
     file: Arc<FileFact>,
     facts: &Paths,
     user: Option<&str>,
@@ -56,7 +60,7 @@ pub fn owner_as_asked(
 }
 
 /// Python's `os.path.normpath` on a POSIX path.
-pub fn normpath(path: &str) -> String {
+pub(super) fn normpath(path: &str) -> String {
     if path.is_empty() {
         return ".".into();
     }
@@ -72,7 +76,7 @@ pub fn normpath(path: &str) -> String {
         match comp {
             "" | "." => {}
             ".." if initial == 0 && (parts.is_empty() || parts.last() == Some(&"..")) => {
-                parts.push("..")
+                parts.push("..");
             }
             ".." => {
                 parts.pop();
@@ -90,7 +94,7 @@ pub fn normpath(path: &str) -> String {
 }
 
 /// Python's `os.path.join(a, b)` for two parts.
-pub fn join(a: &str, b: &str) -> String {
+pub(super) fn join(a: &str, b: &str) -> String {
     if b.starts_with('/') || a.is_empty() {
         b.to_string()
     } else if a.ends_with('/') {
@@ -102,7 +106,7 @@ pub fn join(a: &str, b: &str) -> String {
 
 /// Salt's mode for directories `makedirs` creates when only a file mode
 /// is given: each non-zero digit of the last three gets the execute bit.
-pub fn dir_mode_for(mode: Mode) -> Mode {
+pub(super) fn dir_mode_for(mode: Mode) -> Mode {
     let digits = format!("{:03o}", mode.0 & 0o777);
     let with_x: String = digits
         .chars()
@@ -117,7 +121,12 @@ pub fn dir_mode_for(mode: Mode) -> Mode {
 /// A command that creates `dir` and its missing parents, each given
 /// `user`, `group` and `mode` (those set), as Salt's `file.makedirs`
 /// does; directories that exist are left as they are.
-pub fn makedirs(dir: &str, user: Option<&str>, group: Option<&str>, mode: Option<Mode>) -> String {
+pub(super) fn makedirs(
+    dir: &str,
+    user: Option<&str>,
+    group: Option<&str>,
+    mode: Option<Mode>,
+) -> String {
     let mut each = vec!["mkdir -- \"$d\"".to_string()];
     match (user, group) {
         (Some(u), Some(g)) => each.push(format!("chown -- {} \"$d\"", quote(&format!("{u}:{g}")))),
@@ -187,7 +196,7 @@ mod tests {
 /// The first of `urls` the state tree has (Salt's order of a `source`
 /// list): its path on the controller and its path in the tree; `None`
 /// when none exists.
-pub fn first_source(
+pub(super) fn first_source(
     ctx: &Ctx<'_>,
     urls: &[String],
 ) -> Result<Option<(std::path::PathBuf, String)>, Failure> {
@@ -209,7 +218,7 @@ pub fn first_source(
 /// host's grains and pillar and `extra` variables. Errors are worded
 /// `Unable to manage file: ...`, as Salt's `file.managed` words them;
 /// callers that word them otherwise strip that.
-pub async fn render_source(
+pub(super) async fn render_source(
     ctx: &Ctx<'_>,
     found: (std::path::PathBuf, String),
     template: Option<&str>,
@@ -261,13 +270,13 @@ pub async fn render_source(
 /// One string or a list of them, as Salt's `source` and `text` take them.
 #[derive(Clone, Debug, serde::Deserialize)]
 #[serde(untagged)]
-pub enum OneOrMany {
+pub(super) enum OneOrMany {
     One(String),
     Many(Vec<String>),
 }
 
 impl OneOrMany {
-    pub fn list(&self) -> Vec<String> {
+    pub(super) fn list(&self) -> Vec<String> {
         match self {
             OneOrMany::One(s) => vec![s.clone()],
             OneOrMany::Many(v) => v.clone(),
@@ -276,7 +285,7 @@ impl OneOrMany {
 }
 
 /// Python's `str(value)` for the scalars YAML gives (`True`, `None`, `1.5`).
-pub fn py_str(v: &serde_json::Value) -> String {
+pub(super) fn py_str(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Bool(true) => "True".into(),
@@ -288,7 +297,7 @@ pub fn py_str(v: &serde_json::Value) -> String {
 
 /// Salt's `_validate_str_list`: a string alone, or each item of a list as
 /// a string.
-pub fn str_list(v: &serde_json::Value) -> Vec<String> {
+pub(super) fn str_list(v: &serde_json::Value) -> Vec<String> {
     match v {
         serde_json::Value::Array(items) => items.iter().map(py_str).collect(),
         other => vec![py_str(other)],
@@ -296,7 +305,7 @@ pub fn str_list(v: &serde_json::Value) -> Vec<String> {
 }
 
 /// A file reached through a symlink, as Python's `open` goes.
-pub struct Followed {
+pub(super) struct Followed {
     /// The path to edit: the link's target, when the path is a link.
     pub path: String,
     /// What is there.
@@ -306,7 +315,7 @@ pub struct Followed {
 }
 
 /// The file at `path`, through a symlink.
-pub async fn read_followed(ctx: &Ctx<'_>, path: &str) -> Result<Followed, Failure> {
+pub(super) async fn read_followed(ctx: &Ctx<'_>, path: &str) -> Result<Followed, Failure> {
     let fact = ctx.host.file(path).await?;
     if fact.kind != FileKind::Symlink {
         return Ok(Followed {

@@ -19,11 +19,11 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::Exec;
 
-pub struct Copy;
+pub(super) struct Copy;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     pub source: String,
     #[serde(default)]

@@ -28,11 +28,11 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::Exec;
 
-pub struct Directory;
+pub(super) struct Directory;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     #[serde(default, deserialize_with = "name_or_id")]
     pub user: Option<String>,
@@ -99,7 +99,7 @@ fn yes() -> bool {
 }
 
 /// The command that sets owner, group and mode on `path` (those asked).
-pub fn attrs_command(
+pub(super) fn attrs_command(
     path: &str,
     user: Option<&str>,
     group: Option<&str>,
@@ -123,7 +123,7 @@ pub fn attrs_command(
 }
 
 /// A step that fixes the attributes listed in `changes`.
-pub fn attrs_step(
+pub(super) fn attrs_step(
     path: &str,
     changes: &Changes,
     user: Option<&str>,
@@ -220,7 +220,7 @@ impl Fix {
         let mut cmds = Vec::new();
         match (&self.user, &self.group) {
             (Some(u), Some(g)) => {
-                cmds.push(format!("chown {h}-- {} {q}", quote(&format!("{u}:{g}"))))
+                cmds.push(format!("chown {h}-- {} {q}", quote(&format!("{u}:{g}"))));
             }
             (Some(u), None) => cmds.push(format!("chown {h}-- {} {q}", quote(u))),
             (None, Some(g)) => cmds.push(format!("chgrp {h}-- {} {q}", quote(g))),

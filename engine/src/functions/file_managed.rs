@@ -35,14 +35,14 @@ use crate::source::Source;
 use crate::transport::shell::quote;
 use crate::transport::{Exec, FileFact, FileKind, Output, WriteFile};
 
-pub struct Managed;
+pub(super) struct Managed;
 
 /// Where `backup: minion` keeps old versions: Salt's minion cache.
-pub const BACKUP_ROOT: &str = "/var/cache/salt/minion/file_backup";
+pub(super) const BACKUP_ROOT: &str = "/var/cache/salt/minion/file_backup";
 
 /// `mode`: octal, or `keep` (the source's mode).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum ModeArg {
+pub(super) enum ModeArg {
     Mode(Mode),
     Keep,
 }
@@ -62,7 +62,7 @@ impl<'de> Deserialize<'de> for ModeArg {
 /// An argument Salt has that converge does not implement: refused when
 /// the state is compiled, at its key.
 #[derive(Debug)]
-pub struct Unsupported;
+pub(super) struct Unsupported;
 
 impl<'de> Deserialize<'de> for Unsupported {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Unsupported, D::Error> {
@@ -83,7 +83,7 @@ macro_rules! managed_args {
 
         // Some are accepted only to be ignored, as Salt ignores them here.
         #[allow(dead_code)]
-        pub struct Args {
+        pub(super) struct Args {
             $( pub $field: $ty, )*
             /// Keywords Salt does not know, for the template.
             pub extra: Map<String, Value>,
@@ -269,7 +269,7 @@ fn truthy(v: &Value) -> bool {
 /// `check_cmd`: the new content, in a temporary file, passed to the
 /// command, which must succeed. The file is removed either way.
 #[derive(Debug)]
-pub struct CheckCmd {
+pub(super) struct CheckCmd {
     pub cmd: String,
     pub content: Vec<u8>,
     pub tmp_dir: Option<String>,

@@ -29,11 +29,11 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, FileKind};
 
-pub struct Recurse;
+pub(super) struct Recurse;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     pub source: OneOrMany,
     #[serde(default)]

@@ -12,14 +12,14 @@
 use fancy_regex::Regex;
 use serde_json::Value;
 
-pub const IGNORECASE: u32 = 2;
-pub const MULTILINE: u32 = 8;
-pub const DOTALL: u32 = 16;
-pub const VERBOSE: u32 = 64;
+pub(super) const IGNORECASE: u32 = 2;
+pub(super) const MULTILINE: u32 = 8;
+pub(super) const DOTALL: u32 = 16;
+pub(super) const VERBOSE: u32 = 64;
 
 /// Python's `re.RegexFlag` from Salt's `flags` argument: a number, a
 /// name, or a list of names.
-pub fn flags(v: &Value) -> Result<u32, String> {
+pub(super) fn flags(v: &Value) -> Result<u32, String> {
     let name = |s: &str| -> Result<u32, String> {
         Ok(match s.to_uppercase().as_str() {
             "T" | "TEMPLATE" => 1,
@@ -52,12 +52,12 @@ pub fn flags(v: &Value) -> Result<u32, String> {
 
 /// A compiled Python pattern.
 #[derive(Debug)]
-pub struct PyRegex {
+pub(super) struct PyRegex {
     re: Regex,
 }
 
 impl PyRegex {
-    pub fn new(pattern: &str, flags: u32) -> Result<PyRegex, String> {
+    pub(super) fn new(pattern: &str, flags: u32) -> Result<PyRegex, String> {
         let mut inline = String::new();
         for (bit, c) in [
             (IGNORECASE, 'i'),
@@ -81,12 +81,12 @@ impl PyRegex {
     }
 
     /// `re.search`: a match anywhere.
-    pub fn search(&self, text: &str) -> Result<bool, String> {
+    pub(super) fn search(&self, text: &str) -> Result<bool, String> {
         self.re.is_match(text).map_err(|e| e.to_string())
     }
 
     /// `re.match`: a match at the start.
-    pub fn matches_start(&self, text: &str) -> Result<bool, String> {
+    pub(super) fn matches_start(&self, text: &str) -> Result<bool, String> {
         Ok(self
             .re
             .find(text)
@@ -96,7 +96,12 @@ impl PyRegex {
 
     /// `re.subn(pattern, repl, text, count)`: the new text and how many
     /// replacements were made (all when `count` is 0).
-    pub fn subn(&self, text: &str, repl: &str, count: usize) -> Result<(String, usize), String> {
+    pub(super) fn subn(
+        &self,
+        text: &str,
+        repl: &str,
+        count: usize,
+    ) -> Result<(String, usize), String> {
         let template = Template::parse(repl)?;
         let mut out = String::with_capacity(text.len());
         let mut last = 0;
@@ -118,7 +123,7 @@ impl PyRegex {
 }
 
 /// Python's `re.escape` (3.7+): special characters get a backslash.
-pub fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if "()[]{}?*+-|^$\\.&~# \t\n\r\x0b\x0c".contains(c) {

@@ -19,11 +19,11 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, FileKind, WriteFile};
 
-pub struct Replace;
+pub(super) struct Replace;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     pub pattern: String,
     pub repl: Value,
@@ -68,7 +68,7 @@ fn yes() -> bool {
 
 /// The backup suffix Salt's `backup` argument names, if any (`false`,
 /// `''` and `null` keep none).
-pub fn backup_suffix(v: &Value) -> Option<String> {
+pub(super) fn backup_suffix(v: &Value) -> Option<String> {
     match v {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Bool(true) => Some("True".into()),
@@ -79,13 +79,13 @@ pub fn backup_suffix(v: &Value) -> Option<String> {
 
 /// The text of a file, and how to put it back into bytes: UTF-8, or
 /// byte for byte (Latin-1) when it is not UTF-8, as Salt edits bytes.
-pub struct Text {
+pub(super) struct Text {
     pub text: String,
     utf8: bool,
 }
 
 impl Text {
-    pub fn new(bytes: &[u8]) -> Text {
+    pub(super) fn new(bytes: &[u8]) -> Text {
         match std::str::from_utf8(bytes) {
             Ok(s) => Text {
                 text: s.to_string(),
@@ -98,7 +98,7 @@ impl Text {
         }
     }
 
-    pub fn bytes(&self, text: &str) -> Vec<u8> {
+    pub(super) fn bytes(&self, text: &str) -> Vec<u8> {
         if self.utf8 {
             text.as_bytes().to_vec()
         } else {
@@ -110,7 +110,7 @@ impl Text {
 /// The steps that keep `path`'s current content as `path<suffix>` (mode
 /// and times kept, as Python's `copy2` does) and, when `link` was the
 /// path asked for, a symlink `link<suffix>` to the backup, as Salt makes.
-pub fn backup_steps(path: &str, suffix: &str, link: Option<(&str, &str)>) -> Vec<Action> {
+pub(super) fn backup_steps(path: &str, suffix: &str, link: Option<(&str, &str)>) -> Vec<Action> {
     let backup = format!("{path}{suffix}");
     let mut cmd = format!(
         "cp --preserve=mode,timestamps -- {} {}",

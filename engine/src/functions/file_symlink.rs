@@ -20,11 +20,11 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::Exec;
 
-pub struct Symlink;
+pub(super) struct Symlink;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     pub target: String,
     #[serde(default)]

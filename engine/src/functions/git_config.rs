@@ -19,12 +19,12 @@ use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, Output};
 
-pub struct ConfigSet;
-pub struct ConfigUnset;
+pub(super) struct ConfigSet;
+pub(super) struct ConfigUnset;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SetArgs {
+pub(super) struct SetArgs {
     pub name: String,
     #[serde(default)]
     pub value: Option<Value>,
@@ -47,7 +47,7 @@ pub struct SetArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UnsetArgs {
+pub(super) struct UnsetArgs {
     pub name: String,
     #[serde(default)]
     pub value_regex: Option<Value>,

@@ -17,12 +17,12 @@ use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, Output};
 
-pub struct Present;
-pub struct Absent;
+pub(super) struct Present;
+pub(super) struct Absent;
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PresentArgs {
+pub(super) struct PresentArgs {
     pub name: String,
     #[serde(default)]
     pub gid: Option<Value>,
@@ -43,7 +43,7 @@ pub struct PresentArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AbsentArgs {
+pub(super) struct AbsentArgs {
     pub name: String,
     #[serde(default)]
     pub local: Option<bool>,

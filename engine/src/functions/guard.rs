@@ -10,7 +10,7 @@ use crate::transport::{Exec, Output};
 
 /// The user exists.
 #[derive(Debug)]
-pub struct UserExists {
+pub(super) struct UserExists {
     pub user: String,
     /// What the state says when it does not (Salt's words).
     pub fail: String,

@@ -14,22 +14,22 @@ use super::{would, Ctx, Function};
 use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::WriteFile;
 
-pub struct Present {
+pub(super) struct Present {
     pub path: &'static str,
 }
-pub struct Absent {
+pub(super) struct Absent {
     pub path: &'static str,
 }
-pub struct Only {
+pub(super) struct Only {
     pub path: &'static str,
 }
 
-pub const HOSTS: &str = "/etc/hosts";
+pub(super) const HOSTS: &str = "/etc/hosts";
 
 /// One address or several.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
-pub enum OneOrMany {
+pub(super) enum OneOrMany {
     One(String),
     Many(Vec<String>),
 }
@@ -45,7 +45,7 @@ impl OneOrMany {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PresentArgs {
+pub(super) struct PresentArgs {
     pub name: String,
     pub ip: OneOrMany,
     #[serde(default)]
@@ -56,14 +56,14 @@ pub struct PresentArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AbsentArgs {
+pub(super) struct AbsentArgs {
     pub name: String,
     pub ip: OneOrMany,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OnlyArgs {
+pub(super) struct OnlyArgs {
     pub name: String,
     pub hostnames: OneOrMany,
 }

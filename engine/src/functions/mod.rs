@@ -18,8 +18,6 @@ mod debversion;
 mod file_absent;
 mod file_append;
 mod file_blockreplace;
-#[cfg(test)]
-mod file_cases;
 mod file_comment;
 mod file_common;
 mod file_copy;
@@ -35,15 +33,13 @@ mod guard;
 mod host_file;
 mod mode;
 mod module_run;
-pub mod pgbouncer;
+pub(crate) mod pgbouncer;
 mod pkg_installed;
 mod pkg_removed;
 mod pkgrepo;
-pub mod postgres;
+pub(crate) mod postgres;
 mod postgres_objects;
 mod pyrepr;
-#[cfg(test)]
-mod recorded;
 mod service;
 mod ssh_auth;
 mod ssh_keys;
@@ -65,8 +61,8 @@ use crate::plan::{Failure, Plan};
 use crate::result::Outcome;
 use crate::yaml::{self, DeError, Node};
 
-pub use cmd::env_pairs;
-pub use mode::{name_or_id, Mode};
+pub(crate) use cmd::env_pairs;
+pub(crate) use mode::name_or_id;
 
 /// What a function sees while planning: the host and its own chunk.
 pub struct Ctx<'a> {
@@ -149,7 +145,7 @@ impl Entry {
 
 /// The chunk's parsed arguments, as the function's own type. Compiling
 /// parsed them with this function, so any other type is a bug.
-pub fn args<A: 'static>(chunk: &Chunk) -> Result<&A, Failure> {
+pub(crate) fn args<A: 'static>(chunk: &Chunk) -> Result<&A, Failure> {
     chunk.parsed.get::<A>().ok_or_else(|| {
         Failure::new(format!(
             "{}: arguments were not compiled for this function",

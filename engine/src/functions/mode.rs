@@ -7,7 +7,7 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mode(pub u32);
+pub(super) struct Mode(pub u32);
 
 impl fmt::Display for Mode {
     /// Salt's form in changes: four octal digits (`0640`).
@@ -17,7 +17,7 @@ impl fmt::Display for Mode {
 }
 
 impl Mode {
-    pub fn parse(text: &str) -> Option<Mode> {
+    pub(super) fn parse(text: &str) -> Option<Mode> {
         let t = text.trim();
         let t = t.strip_prefix("0o").unwrap_or(t);
         if t.is_empty() || t.len() > 5 {
@@ -58,7 +58,7 @@ impl<'de> Deserialize<'de> for Mode {
 }
 
 /// A user or group given by name or by number (`user: 26`).
-pub fn name_or_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn name_or_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let v = Option::<serde_json::Value>::deserialize(d)?;
     match v {
         None | Some(serde_json::Value::Null) => Ok(None),

@@ -27,8 +27,8 @@ use crate::facts::Service as Status;
 use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::{Exec, Output};
 
-pub struct Run;
-pub struct Wait;
+pub(super) struct Run;
+pub(super) struct Wait;
 
 /// The execution functions `module.run` can call.
 const FUNCTIONS: [&str; 8] = [
@@ -44,7 +44,7 @@ const FUNCTIONS: [&str; 8] = [
 
 /// One call: the function and its arguments.
 #[derive(Clone, Debug)]
-pub struct Call {
+pub(super) struct Call {
     pub function: String,
     /// `name` for `service.*`.
     pub name: Option<String>,
@@ -52,7 +52,7 @@ pub struct Call {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(try_from = "IndexMap<String, Value>")]
-pub struct Args {
+pub(super) struct Args {
     pub calls: Vec<Call>,
     /// Salt's legacy syntax (`name: service.reload`).
     pub legacy: bool,

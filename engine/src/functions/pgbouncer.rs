@@ -16,11 +16,11 @@ use super::{Ctx, Function};
 use crate::plan::{Action, Changes, Failure, On, Plan};
 use crate::postgres::Bouncer;
 
-pub struct Reloaded;
+pub(crate) struct Reloaded;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(crate) struct Args {
     #[allow(dead_code)]
     pub name: String,
     #[serde(default)]
@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 /// `command` to the console of each of `hosts` at once.
-pub fn everywhere(
+pub(crate) fn everywhere(
     hosts: &[On],
     b: &Bouncer,
     command: &str,
@@ -82,7 +82,7 @@ fn plan(ids: &[String], hosts: &[On], b: &Bouncer, command: &str, state: &str) -
 }
 
 /// PAUSE on `hosts`; if any does not complete, RESUME on all of them.
-pub fn pause(ids: &[String], hosts: &[On], b: &Bouncer) -> Plan {
+pub(crate) fn pause(ids: &[String], hosts: &[On], b: &Bouncer) -> Plan {
     let resume = everywhere(hosts, b, "RESUME", 5, Some("not paused"), "RESUME failed");
     plan(ids, hosts, b, "PAUSE", "paused").undo(
         vec![resume],
@@ -94,12 +94,12 @@ pub fn pause(ids: &[String], hosts: &[On], b: &Bouncer) -> Plan {
 }
 
 /// RESUME on `hosts` ("not paused" is no error).
-pub fn resume(ids: &[String], hosts: &[On], b: &Bouncer) -> Plan {
+pub(crate) fn resume(ids: &[String], hosts: &[On], b: &Bouncer) -> Plan {
     plan(ids, hosts, b, "RESUME", "resumed").applied(Changes::new())
 }
 
 /// RELOAD on `hosts`.
-pub fn reload(ids: &[String], hosts: &[On], b: &Bouncer) -> Plan {
+pub(crate) fn reload(ids: &[String], hosts: &[On], b: &Bouncer) -> Plan {
     plan(ids, hosts, b, "RELOAD", "reloaded")
 }
 

@@ -21,11 +21,11 @@ use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, Output};
 
-pub struct Installed;
+pub(super) struct Installed;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     #[serde(default)]
     pub pkgs: Option<Vec<Value>>,
@@ -56,7 +56,7 @@ fn version(v: &Value) -> Option<String> {
 
 /// The packages wanted and their versions: `pkgs` if given, else `name`
 /// (with `version`). A `pkgs` item is `name` or `name: version`.
-pub fn wanted(args: &Args) -> Result<IndexMap<String, Option<String>>, Failure> {
+pub(super) fn wanted(args: &Args) -> Result<IndexMap<String, Option<String>>, Failure> {
     if let Some(pkgs) = &args.pkgs {
         if pkgs.is_empty() {
             return Ok(IndexMap::new());

@@ -18,12 +18,12 @@ use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, Output};
 
-pub struct Removed;
-pub struct Purged;
+pub(super) struct Removed;
+pub(super) struct Purged;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     #[serde(default)]
     pub version: Option<Value>,

@@ -20,18 +20,18 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, WriteFile};
 
-pub struct Managed {
+pub(super) struct Managed {
     pub root: &'static str,
 }
-pub struct Absent {
+pub(super) struct Absent {
     pub root: &'static str,
 }
 
-pub const APT: &str = "/etc/apt";
+pub(super) const APT: &str = "/etc/apt";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ManagedArgs {
+pub(super) struct ManagedArgs {
     pub name: String,
     #[serde(default)]
     pub file: Option<String>,
@@ -63,7 +63,7 @@ pub struct ManagedArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AbsentArgs {
+pub(super) struct AbsentArgs {
     pub name: String,
     #[serde(default)]
     pub keyid: Option<Value>,

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 /// Python's `repr()` of the value (a JSON string is a `str`, an array a
 /// `list`, an object a `dict`, null `None`).
-pub fn repr(v: &Value) -> String {
+pub(super) fn repr(v: &Value) -> String {
     match v {
         Value::Null => "None".into(),
         Value::Bool(true) => "True".into(),
@@ -26,7 +26,7 @@ pub fn repr(v: &Value) -> String {
 }
 
 /// Python's `str()`: a string as it is, anything else as `repr()`.
-pub fn str(v: &Value) -> String {
+pub(super) fn str(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => repr(other),
@@ -35,7 +35,7 @@ pub fn str(v: &Value) -> String {
 
 /// A Python `set` of strings (`{'a', 'b'}`), in sorted order (Python's
 /// own order is arbitrary).
-pub fn set(items: &[String]) -> String {
+pub(super) fn set(items: &[String]) -> String {
     let mut sorted: Vec<&String> = items.iter().collect();
     sorted.sort();
     if sorted.is_empty() {
@@ -50,7 +50,7 @@ fn join(items: impl Iterator<Item = String>) -> String {
 
 /// A `str`'s repr: single quotes unless the text holds one and no double
 /// quote, backslash escapes for the rest.
-pub fn repr_str(s: &str) -> String {
+pub(super) fn repr_str(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {
@@ -69,7 +69,7 @@ pub fn repr_str(s: &str) -> String {
                 out.push(c);
             }
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
+                out.push_str(&format!("\\x{:02x}", c as u32));
             }
             c => out.push(c),
         }

@@ -20,14 +20,14 @@ use crate::facts::{Init, Service as Status};
 use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::{Exec, Output};
 
-pub struct Running;
-pub struct Dead;
-pub struct Masked;
-pub struct Unmasked;
+pub(super) struct Running;
+pub(super) struct Dead;
+pub(super) struct Masked;
+pub(super) struct Unmasked;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     #[serde(default)]
     pub enable: Option<bool>,
@@ -43,7 +43,7 @@ pub struct Args {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MaskArgs {
+pub(super) struct MaskArgs {
     pub name: String,
     #[serde(default)]
     pub runtime: bool,

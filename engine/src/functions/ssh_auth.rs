@@ -22,12 +22,12 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, FileKind, WriteFile};
 
-pub struct Present;
-pub struct Absent;
+pub(super) struct Present;
+pub(super) struct Absent;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     pub name: String,
     pub user: String,
     #[serde(default = "rsa")]

@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 
 /// A key as written in a state or a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Key {
+pub(super) struct Key {
     pub options: Vec<String>,
     pub enc: String,
     pub key: String,
@@ -38,7 +38,7 @@ fn key_part(rest: &str) -> bool {
 
 /// Salt's `^(.*?)\s?((?:sk-)?(?:ssh\-|ecds)[\w@.-]+\s.+)$`: the options
 /// before the key type, and the rest (`enc key [comment]`).
-pub fn split_line(line: &str) -> Option<(&str, &str)> {
+pub(super) fn split_line(line: &str) -> Option<(&str, &str)> {
     for (i, _) in line
         .char_indices()
         .chain(std::iter::once((line.len(), ' ')))
@@ -57,7 +57,7 @@ pub fn split_line(line: &str) -> Option<(&str, &str)> {
 }
 
 /// Python's `str.split(None, maxsplit)`.
-pub fn split_ws(s: &str, maxsplit: Option<usize>) -> Vec<String> {
+pub(super) fn split_ws(s: &str, maxsplit: Option<usize>) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = s.trim_start();
     while !rest.is_empty() {
@@ -74,7 +74,7 @@ pub fn split_ws(s: &str, maxsplit: Option<usize>) -> Vec<String> {
 
 /// The key a state names (`ssh_auth.present` with no `source`): a bare
 /// key and comment, or a whole line with options and key type.
-pub fn from_name(
+pub(super) fn from_name(
     name: &str,
     enc: &str,
     comment: &str,
@@ -113,7 +113,7 @@ pub fn from_name(
 }
 
 /// Salt's `_refine_enc`: the key type's full name, or Salt's error.
-pub fn refine_enc(enc: &str) -> Result<String, String> {
+pub(super) fn refine_enc(enc: &str) -> Result<String, String> {
     Ok(match enc {
         "r" | "rsa" | "ssh-rsa" => "ssh-rsa".into(),
         "d" | "dsa" | "dss" | "ssh-dss" => "ssh-dss".into(),
@@ -139,7 +139,7 @@ pub fn refine_enc(enc: &str) -> Result<String, String> {
 
 /// The raw bytes of a base64 key, as Python's `b64decode(validate=True)`
 /// accepts it; `None` for anything else (Salt then ignores the key).
-pub fn decode(key: &str) -> Option<Vec<u8>> {
+pub(super) fn decode(key: &str) -> Option<Vec<u8>> {
     let body = key.trim_end_matches('=');
     let pad = key.len() - body.len();
     if pad > 2 || key.len() & 3 != 0 {
@@ -167,7 +167,7 @@ pub fn decode(key: &str) -> Option<Vec<u8>> {
 }
 
 /// A hash type Salt's `_fingerprint` accepts (Python's `hashlib` names).
-pub fn check_hash_type(t: Option<&str>) -> Result<(), String> {
+pub(super) fn check_hash_type(t: Option<&str>) -> Result<(), String> {
     let t = t.unwrap_or("sha256").to_lowercase();
     let known = ["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
     if known.contains(&t.as_str()) {
@@ -178,7 +178,7 @@ pub fn check_hash_type(t: Option<&str>) -> Result<(), String> {
 }
 
 /// Salt's `_format_auth_line`.
-pub fn auth_line(k: &Key) -> String {
+pub(super) fn auth_line(k: &Key) -> String {
     let mut line = String::new();
     if !k.options.is_empty() {
         line.push_str(&k.options.join(","));
@@ -190,7 +190,7 @@ pub fn auth_line(k: &Key) -> String {
 
 /// The valid keys of an authorized_keys file (Salt's `_validate_keys`),
 /// by key, in file order.
-pub fn keys_of(text: &str) -> IndexMap<String, Key> {
+pub(super) fn keys_of(text: &str) -> IndexMap<String, Key> {
     let mut out = IndexMap::new();
     for line in text.lines() {
         let line = line.trim();
@@ -224,13 +224,13 @@ pub fn keys_of(text: &str) -> IndexMap<String, Key> {
 
 /// What `ssh.check_key` says of `k` against the file's keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
+pub(super) enum Status {
     Add,
     Update,
     Exists,
 }
 
-pub fn check(current: &IndexMap<String, Key>, k: &Key) -> Status {
+pub(super) fn check(current: &IndexMap<String, Key>, k: &Key) -> Status {
     match current.get(&k.key) {
         None => Status::Add,
         Some(c) if auth_line(c) != auth_line(k) => Status::Update,
@@ -239,7 +239,7 @@ pub fn check(current: &IndexMap<String, Key>, k: &Key) -> Status {
 }
 
 impl Status {
-    pub fn word(self) -> &'static str {
+    pub(super) fn word(self) -> &'static str {
         match self {
             Status::Add => "add",
             Status::Update => "update",
@@ -250,7 +250,7 @@ impl Status {
 
 /// The file with `line` appended, after a newline if the file lacks its
 /// last one (`set_auth_key`).
-pub fn append(text: &str, line: &str) -> String {
+pub(super) fn append(text: &str, line: &str) -> String {
     let mut out = text.to_string();
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
@@ -289,7 +289,7 @@ fn key_in(line: &str) -> Option<String> {
 
 /// The file with the lines of `k.key` replaced by its new line
 /// (`_replace_auth_key`: blank lines go, every line ends with a newline).
-pub fn replace(text: &str, k: &Key) -> String {
+pub(super) fn replace(text: &str, k: &Key) -> String {
     let new = auth_line(k);
     let mut out = String::new();
     for line in text.lines() {
@@ -309,7 +309,7 @@ pub fn replace(text: &str, k: &Key) -> String {
 
 /// The file without the lines of `key` (`rm_auth_key`: blank lines and
 /// lines that hold no key go too).
-pub fn remove(text: &str, key: &str) -> String {
+pub(super) fn remove(text: &str, key: &str) -> String {
     let mut out = String::new();
     for line in text.lines() {
         let line = line.trim();
@@ -333,7 +333,7 @@ pub fn remove(text: &str, key: &str) -> String {
 
 /// Salt's `_expand_authorized_keys_path` and the join with the home
 /// directory: where the authorized keys of `user` are.
-pub fn config_path(config: &str, user: &str, home: &str) -> Result<String, String> {
+pub(super) fn config_path(config: &str, user: &str, home: &str) -> Result<String, String> {
     let mut out = String::new();
     let mut chars = config.chars();
     while let Some(c) = chars.next() {
@@ -365,7 +365,7 @@ pub fn config_path(config: &str, user: &str, home: &str) -> Result<String, Strin
 }
 
 /// Python's `os.path.join(a, b)` for a relative `b`.
-pub fn join(a: &str, b: &str) -> String {
+pub(super) fn join(a: &str, b: &str) -> String {
     if a.is_empty() || a.ends_with('/') {
         format!("{a}{b}")
     } else {
@@ -374,7 +374,7 @@ pub fn join(a: &str, b: &str) -> String {
 }
 
 /// Python's `os.path.dirname`.
-pub fn dirname(p: &str) -> String {
+pub(super) fn dirname(p: &str) -> String {
     match p.rfind('/') {
         Some(0) => "/".into(),
         Some(i) => p[..i].trim_end_matches('/').to_string(),

@@ -22,14 +22,14 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, FileKind, WriteFile};
 
-pub struct Present;
-pub struct Absent;
+pub(super) struct Present;
+pub(super) struct Absent;
 
 const DEFAULT_PORT: u16 = 22;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PresentArgs {
+pub(super) struct PresentArgs {
     pub name: String,
     #[serde(default)]
     pub user: Option<String>,
@@ -53,7 +53,7 @@ pub struct PresentArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AbsentArgs {
+pub(super) struct AbsentArgs {
     pub name: String,
     #[serde(default)]
     pub user: Option<String>,

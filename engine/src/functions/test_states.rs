@@ -10,32 +10,32 @@ use crate::plan::{Action, Changes, Failure, Plan};
 
 /// A state that succeeds or fails, with or without pretended changes, as
 /// Salt's `test.succeed_with_changes` and kin do.
-pub struct Pretend {
+pub(super) struct Pretend {
     pub succeed: bool,
     pub changes: bool,
 }
 
 /// `test.nop` and `test.succeed_without_changes`.
-pub const NOP: Pretend = Pretend {
+pub(super) const NOP: Pretend = Pretend {
     succeed: true,
     changes: false,
 };
-pub const SUCCEED_WITH: Pretend = Pretend {
+pub(super) const SUCCEED_WITH: Pretend = Pretend {
     succeed: true,
     changes: true,
 };
-pub const FAIL_WITHOUT: Pretend = Pretend {
+pub(super) const FAIL_WITHOUT: Pretend = Pretend {
     succeed: false,
     changes: false,
 };
-pub const FAIL_WITH: Pretend = Pretend {
+pub(super) const FAIL_WITH: Pretend = Pretend {
     succeed: false,
     changes: true,
 };
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     #[allow(dead_code)]
     pub name: String,
     #[serde(default)]

@@ -22,14 +22,14 @@ use crate::plan::{Action, Changes, Check, Failure, Plan, Verdict};
 use crate::transport::shell::quote;
 use crate::transport::{Exec, Output};
 
-pub struct Present;
-pub struct Absent;
+pub(super) struct Present;
+pub(super) struct Absent;
 
 const REDACTED: &str = "XXX-REDACTED-XXX";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PresentArgs {
+pub(super) struct PresentArgs {
     pub name: String,
     #[serde(default)]
     pub uid: Option<Value>,
@@ -116,7 +116,7 @@ pub struct PresentArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AbsentArgs {
+pub(super) struct AbsentArgs {
     pub name: String,
     #[serde(default)]
     pub purge: Option<bool>,

@@ -11,11 +11,11 @@ use serde_json::{json, Value};
 use crate::facts::{Accounts, Passwd, Shadow};
 
 /// Salt's default hash for an account without a password (`shadow.default_hash`).
-pub const DEFAULT_HASH: &str = "!";
+pub(super) const DEFAULT_HASH: &str = "!";
 
 /// The wanted attributes, as `user.present` hands them to `_changes`.
 #[derive(Clone, Debug, Default)]
-pub struct Want {
+pub(super) struct Want {
     pub name: String,
     pub uid: Option<u32>,
     /// The gid as given: a number or a group name (its JSON form is what
@@ -42,12 +42,12 @@ pub struct Want {
     pub password_lock: Option<bool>,
 }
 
-pub const GECOS: [&str; 5] = ["fullname", "roomnumber", "workphone", "homephone", "other"];
+pub(super) const GECOS: [&str; 5] = ["fullname", "roomnumber", "workphone", "homephone", "other"];
 
 /// The attribute changes, in Salt's order; `Ok(None)` when there is no
 /// such user; `Err` with Salt's words when a uid or gid change is not
 /// allowed.
-pub fn changes(
+pub(super) fn changes(
     acc: &Accounts,
     w: &Want,
     allow_uid_change: bool,
@@ -252,7 +252,7 @@ fn sorted(items: impl Iterator<Item = String>) -> Vec<String> {
 }
 
 /// A scalar as Python's `str()` writes it.
-pub fn text(v: &Value) -> String {
+pub(super) fn text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -260,7 +260,7 @@ pub fn text(v: &Value) -> String {
 }
 
 /// Salt's `user.info`: the user as `changes` reports it.
-pub fn info(acc: &Accounts, u: &Passwd) -> IndexMap<String, Value> {
+pub(super) fn info(acc: &Accounts, u: &Passwd) -> IndexMap<String, Value> {
     let g = u.gecos_fields();
     IndexMap::from_iter([
         ("gid".to_string(), json!(u.gid)),
@@ -279,7 +279,7 @@ pub fn info(acc: &Accounts, u: &Passwd) -> IndexMap<String, Value> {
 }
 
 /// Salt's `shadow.info`: empty strings for a user without an entry.
-pub fn shadow_info(s: Option<&Shadow>) -> IndexMap<String, Value> {
+pub(super) fn shadow_info(s: Option<&Shadow>) -> IndexMap<String, Value> {
     let keys = [
         "name", "passwd", "lstchg", "min", "max", "warn", "inact", "expire",
     ];
@@ -301,6 +301,6 @@ pub fn shadow_info(s: Option<&Shadow>) -> IndexMap<String, Value> {
 
 /// The GECOS field as `usermod -c` is given it: the five fields, trailing
 /// commas dropped (`_build_gecos`).
-pub fn build_gecos(fields: &[String; 5]) -> String {
+pub(super) fn build_gecos(fields: &[String; 5]) -> String {
     fields.join(",").trim_end_matches(',').to_string()
 }

@@ -8,6 +8,10 @@
 use crate::plan::{Action, Changes, Plan};
 
 /// A change whose test run shows no changes, as Salt's.
-pub fn change(comment: impl Into<String>, done: impl Into<String>, actions: Vec<Action>) -> Plan {
+pub(super) fn change(
+    comment: impl Into<String>,
+    done: impl Into<String>,
+    actions: Vec<Action>,
+) -> Plan {
     Plan::change(Changes::new(), comment, done, actions).pending()
 }

@@ -17,7 +17,7 @@ use crate::transport::{Exec, Transport, TransportError};
 /// The probe. It runs on every host at every run, so it starts as few
 /// programs as it can (`uname`, `getent`, `ip`): the rest is bash builtins
 /// reading files. Each program costs the host about a millisecond of CPU.
-pub const PROBE: &str = include_str!("probe.sh");
+pub(crate) const PROBE: &str = include_str!("probe.sh");
 
 /// The Salt whose grains converge reports (formulas compare
 /// `saltversioninfo` to choose what a state may use): the release whose
@@ -26,7 +26,7 @@ const SALT_VERSION: (u64, u64) = (3008, 4);
 /// The Python of that Salt, for formulas that read `pythonversion`.
 const PYTHON_VERSION: (u64, u64, u64) = (3, 11, 7);
 
-pub async fn gather(id: &str, transport: &dyn Transport) -> Result<Value, TransportError> {
+pub(crate) async fn gather(id: &str, transport: &dyn Transport) -> Result<Value, TransportError> {
     let out = transport.exec(&Exec::new(PROBE)).await?;
     Ok(parse(id, &out.stdout))
 }
@@ -67,7 +67,7 @@ impl<'a> Probe<'a> {
 }
 
 /// Salt's names and types for the probe's answers.
-pub fn parse(id: &str, out: &str) -> Value {
+pub(crate) fn parse(id: &str, out: &str) -> Value {
     let p = Probe::read(out);
     let mut g = Map::new();
     let text = |k: &str| p.value(k).unwrap_or_default().to_string();
@@ -241,7 +241,7 @@ fn kernelparams(cmdline: &str) -> Value {
 /// has it), and the local time zone's abbreviation.
 fn locale(locale: Option<&str>, timezone: Option<&str>) -> Value {
     let (lang, enc) = match locale.filter(|l| !l.is_empty()) {
-        None | Some("C") | Some("POSIX") => (Value::Null, Value::Null),
+        None | Some("C" | "POSIX") => (Value::Null, Value::Null),
         Some(l) => {
             let (lang, enc) = l.split_once('.').map_or((l, None), |(a, b)| (a, Some(b)));
             let enc = enc.map(|e| e.split('@').next().unwrap_or(e));

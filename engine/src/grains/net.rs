@@ -57,7 +57,7 @@ fn sorted_unique(mut v: Vec<String>) -> Vec<String> {
 /// ipv4, ipv6, ip4_interfaces, ip6_interfaces, ip_interfaces,
 /// hwaddr_interfaces from `ip addr show` (or, without `ip`, the addresses
 /// of `hostname -I`).
-pub fn addresses(ip: Option<&str>, hostname_i: Option<&str>, g: &mut Map<String, Value>) {
+pub(super) fn addresses(ip: Option<&str>, hostname_i: Option<&str>, g: &mut Map<String, Value>) {
     let (mut v4, mut v6) = (Vec::new(), Vec::new());
     if let Some(ip) = ip {
         let (mut i4, mut i6, mut iall, mut hw) = (Map::new(), Map::new(), Map::new(), Map::new());
@@ -92,7 +92,7 @@ pub fn addresses(ip: Option<&str>, hostname_i: Option<&str>, g: &mut Map<String,
 
 /// fqdn, domain, fqdn_ip4, fqdn_ip6 from `getent ahosts <nodename>`: its
 /// first line's name is the canonical one (what `hostname -f` prints).
-pub fn fqdn(
+pub(super) fn fqdn(
     getent: Option<&str>,
     fallback: Option<&str>,
     nodename: &str,
@@ -142,7 +142,7 @@ pub fn fqdn(
 }
 
 /// ip4_gw, ip6_gw (the default routes' gateways, else false) and ip_gw.
-pub fn gateways(route: &str, route6: &str, g: &mut Map<String, Value>) {
+pub(super) fn gateways(route: &str, route6: &str, g: &mut Map<String, Value>) {
     let gw4 = route.lines().skip(1).find_map(|l| {
         let f: Vec<&str> = l.split_whitespace().collect();
         if f.get(1) != Some(&"00000000") {
@@ -169,7 +169,7 @@ pub fn gateways(route: &str, route6: &str, g: &mut Map<String, Value>) {
 }
 
 /// The `dns` grain from resolv.conf.
-pub fn dns(resolv: &str, g: &mut Map<String, Value>) {
+pub(super) fn dns(resolv: &str, g: &mut Map<String, Value>) {
     let (mut ns, mut ns4, mut ns6, mut search, mut options, mut sortlist) = (
         Vec::new(),
         Vec::new(),

@@ -146,7 +146,7 @@ fn lookup(map: &[(&str, &str)], key: &str) -> Option<String> {
 }
 
 /// Salt's `_derive_os_grain`.
-pub fn derive_os(fullname: &str, id: Option<&str>) -> String {
+pub(super) fn derive_os(fullname: &str, id: Option<&str>) -> String {
     match (id, fullname) {
         (Some("astra"), "Astra Linux (Orel)") => return "AstraLinuxCE".into(),
         (Some("astra"), "Astra Linux (Smolensk)") => return "AstraLinuxSE".into(),
@@ -222,7 +222,7 @@ fn family(id: &str, id_like: &str) -> String {
 }
 
 /// `KEY=value` lines (quotes removed), as in os-release and lsb-release.
-pub fn key_values(text: &str) -> Vec<(String, String)> {
+pub(super) fn key_values(text: &str) -> Vec<(String, String)> {
     text.lines()
         .filter_map(|l| {
             let (k, v) = l.split_once('=')?;
@@ -243,7 +243,12 @@ pub fn key_values(text: &str) -> Vec<(String, String)> {
 
 /// os, os_family, osfullname, osrelease, oscodename, osrelease_info,
 /// osmajorrelease, osfinger, osarch and lsb_distrib_* into `g`.
-pub fn grains(os_release: &str, lsb_release: &str, cpuarch: &str, g: &mut Map<String, Value>) {
+pub(super) fn grains(
+    os_release: &str,
+    lsb_release: &str,
+    cpuarch: &str,
+    g: &mut Map<String, Value>,
+) {
     let rel = key_values(os_release);
     let get = |k: &str| {
         rel.iter()

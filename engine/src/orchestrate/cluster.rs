@@ -19,9 +19,9 @@ use crate::run::{Observer, Reach};
 use crate::transport::Transport;
 
 /// A host's id and its connection.
-pub type Conn = (String, Arc<dyn Transport>);
+pub(super) type Conn = (String, Arc<dyn Transport>);
 
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub engine: Engine,
     /// Told as the steps inside a step (a failover's) start and end.
     pub observer: Option<Arc<dyn Observer>>,
@@ -31,7 +31,7 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    pub fn hosts(&self, tgt: &Target) -> Vec<roster::Host> {
+    pub(crate) fn hosts(&self, tgt: &Target) -> Vec<roster::Host> {
         self.engine
             .roster
             .hosts
@@ -43,7 +43,7 @@ impl Cluster {
 
     /// The connections to the hosts `tgt` names, in roster order. `Err`
     /// when none matches or one cannot be reached (naming it).
-    pub async fn connect(&self, tgt: &Target) -> Result<Vec<Conn>, String> {
+    pub(crate) async fn connect(&self, tgt: &Target) -> Result<Vec<Conn>, String> {
         let hosts = self.hosts(tgt);
         if hosts.is_empty() {
             return Err(format!(
@@ -66,7 +66,7 @@ impl Cluster {
     }
 
     /// The one host `id` names, connected.
-    pub async fn one(&self, id: &str) -> Result<Conn, Failure> {
+    pub(crate) async fn one(&self, id: &str) -> Result<Conn, Failure> {
         let mut hosts = self
             .connect(&Target::Glob(id.to_string()))
             .await
@@ -78,7 +78,7 @@ impl Cluster {
     }
 
     /// Host `id`'s roster address (its id when it has none of its own).
-    pub fn address(&self, id: &str) -> String {
+    pub(crate) fn address(&self, id: &str) -> String {
         self.engine
             .roster
             .hosts
@@ -88,7 +88,7 @@ impl Cluster {
     }
 
     /// The names host `id` may go by in a conninfo: its roster id and address.
-    pub fn aliases(&self, id: &str) -> Vec<String> {
+    pub(crate) fn aliases(&self, id: &str) -> Vec<String> {
         let mut names = vec![id.to_string()];
         if let Some(h) = self.engine.roster.hosts.iter().find(|h| h.id == id) {
             names.push(h.address.clone());
@@ -98,7 +98,7 @@ impl Cluster {
 
     /// Converge the hosts `tgt` names. `Err` when the input is wrong (a
     /// render or compile error).
-    pub async fn state(
+    pub(crate) async fn state(
         &self,
         tgt: &Target,
         mode: Mode,
@@ -131,7 +131,7 @@ impl Cluster {
     /// The files host `id`'s states (`mode`, with `pillar` added) would
     /// write, as things are, each with its state's changes (its diff):
     /// planned, not applied.
-    pub async fn planned_writes(
+    pub(crate) async fn planned_writes(
         &self,
         id: &str,
         mode: Mode,
@@ -184,7 +184,7 @@ impl Cluster {
 
     /// Call execution function `fun` on the hosts `tgt` names: per host,
     /// its return and whether it succeeded.
-    pub async fn function(
+    pub(crate) async fn function(
         &self,
         tgt: &Target,
         fun: &str,
@@ -199,7 +199,6 @@ impl Cluster {
                 let ret = match engine.connect(&h).await {
                     Ok(t) => {
                         let on = On {
-                            id: &h.id,
                             transport: t.as_ref(),
                         };
                         exec.call(&on, &args, &kwargs).await

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
 
-pub struct Held {
+pub(super) struct Held {
     _lock: Flock<File>,
 }
 
@@ -34,7 +34,7 @@ fn path(roster: &Path) -> PathBuf {
 }
 
 /// Take the lock for orchestration `name` on `roster`, or say who holds it.
-pub fn take(roster: &Path, name: &str) -> Result<Held, String> {
+pub(super) fn take(roster: &Path, name: &str) -> Result<Held, String> {
     let path = path(roster);
     let file = OpenOptions::new()
         .read(true)

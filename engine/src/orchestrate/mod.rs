@@ -13,7 +13,7 @@
 mod cluster;
 mod failover;
 mod lock;
-pub mod modules;
+pub(crate) mod modules;
 mod salt;
 pub(crate) mod steps;
 mod target;
@@ -30,8 +30,7 @@ use crate::run::{self, Observer, Options};
 use crate::transport::local::Local;
 use crate::transport::Transport;
 
-pub use cluster::Cluster;
-pub use target::Target;
+pub(crate) use cluster::Cluster;
 
 /// Run orchestration `name`; its report has one host, `<controller>_master`,
 /// as Salt keys a runner's return.

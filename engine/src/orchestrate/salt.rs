@@ -23,7 +23,7 @@ fn glob() -> String {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StateArgs {
+pub(super) struct StateArgs {
     #[allow(dead_code)]
     name: String,
     tgt: Value,
@@ -57,7 +57,7 @@ pub struct StateArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FunctionArgs {
+pub(super) struct FunctionArgs {
     name: String,
     tgt: Value,
     #[serde(default = "glob")]
@@ -79,8 +79,8 @@ pub struct FunctionArgs {
     expect_minions: Option<IgnoredAny>,
 }
 
-pub struct State(pub Arc<Cluster>);
-pub struct Function(pub Arc<Cluster>);
+pub(super) struct State(pub Arc<Cluster>);
+pub(super) struct Function(pub Arc<Cluster>);
 
 /// Names given as a comma-separated string or as a list (its strings).
 fn names(v: &Value) -> Option<Vec<String>> {
@@ -110,7 +110,7 @@ fn target(tgt: &Value, tgt_type: &str) -> Result<Target, Outcome> {
 
 /// What converging hosts came to, as Salt's `salt.state` reports it: the
 /// hosts that changed or failed nested, the others named in the comment.
-pub fn states_outcome(
+pub(super) fn states_outcome(
     report: Report,
     test: bool,
     allowed: &[String],

@@ -4,13 +4,13 @@
 use serde_json::Value;
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Target {
+pub(crate) enum Target {
     Glob(String),
     List(Vec<String>),
 }
 
 impl Target {
-    pub fn new(tgt: &Value, tgt_type: &str) -> Result<Target, String> {
+    pub(crate) fn new(tgt: &Value, tgt_type: &str) -> Result<Target, String> {
         let text = |v: &Value| match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
@@ -29,14 +29,14 @@ impl Target {
     }
 
     /// Whether host `id` is one of the targets.
-    pub fn matches(&self, id: &str) -> bool {
+    pub(crate) fn matches(&self, id: &str) -> bool {
         match self {
             Target::Glob(g) => crate::glob::matches_any(g, id),
             Target::List(ids) => ids.iter().any(|i| i == id),
         }
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Target::Glob(g) => g.clone(),
             Target::List(l) => l.join(","),
@@ -44,7 +44,7 @@ impl Target {
     }
 }
 
-pub fn comma_list(s: &str) -> Vec<String> {
+pub(super) fn comma_list(s: &str) -> Vec<String> {
     s.split(',').map(|x| x.trim().to_string()).collect()
 }
 

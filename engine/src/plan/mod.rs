@@ -16,8 +16,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::result::Changes;
-pub use check::{Check, Verdict};
+pub(crate) use crate::result::Changes;
+pub(crate) use check::{Check, Verdict};
 
 use crate::postgres::{Bouncer, Layout};
 use crate::transport::{Exec, WriteFile};

@@ -156,7 +156,7 @@ impl Bouncer {
 
 /// Where a failover puts a PgBouncer file prepared ahead: beside it, moved
 /// over it at the switch (by the failover, or by the pause guard).
-pub fn prepared(path: &str) -> String {
+pub(crate) fn prepared(path: &str) -> String {
     format!("{path}.converge-next")
 }
 

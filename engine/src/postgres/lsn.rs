@@ -4,10 +4,10 @@
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Lsn(pub u64);
+pub(crate) struct Lsn(pub u64);
 
 impl Lsn {
-    pub fn parse(text: &str) -> Option<Lsn> {
+    pub(crate) fn parse(text: &str) -> Option<Lsn> {
         let (hi, lo) = text.trim().split_once('/')?;
         let hi = u64::from_str_radix(hi, 16).ok()?;
         let lo = u64::from_str_radix(lo, 16).ok()?;

@@ -8,6 +8,6 @@ mod layout;
 mod lsn;
 mod sql;
 
-pub use layout::{prepared, Bouncer, Layout};
-pub use lsn::Lsn;
-pub use sql::{console, console_answer, psql, rows, Rows};
+pub(crate) use layout::{prepared, Bouncer, Layout};
+pub(crate) use lsn::Lsn;
+pub(crate) use sql::{console, console_answer, psql, rows};

@@ -8,10 +8,10 @@ use crate::transport::shell::quote;
 use crate::transport::{Exec, Output};
 
 /// Rows of unaligned, tuples-only psql output (fields split on `|`).
-pub type Rows = Vec<Vec<String>>;
+pub(super) type Rows = Vec<Vec<String>>;
 
 /// The psql command line for `sql` against the local cluster, as its OS user.
-pub fn psql(layout: &Layout, sql: &str) -> Exec {
+pub(crate) fn psql(layout: &Layout, sql: &str) -> Exec {
     let cmd = format!(
         "psql -XAtq -F '|' -h {} -p {} -d postgres -c {}",
         quote(&layout.socket_dir),
@@ -22,7 +22,7 @@ pub fn psql(layout: &Layout, sql: &str) -> Exec {
 }
 
 /// The rows psql printed, or psql's error message.
-pub fn rows(out: &Output) -> Result<Rows, String> {
+pub(crate) fn rows(out: &Output) -> Result<Rows, String> {
     if !out.success() {
         let msg = out.stderr.trim();
         return Err(if msg.is_empty() {
@@ -41,7 +41,7 @@ pub fn rows(out: &Output) -> Result<Rows, String> {
 /// `commands` to PgBouncer's admin console in one session, within
 /// `timeout` seconds (psql is killed past it, which closes the session:
 /// PAUSE has no timeout of its own).
-pub fn console(b: &Bouncer, commands: &[&str], timeout: u64) -> Exec {
+pub(crate) fn console(b: &Bouncer, commands: &[&str], timeout: u64) -> Exec {
     let mut cmd = format!(
         "timeout -s KILL {timeout} psql -X -q -h {} -p {} -U {} -d pgbouncer",
         quote(&b.socket_dir),
@@ -60,7 +60,7 @@ pub fn console(b: &Bouncer, commands: &[&str], timeout: u64) -> Exec {
 
 /// What the console answered, or why it did not (`timeout`: the one the
 /// command was built with).
-pub fn console_answer(out: &Output, timeout: u64) -> Result<String, String> {
+pub(crate) fn console_answer(out: &Output, timeout: u64) -> Result<String, String> {
     match out.code {
         0 => Ok(out.stdout.clone()),
         137 => Err(format!("no answer within {timeout} s")),

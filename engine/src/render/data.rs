@@ -25,7 +25,7 @@ type Map = IndexMap<Value, Value>;
 
 /// A Python dict.
 #[derive(Default)]
-pub struct Dict {
+pub(super) struct Dict {
     items: Mutex<Map>,
     /// `get('a:b')` walks colons when there is no literal key `a:b`: the
     /// contract's divergence for the top of `pillar` and `grains`.
@@ -34,12 +34,12 @@ pub struct Dict {
 
 /// A Python list.
 #[derive(Default)]
-pub struct List {
+pub(super) struct List {
     items: Mutex<Vec<Value>>,
 }
 
 impl Dict {
-    pub fn new(items: Map) -> Dict {
+    pub(super) fn new(items: Map) -> Dict {
         Dict {
             items: Mutex::new(items),
             traverse_get: false,
@@ -47,7 +47,7 @@ impl Dict {
     }
 
     /// `pillar` or `grains` as a template sees them (see `traverse_get`).
-    pub fn root(plain: &Value) -> Value {
+    pub(super) fn root(plain: &Value) -> Value {
         let mut d = Dict::new(pairs(plain).into_iter().collect());
         d.traverse_get = true;
         Value::from_object(d)
@@ -58,7 +58,7 @@ impl Dict {
     }
 
     /// The entries, children made mutable (and kept so).
-    pub fn entries(&self) -> Vec<(Value, Value)> {
+    pub(super) fn entries(&self) -> Vec<(Value, Value)> {
         let mut items = self.lock();
         items
             .iter_mut()
@@ -69,36 +69,36 @@ impl Dict {
             .collect()
     }
 
-    pub fn get(&self, key: &Value) -> Option<Value> {
+    pub(super) fn get(&self, key: &Value) -> Option<Value> {
         let mut items = self.lock();
         let v = items.get_mut(key)?;
         adopt_in_place(v);
         Some(v.clone())
     }
 
-    pub fn insert(&self, key: Value, value: Value) {
+    pub(super) fn insert(&self, key: Value, value: Value) {
         self.lock().insert(key, value);
     }
 
-    pub fn remove(&self, key: &Value) -> Option<Value> {
+    pub(super) fn remove(&self, key: &Value) -> Option<Value> {
         self.lock().shift_remove(key)
     }
 
-    pub fn contains(&self, key: &Value) -> bool {
+    pub(super) fn contains(&self, key: &Value) -> bool {
         self.lock().contains_key(key)
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.lock().len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
 
 impl List {
-    pub fn new(items: Vec<Value>) -> List {
+    pub(super) fn new(items: Vec<Value>) -> List {
         List {
             items: Mutex::new(items),
         }
@@ -109,21 +109,21 @@ impl List {
     }
 
     /// The items, children made mutable (and kept so).
-    pub fn items(&self) -> Vec<Value> {
+    pub(super) fn items(&self) -> Vec<Value> {
         let mut items = self.lock();
         items.iter_mut().for_each(adopt_in_place);
         items.clone()
     }
 
-    pub fn push(&self, v: Value) {
+    pub(super) fn push(&self, v: Value) {
         self.lock().push(v);
     }
 
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.lock().len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(super) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
@@ -136,7 +136,7 @@ impl List {
 
 /// A Python tuple: a sequence that prints as `(a, b)`.
 #[derive(Debug)]
-pub struct Tuple(pub Vec<Value>);
+pub(super) struct Tuple(pub Vec<Value>);
 
 impl Object for Tuple {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
@@ -165,23 +165,23 @@ impl Object for Tuple {
 }
 
 /// A tuple of `items`.
-pub fn tuple(items: impl IntoIterator<Item = Value>) -> Value {
+pub(super) fn tuple(items: impl IntoIterator<Item = Value>) -> Value {
     Value::from_object(Tuple(items.into_iter().collect()))
 }
 
 /// `__tuple((a, b))`: a template's tuple literal.
-pub fn tuple_literal(v: Value) -> Value {
+pub(super) fn tuple_literal(v: Value) -> Value {
     tuple(items(&v))
 }
 
 /// A new mutable dict holding `items`.
-pub fn dict(items: impl IntoIterator<Item = (Value, Value)>) -> Value {
+pub(super) fn dict(items: impl IntoIterator<Item = (Value, Value)>) -> Value {
     Value::from_object(Dict::new(items.into_iter().collect()))
 }
 
 /// A YAML node as template data, keys keeping their type (`12:` is the
 /// integer 12, as PyYAML reads it; JSON would make it a string).
-pub fn from_node(node: &crate::yaml::Node) -> Value {
+pub(super) fn from_node(node: &crate::yaml::Node) -> Value {
     use crate::yaml::Value as Y;
     match &node.value {
         Y::Null => Value::from(()),
@@ -199,14 +199,14 @@ pub fn from_node(node: &crate::yaml::Node) -> Value {
 }
 
 /// A new mutable list holding `items`.
-pub fn list(items: impl IntoIterator<Item = Value>) -> Value {
+pub(super) fn list(items: impl IntoIterator<Item = Value>) -> Value {
     Value::from_object(List::new(items.into_iter().collect()))
 }
 
 /// `v` as a template may change it: a plain map or list becomes a `Dict`
 /// or `List` (its own children converted when read); anything else,
 /// mutable objects included, is returned as it is.
-pub fn adopt(v: Value) -> Value {
+pub(super) fn adopt(v: Value) -> Value {
     if v.downcast_object_ref::<IndexMap<Value, Value>>().is_some() {
         dict(pairs(&v))
     } else if v.downcast_object_ref::<Vec<Value>>().is_some() {
@@ -225,7 +225,7 @@ fn adopt_in_place(v: &mut Value) {
 }
 
 /// The (key, value) pairs of any map-like value.
-pub fn pairs(v: &Value) -> Vec<(Value, Value)> {
+pub(super) fn pairs(v: &Value) -> Vec<(Value, Value)> {
     if let Some(d) = v.downcast_object_ref::<Dict>() {
         return d.entries();
     }
@@ -244,25 +244,25 @@ pub fn pairs(v: &Value) -> Vec<(Value, Value)> {
 }
 
 /// The items of any sequence (or the keys of a map, as Python iterates).
-pub fn items(v: &Value) -> Vec<Value> {
+pub(super) fn items(v: &Value) -> Vec<Value> {
     if let Some(l) = v.downcast_object_ref::<List>() {
         return l.items();
     }
     v.try_iter().map(|i| i.collect()).unwrap_or_default()
 }
 
-pub fn is_map(v: &Value) -> bool {
+pub(super) fn is_map(v: &Value) -> bool {
     v.kind() == ValueKind::Map
 }
 
 /// A Python list (not a string, not a map): what `isinstance(v, list)`
 /// asks in Salt's merges.
-pub fn is_list(v: &Value) -> bool {
+pub(super) fn is_list(v: &Value) -> bool {
     v.kind() == ValueKind::Seq
 }
 
 /// `copy.deepcopy`: fresh dicts and lists all the way down.
-pub fn deep_copy(v: &Value) -> Value {
+pub(super) fn deep_copy(v: &Value) -> Value {
     match v.kind() {
         ValueKind::Map if is_data(v) => {
             dict(pairs(v).into_iter().map(|(k, val)| (k, deep_copy(&val))))
@@ -282,7 +282,7 @@ fn is_data(v: &Value) -> bool {
 
 /// A dict for `value`, mutated in place when it is one already; `None`
 /// when it is not a mapping.
-pub fn as_dict(v: &Value) -> Option<Arc<Dict>> {
+pub(super) fn as_dict(v: &Value) -> Option<Arc<Dict>> {
     if let Some(d) = v.downcast_object::<Dict>() {
         return Some(d);
     }
@@ -666,12 +666,15 @@ impl Object for List {
 }
 
 /// `__mut(literal)`: the function the rewritten templates wrap literals in.
-pub fn mutable_literal(v: Value) -> Value {
+pub(super) fn mutable_literal(v: Value) -> Value {
     adopt(v)
 }
 
 /// Python's `dict(...)`: from a mapping or pairs, and keyword arguments.
-pub fn dict_function(args: minijinja::value::Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+pub(super) fn dict_function(
+    args: minijinja::value::Rest<Value>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
     arity("dict", &args, 0, 1)?;
     let mut out = args
         .first()
@@ -686,7 +689,7 @@ pub fn dict_function(args: minijinja::value::Rest<Value>, kwargs: Kwargs) -> Res
 
 /// The error for a mutating method called on a value that cannot change
 /// (a tuple, a filter's result): say so instead of "unknown method".
-pub fn immutable_error(value: &Value, method: &str) -> Option<Error> {
+pub(super) fn immutable_error(value: &Value, method: &str) -> Option<Error> {
     const MUTATING: &[&str] = &[
         "append",
         "extend",

@@ -13,7 +13,7 @@ use super::data::{as_dict, deep_copy, dict, is_list, is_map, items, list, pairs}
 
 /// `salt.utils.dictupdate.update(dest, upd, merge_lists=...)`: `dest`
 /// (changed in place when it is a template dict) with `upd` merged in.
-pub fn update(dest: &Value, upd: &Value, merge_lists: bool) -> Result<Value, Error> {
+pub(super) fn update(dest: &Value, upd: &Value, merge_lists: bool) -> Result<Value, Error> {
     let (Some(d), true) = (as_dict(dest), is_map(upd)) else {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
@@ -43,7 +43,7 @@ pub fn update(dest: &Value, upd: &Value, merge_lists: bool) -> Result<Value, Err
 }
 
 /// `salt.utils.dictupdate.merge(a, b, strategy, renderer, merge_lists)`.
-pub fn merge(
+pub(super) fn merge(
     a: &Value,
     b: &Value,
     strategy: &str,

@@ -204,7 +204,7 @@ fn flatten_into(v: &Value, levels: Option<i64>, preserve_nulls: bool, out: &mut 
     }
 }
 
-pub fn register(env: &mut Environment<'static>) {
+pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("dictsort", dictsort);
     env.add_filter("indent", indent);
     env.add_filter("to_bool", to_bool);

@@ -16,7 +16,7 @@ use super::pyyaml::{self, Style};
 use crate::source::Source;
 use crate::yaml;
 
-pub fn register(env: &mut Environment<'static>) {
+pub(super) fn register(env: &mut Environment<'static>) {
     // Salt's tojson: Python's json.dumps (keys in order), HTML-safe.
     env.add_filter("tojson", |v: Value| -> Result<Value, Error> {
         let text = python_json(&to_json(&v)?)
@@ -217,7 +217,7 @@ pub fn register(env: &mut Environment<'static>) {
 
 /// How Jinja2 prints a value: lists and dicts as Python's repr
 /// (`['a', 1]`, `{'k': None}`), `None`, `True`; the rest as minijinja does.
-pub fn python_formatter(
+pub(super) fn python_formatter(
     out: &mut minijinja::Output,
     state: &minijinja::State,
     value: &Value,
@@ -233,7 +233,7 @@ pub fn python_formatter(
 
 /// Python's `pprint.pformat` (width 80, dicts sorted): the `repr` when it
 /// fits, else one item a line.
-pub fn pformat(value: &Value, indent: usize) -> String {
+pub(super) fn pformat(value: &Value, indent: usize) -> String {
     let sorted_pairs = |v: &Value| {
         let mut p = super::data::pairs(v);
         p.sort_by(|a, b| a.0.cmp(&b.0));
@@ -289,7 +289,7 @@ pub fn pformat(value: &Value, indent: usize) -> String {
 }
 
 /// Python's `str` of a value: a string as it is, the rest as `repr`.
-pub fn python_str(value: &Value) -> String {
+pub(super) fn python_str(value: &Value) -> String {
     match value.as_str() {
         Some(s) => s.to_string(),
         None => python_repr(value),
@@ -297,7 +297,7 @@ pub fn python_str(value: &Value) -> String {
 }
 
 /// Python's `repr` of a value.
-pub fn python_repr(value: &Value) -> String {
+pub(super) fn python_repr(value: &Value) -> String {
     use minijinja::value::ValueKind;
     match value.kind() {
         ValueKind::None | ValueKind::Undefined => "None".into(),
@@ -364,11 +364,11 @@ pub fn python_repr(value: &Value) -> String {
     }
 }
 
-pub fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
+pub(super) fn to_json(v: &Value) -> Result<serde_json::Value, Error> {
     serde_json::to_value(v).map_err(|e| Error::new(ErrorKind::BadSerialization, e.to_string()))
 }
 
-pub fn sorted(v: serde_json::Value) -> serde_json::Value {
+pub(super) fn sorted(v: serde_json::Value) -> serde_json::Value {
     match v {
         serde_json::Value::Object(map) => {
             let mut entries: Vec<_> = map.into_iter().map(|(k, v)| (k, sorted(v))).collect();
@@ -383,7 +383,7 @@ pub fn sorted(v: serde_json::Value) -> serde_json::Value {
 }
 
 /// `text` read as YAML (Salt's loader: YAML 1.1), as template data.
-pub fn load_yaml_text(text: &str) -> Result<Value, Error> {
+pub(super) fn load_yaml_text(text: &str) -> Result<Value, Error> {
     let source: Arc<Source> = Source::new("<load_yaml>", text.to_string());
     let node = yaml::load(&source)
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.headline()).with_source(e))?;
@@ -391,14 +391,14 @@ pub fn load_yaml_text(text: &str) -> Result<Value, Error> {
 }
 
 /// `text` read as JSON, as template data.
-pub fn load_json(text: &str) -> Result<Value, Error> {
+pub(super) fn load_json(text: &str) -> Result<Value, Error> {
     let data: serde_json::Value = serde_json::from_str(text)
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("invalid JSON: {e}")))?;
     Ok(super::data::adopt(Value::from_serialize(data)))
 }
 
 /// Python's `json.dumps(v, indent=n)`.
-pub fn python_json_indent(v: &serde_json::Value, n: usize) -> String {
+pub(super) fn python_json_indent(v: &serde_json::Value, n: usize) -> String {
     fn go(v: &serde_json::Value, n: usize, level: usize, out: &mut String) {
         use serde_json::Value as J;
         let pad = |l: usize| " ".repeat(n * l);
@@ -437,7 +437,7 @@ pub fn python_json_indent(v: &serde_json::Value, n: usize) -> String {
 
 /// PyYAML's `write_double_quoted` with Salt's infinite width, as Salt's
 /// `yaml_dquote` writes it: non-ASCII characters escaped too.
-pub fn yaml_dquote(s: &str) -> String {
+pub(super) fn yaml_dquote(s: &str) -> String {
     let quoted = pyyaml::double_quoted(s);
     let mut out = String::with_capacity(quoted.len());
     for c in quoted.chars() {
@@ -452,7 +452,7 @@ pub fn yaml_dquote(s: &str) -> String {
 }
 
 /// Python's `json.dumps` with its default separators.
-pub fn python_json(v: &serde_json::Value) -> String {
+pub(super) fn python_json(v: &serde_json::Value) -> String {
     use serde_json::Value as J;
     match v {
         J::Array(items) => format!(

@@ -20,7 +20,7 @@ fn item(value: &Value, key: &Value) -> Option<Value> {
 /// `traverse_dict_and_list`: a list is indexed by a number, else the first
 /// mapping in it holding the key is entered; a key missing as text is
 /// tried as YAML reads it (`1` as the integer 1).
-pub fn traverse(root: &Value, path: &str, delimiter: &str) -> Option<Value> {
+pub(crate) fn traverse(root: &Value, path: &str, delimiter: &str) -> Option<Value> {
     let mut cur = root.clone();
     for part in path.split(delimiter) {
         cur = match cur.kind() {

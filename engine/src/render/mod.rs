@@ -28,9 +28,8 @@ use std::sync::Arc;
 use minijinja::value::Value;
 use minijinja::{Environment, State, UndefinedBehavior};
 
-pub use filters::python_json;
-pub use lookup::traverse;
-pub use salt::{user_from_passwd, HostCalls, Salt};
+pub(crate) use lookup::traverse;
+pub(crate) use salt::{HostCalls, Salt};
 
 use crate::error::Error;
 use crate::source::{Source, Span};

@@ -22,7 +22,7 @@ fn arg_usize(args: &[Value], i: usize) -> Result<usize, Error> {
 
 /// A str method pycompat does not have, or `None` to let the caller report
 /// the unknown method.
-pub fn method(value: &Value, name: &str, args: &[Value]) -> Option<Result<Value, Error>> {
+pub(super) fn method(value: &Value, name: &str, args: &[Value]) -> Option<Result<Value, Error>> {
     let s = value.as_str()?;
     let r = match name {
         "partition" | "rpartition" => (|| {
@@ -204,7 +204,7 @@ pub fn method(value: &Value, name: &str, args: &[Value]) -> Option<Result<Value,
 
 /// Python's `a % b`: printf-style formatting when `a` is a string, else the
 /// modulo (with the divisor's sign, as Python's).
-pub fn percent(_state: &State, a: Value, b: Value) -> Result<Value, Error> {
+pub(super) fn percent(_state: &State, a: Value, b: Value) -> Result<Value, Error> {
     if let Some(fmt) = a.as_str() {
         return format(fmt, &b).map(Value::from);
     }

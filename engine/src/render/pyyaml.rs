@@ -15,7 +15,7 @@ use serde_json::Value;
 /// PyYAML's `default_flow_style`: `True`, `False` or `None` (collections
 /// of scalars only in flow style).
 #[derive(Clone, Copy, PartialEq, Debug)]
-pub enum Style {
+pub(super) enum Style {
     Flow,
     Block,
     Auto,
@@ -23,7 +23,7 @@ pub enum Style {
 
 /// `v` dumped; with `strip`, without the final newline and the `...` end
 /// that PyYAML adds after a lone scalar (as Salt's filter strips them).
-pub fn dump(v: &Value, style: Style, strip: bool) -> String {
+pub(super) fn dump(v: &Value, style: Style, strip: bool) -> String {
     let mut out = String::new();
     if is_flow(v, style) {
         let text = flow_at(v, 0, false);
@@ -169,13 +169,13 @@ fn indent_breaks(text: &str, indent: usize) -> String {
 }
 
 /// Flow style, on one line.
-pub fn flow(v: &Value) -> String {
+pub(super) fn flow(v: &Value) -> String {
     flow_at(v, 0, true)
 }
 
 /// A scalar as PyYAML writes it (`key`: in a simple key's place; `in_flow`:
 /// inside a flow collection).
-pub fn scalar(v: &Value, key: bool, in_flow: bool) -> String {
+pub(super) fn scalar(v: &Value, key: bool, in_flow: bool) -> String {
     match v {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
@@ -421,7 +421,7 @@ fn single_quoted(s: &str) -> String {
 }
 
 /// PyYAML's double-quoted style.
-pub fn double_quoted(s: &str) -> String {
+pub(super) fn double_quoted(s: &str) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {

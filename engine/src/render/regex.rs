@@ -9,7 +9,7 @@ use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error, ErrorKind};
 
 /// `pattern` with Python's flags.
-pub fn compile(pattern: &str, ignorecase: bool, multiline: bool) -> Result<Regex, Error> {
+pub(super) fn compile(pattern: &str, ignorecase: bool, multiline: bool) -> Result<Regex, Error> {
     let mut flags = String::new();
     if ignorecase {
         flags.push('i');
@@ -123,7 +123,7 @@ fn failed(e: fancy_regex::Error) -> Error {
 }
 
 /// `re.sub(rgx, val, txt)`.
-pub fn replace(
+pub(super) fn replace(
     txt: &str,
     rgx: &str,
     val: &str,
@@ -159,7 +159,7 @@ fn groups(caps: Option<Captures>) -> Value {
     }))
 }
 
-pub fn register(env: &mut Environment<'static>) {
+pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter(
         "regex_replace",
         |txt: String, rgx: String, val: String, kwargs: Kwargs| -> Result<String, Error> {

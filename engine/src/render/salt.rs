@@ -103,7 +103,7 @@ pub trait HostCalls: Send + Sync {
 }
 
 /// Salt's `user.info` fields from a passwd line and the user's groups.
-pub fn user_from_passwd(entry: &str, groups: &str) -> serde_json::Value {
+pub(super) fn user_from_passwd(entry: &str, groups: &str) -> serde_json::Value {
     let f: Vec<&str> = entry.split(':').collect();
     let field = |i: usize| f.get(i).copied().unwrap_or_default();
     let gecos: Vec<&str> = field(4).split(',').collect();
@@ -127,7 +127,7 @@ pub fn user_from_passwd(entry: &str, groups: &str) -> serde_json::Value {
 }
 
 /// The `salt` object of templates.
-pub struct Salt {
+pub(crate) struct Salt {
     pub env: Arc<Env>,
 }
 

@@ -19,7 +19,7 @@
 use std::ops::Range;
 
 /// A template's text after the rewrite, and how to map offsets back.
-pub struct Rewritten {
+pub(super) struct Rewritten {
     pub text: String,
     /// (offset in `text`, offset in the original, length inserted in
     /// `text`, length removed from the original), in order.
@@ -29,7 +29,7 @@ pub struct Rewritten {
 impl Rewritten {
     /// The offset in the original text of offset `at` of the rewritten one.
     /// Inside inserted text, the place of the insertion.
-    pub fn original(&self, at: usize) -> usize {
+    pub(super) fn original(&self, at: usize) -> usize {
         let mut delta: isize = 0;
         for &(new_at, old_at, new_len, old_len) in &self.edits {
             if at < new_at {
@@ -43,7 +43,7 @@ impl Rewritten {
         (at as isize + delta).max(0) as usize
     }
 
-    pub fn original_range(&self, range: Range<usize>) -> Range<usize> {
+    pub(super) fn original_range(&self, range: Range<usize>) -> Range<usize> {
         let start = self.original(range.start);
         let end = self.original(range.end).max(start);
         start..end
@@ -51,18 +51,18 @@ impl Rewritten {
 }
 
 /// The function the rewrite wraps literals in.
-pub const MUT: &str = "__mut";
+pub(super) const MUT: &str = "__mut";
 /// The function serializer tags load through: `(value, format[, name])`.
-pub const LOAD: &str = "__salt_load";
+pub(super) const LOAD: &str = "__salt_load";
 /// The function tuple literals are wrapped in, so they print as tuples.
-pub const TUPLE: &str = "__tuple";
+pub(super) const TUPLE: &str = "__tuple";
 /// Python's `%` operator, for `"..." % args`.
-pub const PERCENT: &str = "__pyfmt";
+pub(super) const PERCENT: &str = "__pyfmt";
 /// The variable a `{% do %}` assigns (as a `set`).
 const DO: &str = "__do";
 
 /// `text` rewritten (see the module header).
-pub fn rewrite(text: &str) -> Rewritten {
+pub(super) fn rewrite(text: &str) -> Rewritten {
     let mut w = Writer::new(text);
     let bytes = text.as_bytes();
     let mut i = 0;

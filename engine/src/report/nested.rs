@@ -5,7 +5,13 @@ use serde_json::Value;
 use super::palette::Palette;
 
 /// `value` as Salt's nested outputter prints it at `indent`.
-pub fn display(value: &Value, indent: usize, prefix: &str, p: &Palette, out: &mut Vec<String>) {
+pub(super) fn display(
+    value: &Value,
+    indent: usize,
+    prefix: &str,
+    p: &Palette,
+    out: &mut Vec<String>,
+) {
     let pad = " ".repeat(indent);
     match value {
         Value::Null => out.push(format!("{pad}{}{prefix}None{}", p.light_yellow, p.endc)),

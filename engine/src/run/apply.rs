@@ -310,7 +310,7 @@ async fn leaf(action: Action, t: Arc<dyn Transport>) -> Result<Done, Failed> {
                         return Err(Failed::new(fail, detail));
                     }
                     Verdict::Pending(_) => {
-                        tokio::time::sleep(Duration::from_millis(check.interval_ms())).await
+                        tokio::time::sleep(Duration::from_millis(check.interval_ms())).await;
                     }
                 }
             }

@@ -18,7 +18,7 @@ use crate::transport::shell::quote;
 use crate::transport::Exec;
 
 /// Why the state should not run, or `None` to run it.
-pub async fn skip(ctx: &Ctx<'_>) -> Option<String> {
+pub(super) async fn skip(ctx: &Ctx<'_>) -> Option<String> {
     let checks = &ctx.chunk.checks;
     if checks.is_empty() {
         return None;

@@ -32,13 +32,13 @@ use requisites::Gate;
 
 /// The hosts an orchestration's steps act on, by roster id.
 #[async_trait]
-pub trait Reach: Send + Sync {
+pub(crate) trait Reach: Send + Sync {
     /// The connection to host `id`, or why there is none.
     async fn transport(&self, id: &str) -> Result<Arc<dyn Transport>, String>;
 }
 
 #[derive(Clone, Default)]
-pub struct Options {
+pub(crate) struct Options {
     pub test: bool,
     /// Stop at the first failure, as if every state had `failhard: True`.
     pub failhard: bool,
@@ -49,7 +49,7 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn test(test: bool) -> Options {
+    pub(crate) fn test(test: bool) -> Options {
         Options {
             test,
             ..Options::default()
@@ -64,7 +64,7 @@ pub trait Observer: Send + Sync {
 }
 
 /// Run every state of `graph` on `host`, with `functions`.
-pub async fn run(
+pub(crate) async fn run(
     graph: &Graph,
     host: &Host,
     functions: &Registry,
@@ -255,7 +255,7 @@ impl Run<'_> {
 /// Every state's plan, in run order, none applied, requisites and checks
 /// left aside: what the states would do as things are (the files they
 /// would write, say: an orchestration prepares them ahead).
-pub async fn plans(
+pub(crate) async fn plans(
     graph: &Graph,
     host: &Host,
     functions: &Registry,

@@ -4,14 +4,14 @@
 use super::StateResult;
 use crate::compile::{Graph, ReqKind, StateId};
 
-pub enum Gate {
+pub(super) enum Gate {
     /// Do not run: report this result and comment.
     Skip(bool, String),
     /// Run; `watch_fired` when a watched state changed (mod_watch may follow).
     Go { watch_fired: bool },
 }
 
-pub fn gate(
+pub(super) fn gate(
     graph: &Graph,
     idx: usize,
     results: &[Option<StateResult>],
@@ -93,7 +93,7 @@ pub fn gate(
 /// Salt's `listen`, once every state has run: the states listening to
 /// one that changed (in this run, or would in a test run), each once, in
 /// run order.
-pub fn listeners(graph: &Graph, results: &[Option<StateResult>]) -> Vec<usize> {
+pub(super) fn listeners(graph: &Graph, results: &[Option<StateResult>]) -> Vec<usize> {
     graph
         .order
         .iter()
@@ -108,7 +108,7 @@ pub fn listeners(graph: &Graph, results: &[Option<StateResult>]) -> Vec<usize> {
 
 /// A listener's own identity, as Salt names it: `listener_<ID>`, function
 /// `mod_watch` (`service_|-listener_nginx_|-nginx_|-mod_watch`).
-pub fn listener(state: &StateId) -> StateId {
+pub(super) fn listener(state: &StateId) -> StateId {
     StateId {
         module: state.module.clone(),
         id: format!("listener_{}", state.id),

@@ -10,7 +10,7 @@ use crate::compile::Retry;
 use crate::result::Outcome;
 
 /// `attempt` run as `retry` says (once without one).
-pub async fn retried<F, Fut>(retry: Option<Retry>, test: bool, attempt: F) -> Outcome
+pub(super) async fn retried<F, Fut>(retry: Option<Retry>, test: bool, attempt: F) -> Outcome
 where
     F: Fn() -> Fut,
     Fut: Future<Output = Outcome>,

@@ -12,7 +12,7 @@ use crate::transport::fake::Fake;
 use crate::tree::Tree;
 use crate::yaml;
 
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub fake: Arc<Fake>,
     pub host: Host,
     /// The state tree's root (for `salt://` sources).
@@ -21,7 +21,7 @@ pub struct Fixture {
 
 /// A host backed by `fake`, with an empty state tree in a temporary root
 /// and some pillar.
-pub fn fixture(fake: Fake) -> Fixture {
+pub(crate) fn fixture(fake: Fake) -> Fixture {
     let root = crate::testing::files(&[]);
     let config = crate::testing::config(Some(root.path()), None);
     let fake = Arc::new(fake);
@@ -43,7 +43,7 @@ pub fn fixture(fake: Fake) -> Fixture {
 
 /// A chunk of `function` (`file.managed`) with the arguments written as a
 /// YAML mapping; its ID is its `name`.
-pub fn chunk(function: &str, args: &str) -> Chunk {
+pub(crate) fn chunk(function: &str, args: &str) -> Chunk {
     let source = Source::new("test.sls", args);
     let node = yaml::load(&source).expect("valid YAML").expect("a mapping");
     let map = node.as_map().expect("a mapping");
@@ -91,7 +91,7 @@ pub fn chunk(function: &str, args: &str) -> Chunk {
 }
 
 /// The chunk with its arguments parsed by `function`, as compiling does.
-pub fn compiled(function: &str, args: &str) -> Result<Chunk, Failure> {
+pub(super) fn compiled(function: &str, args: &str) -> Result<Chunk, Failure> {
     let mut chunk = chunk(function, args);
     chunk.parsed = crate::functions::Registry::states()
         .parse(function, &chunk.args_node())
@@ -108,7 +108,7 @@ fn planner(function: &str) -> std::sync::Arc<dyn crate::functions::StateFn> {
 }
 
 /// The plan `function` makes on the fixture's host.
-pub async fn plan(fx: &Fixture, function: &str, args: &str) -> Result<Plan, Failure> {
+pub(crate) async fn plan(fx: &Fixture, function: &str, args: &str) -> Result<Plan, Failure> {
     let chunk = compiled(function, args)?;
     planner(function)
         .plan(&crate::functions::Ctx {
@@ -119,7 +119,11 @@ pub async fn plan(fx: &Fixture, function: &str, args: &str) -> Result<Plan, Fail
 }
 
 /// The mod_watch plan `function` makes.
-pub async fn watch(fx: &Fixture, function: &str, args: &str) -> Result<Option<Plan>, Failure> {
+pub(crate) async fn watch(
+    fx: &Fixture,
+    function: &str,
+    args: &str,
+) -> Result<Option<Plan>, Failure> {
     let chunk = compiled(function, args)?;
     planner(function)
         .watch(&crate::functions::Ctx {

@@ -6,7 +6,7 @@
 
 mod fixture;
 
-pub use fixture::{chunk, fixture, plan, watch};
+pub(crate) use fixture::{chunk, fixture, plan, watch};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ use crate::source::{Source, Span};
 use crate::tree::{High, Tree};
 
 /// A single-threaded runtime, for a test to block on.
-pub fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -30,7 +30,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// A temporary directory holding `files` ((path, text)), parents made.
-pub fn files(files: &[(&str, &str)]) -> TempDir {
+pub(crate) fn files(files: &[(&str, &str)]) -> TempDir {
     let dir = tempfile::tempdir().expect("a temporary directory");
     for (path, text) in files {
         let p = dir.path().join(path);
@@ -42,7 +42,7 @@ pub fn files(files: &[(&str, &str)]) -> TempDir {
 
 /// A config whose base environment is `states` (file_roots) and `pillar`
 /// (pillar_roots), each when given.
-pub fn config(states: Option<&Path>, pillar: Option<&Path>) -> Config {
+pub(crate) fn config(states: Option<&Path>, pillar: Option<&Path>) -> Config {
     let base = |root: Option<&Path>| {
         root.map(|r| ("base".to_string(), vec![r.to_path_buf()]))
             .into_iter()
@@ -58,7 +58,7 @@ pub fn config(states: Option<&Path>, pillar: Option<&Path>) -> Config {
 }
 
 /// A state tree made of `files`, and what host `h` (no pillar) renders it with.
-pub struct TestTree {
+pub(crate) struct TestTree {
     pub tree: Arc<Tree>,
     pub render: HostContext,
     /// The files, removed with the tree.
@@ -66,7 +66,7 @@ pub struct TestTree {
 }
 
 impl TestTree {
-    pub fn new(files: &[(&str, &str)]) -> TestTree {
+    pub(crate) fn new(files: &[(&str, &str)]) -> TestTree {
         let dir = self::files(files);
         TestTree {
             tree: Arc::new(Tree::new(config(Some(dir.path()), None))),
@@ -76,7 +76,7 @@ impl TestTree {
     }
 
     /// The graph of sls `name`, as `converge sls` compiles it.
-    pub fn compile(&self, name: &str) -> Result<Graph, Error> {
+    pub(crate) fn compile(&self, name: &str) -> Result<Graph, Error> {
         let cli = Source::new("cli", name);
         let high = High::build(
             &self.tree,

@@ -9,14 +9,14 @@ use async_trait::async_trait;
 use super::{Exec, FileFact, FileKind, Output, Transport, TransportError, WriteFile};
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Call {
+pub(crate) enum Call {
     Exec(Exec),
     Read(Vec<String>),
     Write(WriteFile),
 }
 
 #[derive(Default)]
-pub struct Fake {
+pub(crate) struct Fake {
     files: Mutex<BTreeMap<String, FileFact>>,
     answers: Mutex<Vec<(String, Output)>>,
     /// Answers given in turn, the last one for good.
@@ -25,16 +25,23 @@ pub struct Fake {
 }
 
 impl Fake {
-    pub fn new() -> Fake {
+    pub(crate) fn new() -> Fake {
         Fake::default()
     }
 
     /// A regular file owned by root, mode 0644.
-    pub fn file(self, path: &str, content: &str) -> Fake {
+    pub(crate) fn file(self, path: &str, content: &str) -> Fake {
         self.file_with(path, content, 0o644, "root", "root")
     }
 
-    pub fn file_with(self, path: &str, content: &str, mode: u32, user: &str, group: &str) -> Fake {
+    pub(crate) fn file_with(
+        self,
+        path: &str,
+        content: &str,
+        mode: u32,
+        user: &str,
+        group: &str,
+    ) -> Fake {
         let fact = FileFact {
             path: path.into(),
             kind: FileKind::File,
@@ -48,7 +55,7 @@ impl Fake {
         self
     }
 
-    pub fn dir(self, path: &str) -> Fake {
+    pub(crate) fn dir(self, path: &str) -> Fake {
         let fact = FileFact {
             kind: FileKind::Directory,
             mode: 0o755,
@@ -63,7 +70,7 @@ impl Fake {
 
     /// Answer commands whose line starts with `prefix` (the longest
     /// matching prefix wins); unknown commands succeed silently.
-    pub fn answer(self, prefix: &str, code: i32, stdout: &str) -> Fake {
+    pub(crate) fn answer(self, prefix: &str, code: i32, stdout: &str) -> Fake {
         let out = Output {
             code,
             stdout: stdout.into(),
@@ -77,7 +84,7 @@ impl Fake {
     /// Answer commands that start with `prefix` with `outs`, one per call,
     /// then the last one for good (a server that catches up, say). Wins
     /// over `answer`.
-    pub fn answers_in_turn(self, prefix: &str, outs: &[(i32, &str)]) -> Fake {
+    pub(crate) fn answers_in_turn(self, prefix: &str, outs: &[(i32, &str)]) -> Fake {
         let outs = outs
             .iter()
             .map(|(code, stdout)| Output {
@@ -92,7 +99,7 @@ impl Fake {
     }
 
     /// Commands starting with `prefix` fail with `stderr`.
-    pub fn failing(self, prefix: &str, code: i32, stderr: &str) -> Fake {
+    pub(crate) fn failing(self, prefix: &str, code: i32, stderr: &str) -> Fake {
         let out = Output {
             code,
             stdout: String::new(),
@@ -103,12 +110,12 @@ impl Fake {
         self
     }
 
-    pub fn calls(&self) -> Vec<Call> {
+    pub(crate) fn calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap().clone()
     }
 
     /// The command lines run so far.
-    pub fn commands(&self) -> Vec<String> {
+    pub(crate) fn commands(&self) -> Vec<String> {
         self.calls()
             .into_iter()
             .filter_map(|c| match c {
@@ -119,7 +126,7 @@ impl Fake {
     }
 
     /// The calls that change the host (writes, and commands not in `probes`).
-    pub fn writes(&self) -> Vec<WriteFile> {
+    pub(crate) fn writes(&self) -> Vec<WriteFile> {
         self.calls()
             .into_iter()
             .filter_map(|c| match c {
@@ -127,14 +134,6 @@ impl Fake {
                 _ => None,
             })
             .collect()
-    }
-
-    pub fn content(&self, path: &str) -> Option<String> {
-        let files = self.files.lock().unwrap();
-        files
-            .get(path)
-            .and_then(|f| f.content.as_ref())
-            .map(|c| String::from_utf8_lossy(c).into_owned())
     }
 }
 

@@ -44,7 +44,7 @@ impl FileFact {
 /// Why a write cannot give the file to user (or group, when `group`)
 /// `name`: there is none by that name. Worded as Salt words it, by every
 /// transport.
-pub fn no_such_owner(name: &str, group: bool) -> String {
+pub(crate) fn no_such_owner(name: &str, group: bool) -> String {
     let what = if group { "Group" } else { "User" };
     format!("{what} {name} is not available")
 }
@@ -52,7 +52,7 @@ pub fn no_such_owner(name: &str, group: bool) -> String {
 /// Why a write without `makedirs` fails when its directory is missing:
 /// Salt's own comment, which the state reports as it is. The ssh agent
 /// (agent.sh) sends the same words.
-pub const NO_PARENT: &str = "Parent directory not present";
+pub(crate) const NO_PARENT: &str = "Parent directory not present";
 
 /// A file to put in place atomically.
 #[derive(Clone, Debug, PartialEq)]

@@ -16,7 +16,7 @@ use std::time::Duration;
 use nix::sys::stat::Mode;
 use tokio::sync::oneshot;
 
-pub struct Held {
+pub(super) struct Held {
     pub path: PathBuf,
     guard: Option<File>,
     read: oneshot::Receiver<std::io::Result<Vec<u8>>>,
@@ -24,11 +24,11 @@ pub struct Held {
 
 /// What the processes that held the fifo wrote into it, once all of them
 /// have ended; `None` if some still hold it after the wait.
-pub type Ended = Option<Vec<u8>>;
+pub(super) type Ended = Option<Vec<u8>>;
 
 impl Held {
     /// A new fifo `name` in `dir`, with its reader waiting.
-    pub fn new(dir: &Path, name: &str) -> Held {
+    pub(super) fn new(dir: &Path, name: &str) -> Held {
         let path = dir.join(name);
         nix::unistd::mkfifo(&path, Mode::from_bits_truncate(0o600)).expect("mkfifo");
         let (done, read) = oneshot::channel();
@@ -52,19 +52,19 @@ impl Held {
     }
 
     /// The path quoted for a shell command.
-    pub fn quoted(&self) -> String {
+    pub(super) fn quoted(&self) -> String {
         super::shell::quote(&self.path.display().to_string())
     }
 
     /// A shell line that makes the shell, and all it starts after, hold
     /// the fifo, and says so in it.
-    pub fn hold(&self) -> String {
+    pub(super) fn hold(&self) -> String {
         format!("exec 3>{}; echo started >&3", self.quoted())
     }
 
     /// Close the test's own end and wait, at most `within`, until no
     /// process holds the fifo any more.
-    pub async fn ended(&mut self, within: Duration) -> Ended {
+    pub(super) async fn ended(&mut self, within: Duration) -> Ended {
         self.guard = None;
         match tokio::time::timeout(within, &mut self.read).await {
             Ok(Ok(Ok(data))) => Some(data),
@@ -81,7 +81,7 @@ impl Held {
 /// here, and checks the timeout's error. The kill can show only if the
 /// command got going before its timeout: on a machine too busy for that,
 /// the check is made again with a longer one.
-pub async fn killed_on_timeout<F, Fut>(mut run: F)
+pub(super) async fn killed_on_timeout<F, Fut>(mut run: F)
 where
     F: FnMut(String, u64) -> Fut,
     Fut: Future<Output = ()>,

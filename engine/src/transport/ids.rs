@@ -11,7 +11,7 @@ use nix::unistd::{Gid, Group, Uid, User};
 static NAMES: Mutex<Option<HashMap<(bool, u32), String>>> = Mutex::new(None);
 
 /// The name of user `uid` (or group `gid` when `group`), or the number.
-pub fn name_of(id: u32, group: bool) -> String {
+pub(super) fn name_of(id: u32, group: bool) -> String {
     let mut cache = NAMES.lock().unwrap_or_else(|e| e.into_inner());
     let cache = cache.get_or_insert_with(HashMap::new);
     cache
@@ -29,7 +29,7 @@ fn lookup_name(id: u32, group: bool) -> Option<String> {
 }
 
 /// The id of user (or group) `name`; a number is taken as it is.
-pub fn id_of(name: &str, group: bool) -> Option<u32> {
+pub(super) fn id_of(name: &str, group: bool) -> Option<u32> {
     if let Ok(n) = name.parse() {
         return Some(n);
     }
@@ -41,7 +41,7 @@ pub fn id_of(name: &str, group: bool) -> Option<u32> {
 }
 
 /// The home directory of user `name`.
-pub fn home_of(name: &str) -> Option<String> {
+pub(super) fn home_of(name: &str) -> Option<String> {
     let user = User::from_name(name).ok()??;
     Some(user.dir.to_string_lossy().into_owned())
 }

@@ -21,7 +21,7 @@ use super::{
     no_such_owner, Exec, FileFact, FileKind, Output, Transport, TransportError, WriteFile,
 };
 
-pub struct Local {
+pub(crate) struct Local {
     /// Seconds a command may take when it sets no timeout of its own.
     pub timeout: u64,
     /// The shell that checks run in, started by the first check.
@@ -29,7 +29,7 @@ pub struct Local {
 }
 
 impl Local {
-    pub fn new(timeout: u64) -> Local {
+    pub(crate) fn new(timeout: u64) -> Local {
         Local {
             timeout,
             session: tokio::sync::Mutex::new(None),

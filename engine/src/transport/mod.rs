@@ -9,24 +9,24 @@
 
 mod exec;
 #[cfg(test)]
-pub mod fake;
+pub(crate) mod fake;
 mod files;
 #[cfg(test)]
 mod held;
 mod ids;
-pub mod local;
+pub(crate) mod local;
 mod process_group;
 mod session;
-pub mod shell;
-pub mod ssh;
+pub(crate) mod shell;
+pub(crate) mod ssh;
 
 use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-pub use exec::{Exec, Output};
-pub use files::{no_such_owner, FileFact, FileKind, WriteFile, NO_PARENT};
+pub(crate) use exec::{Exec, Output};
+pub(crate) use files::{no_such_owner, FileFact, FileKind, WriteFile, NO_PARENT};
 
 #[async_trait]
 pub trait Transport: Send + Sync {
@@ -83,7 +83,7 @@ impl fmt::Display for TransportError {
 impl std::error::Error for TransportError {}
 
 /// The transport for a roster entry: `local`, or one ssh connection.
-pub async fn connect(
+pub(crate) async fn connect(
     host: &crate::roster::Host,
     timeout: u64,
 ) -> Result<Arc<dyn Transport>, TransportError> {

@@ -7,7 +7,7 @@ use nix::unistd::Pid;
 
 /// End process group `pgid` (a command spawned as its leader): the
 /// command and everything it started. A group already gone is no error.
-pub fn kill(pgid: u32) {
+pub(super) fn kill(pgid: u32) {
     let Ok(pgid) = i32::try_from(pgid) else {
         return;
     };

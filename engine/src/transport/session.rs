@@ -27,7 +27,7 @@ use tokio::process::{Child, ChildStdin, ChildStdout};
 use super::process_group;
 use super::shell::quote;
 
-pub struct Session {
+pub(super) struct Session {
     /// The shell this session runs (`/bin/bash`): only commands for that
     /// shell are run here.
     pub shell: String,
@@ -41,7 +41,7 @@ pub struct Session {
 
 /// Why a check did not come back from the session.
 #[derive(Debug, PartialEq)]
-pub enum SessionError {
+pub(super) enum SessionError {
     /// It ran longer than its timeout (and was killed, with the session).
     Timeout,
     /// The session is gone (the command killed it, or it never started).
@@ -50,7 +50,7 @@ pub enum SessionError {
 
 impl Session {
     /// Start `shell` in `dir` (the user's home, where `bash -c` would run).
-    pub fn start(shell: &str, dir: Option<&str>) -> Result<Session, SessionError> {
+    pub(super) fn start(shell: &str, dir: Option<&str>) -> Result<Session, SessionError> {
         let mut cmd = tokio::process::Command::new(shell);
         cmd.arg("-s")
             .stdin(Stdio::piped())
@@ -84,7 +84,11 @@ impl Session {
     }
 
     /// Run `cmd` in a subshell and return its exit status.
-    pub async fn status(&mut self, cmd: &str, timeout: Duration) -> Result<i32, SessionError> {
+    pub(super) async fn status(
+        &mut self,
+        cmd: &str,
+        timeout: Duration,
+    ) -> Result<i32, SessionError> {
         self.count += 1;
         let expect = format!("{} {} ", self.mark, self.count);
         let line = format!(

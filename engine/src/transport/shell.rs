@@ -6,7 +6,7 @@
 use super::Exec;
 
 /// `s` as one word for a POSIX shell: single quotes, with `'` written as `'\''`.
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-+:=@%,".contains(&b))
@@ -18,7 +18,7 @@ pub fn quote(s: &str) -> String {
 
 /// `cmd` with its stderr merged into its stdout, as Salt's `cmd.run`
 /// returns them (the newline ends a trailing comment in `cmd`).
-pub fn merged(cmd: &str) -> String {
+pub(crate) fn merged(cmd: &str) -> String {
     format!("{{ {cmd}\n}} 2>&1")
 }
 
@@ -29,7 +29,7 @@ pub fn merged(cmd: &str) -> String {
 /// The environment is set by `export`, a shell builtin, so that its
 /// values (passwords, often) appear in no process's command line, where
 /// `ps` on the host would show them; runuser and su keep it.
-pub fn wrap(exec: &Exec) -> String {
+pub(crate) fn wrap(exec: &Exec) -> String {
     let cd = match (&exec.cwd, &exec.runas) {
         (Some(dir), _) => format!("cd -- {} || exit 1; ", quote(dir)),
         (None, Some(user)) => format!("cd ~{} 2>/dev/null; ", home_user(user)),

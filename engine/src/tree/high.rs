@@ -18,7 +18,7 @@ use crate::source::Span;
 use crate::yaml::{Node, Value};
 
 #[derive(Clone, Debug, Default)]
-pub struct High {
+pub(crate) struct High {
     pub blocks: IndexMap<String, IdBlock>,
     /// Every sls loaded, in load order (some declare no states of their
     /// own: only includes and extends).
@@ -29,7 +29,7 @@ pub struct High {
 
 /// One ID and what is declared under it.
 #[derive(Clone, Debug)]
-pub struct IdBlock {
+pub(crate) struct IdBlock {
     pub id: String,
     pub span: Span,
     pub sls: String,
@@ -43,7 +43,7 @@ pub struct IdBlock {
 
 /// `file.managed: [...]` under an ID: one module, maybe its function.
 #[derive(Clone, Debug)]
-pub struct Decl {
+pub(crate) struct Decl {
     pub module: String,
     /// The function and where it was named (the `file.managed` key, or the
     /// bare `- managed` item).
@@ -63,7 +63,7 @@ pub struct Decl {
 }
 
 #[derive(Clone, Debug)]
-pub struct Arg {
+pub(crate) struct Arg {
     pub key: String,
     pub key_span: Span,
     pub value: Node,
@@ -71,7 +71,7 @@ pub struct Arg {
 
 impl Arg {
     /// The argument written `key: value`.
-    pub fn new(key: &Node, value: Node) -> Arg {
+    pub(crate) fn new(key: &Node, value: Node) -> Arg {
         Arg {
             key: key.scalar_string().unwrap_or_default(),
             key_span: key.span.clone(),
@@ -101,7 +101,7 @@ const LIST_ARGS: &[&str] = &[
 impl High {
     /// The high data for the sls files `entries` ((env, sls, where named)),
     /// loading each one's includes first and each sls once.
-    pub fn build(
+    pub(crate) fn build(
         tree: &Tree,
         ctx: &HostContext,
         entries: &[(String, String, Span)],
@@ -268,7 +268,7 @@ impl High {
                     }
                 }
                 Value::Str(f) if decl.fun.is_none() => {
-                    decl.fun = Some((f.clone(), item.span.clone()))
+                    decl.fun = Some((f.clone(), item.span.clone()));
                 }
                 _ => {
                     let what = if decl.fun.is_some() {

@@ -4,16 +4,15 @@
 //! pillar) comes in through `render::HostContext`.
 
 mod high;
-pub mod sls;
+pub(crate) mod sls;
 mod top;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use high::{Arg, Decl, High, IdBlock};
-pub use sls::Sls;
-pub use top::Top;
+pub(crate) use high::{Arg, Decl, High, IdBlock};
+pub(crate) use top::Top;
 
 use crate::config::Config;
 use crate::error::Error;
@@ -82,7 +81,7 @@ impl Tree {
 }
 
 /// The sls `name` from `roots` as a source, or the error naming it missing.
-pub fn read_sls(
+pub(crate) fn read_sls(
     roots: &[PathBuf],
     env: &str,
     name: &str,
@@ -103,7 +102,7 @@ pub fn read_sls(
 }
 
 /// `a.b` → `a/b.sls` or `a/b/init.sls` in the first of `roots` that has one.
-pub fn find_sls(roots: &[PathBuf], name: &str) -> Option<(PathBuf, String)> {
+pub(crate) fn find_sls(roots: &[PathBuf], name: &str) -> Option<(PathBuf, String)> {
     let rel = name.replace('.', "/");
     for root in roots {
         for candidate in [format!("{rel}.sls"), format!("{rel}/init.sls")] {

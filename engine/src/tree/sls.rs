@@ -19,7 +19,7 @@ pub struct Sls {
     pub ids: Vec<(Node, Node)>,
 }
 
-pub fn load(
+pub(crate) fn load(
     tree: &Tree,
     env: &str,
     name: &str,
@@ -100,7 +100,7 @@ fn includes(
 
 /// Salt's relative includes: `.x` is a sibling of this sls (a child when
 /// this sls is a package's `init.sls`), each further dot one level up.
-pub fn relative(include: &str, sls: &str, file: &str, span: &Span) -> Result<String, Error> {
+pub(crate) fn relative(include: &str, sls: &str, file: &str, span: &Span) -> Result<String, Error> {
     let rest = include.trim_start_matches('.');
     let levels = include.len() - rest.len();
     if levels == 0 {

@@ -12,14 +12,18 @@ use crate::source::{Source, Span};
 use crate::yaml::{self, Node, Value};
 
 #[derive(Clone, Debug)]
-pub struct Top {
+pub(crate) struct Top {
     /// (saltenv, sls, where it was named), in the order the top lists them.
     pub entries: Vec<(String, String, Span)>,
 }
 
 impl Top {
     /// Parse a rendered top file and keep what applies to the host `id`.
-    pub fn parse(source: &Arc<Source>, id: &str, grains: &serde_json::Value) -> Result<Top, Error> {
+    pub(crate) fn parse(
+        source: &Arc<Source>,
+        id: &str,
+        grains: &serde_json::Value,
+    ) -> Result<Top, Error> {
         let mut top = Top {
             entries: Vec::new(),
         };

@@ -20,12 +20,15 @@ pub struct DeError {
     pub unknown: Option<(String, Vec<String>)>,
 }
 
-pub fn from_node<T: DeserializeOwned>(node: &Node) -> Result<T, DeError> {
+pub(crate) fn from_node<T: DeserializeOwned>(node: &Node) -> Result<T, DeError> {
     from_json(node, node.to_json())
 }
 
 /// Deserialize `json` (made from `node`, maybe reshaped) and locate errors in `node`.
-pub fn from_json<T: DeserializeOwned>(node: &Node, json: serde_json::Value) -> Result<T, DeError> {
+pub(super) fn from_json<T: DeserializeOwned>(
+    node: &Node,
+    json: serde_json::Value,
+) -> Result<T, DeError> {
     serde_path_to_error::deserialize(json).map_err(|err| {
         let segments: Vec<String> = err
             .path()

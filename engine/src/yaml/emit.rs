@@ -67,7 +67,7 @@ fn block(value: &Value, indent: usize, out: &mut String) {
 
 /// PyYAML's `safe_dump(v, default_flow_style=True)`, stripped, as Salt's
 /// `yaml` filter returns it.
-pub fn flow_yaml(v: &serde_json::Value) -> String {
+pub(super) fn flow_yaml(v: &serde_json::Value) -> String {
     use serde_json::Value as J;
     match v {
         J::Null => "null".into(),
@@ -108,7 +108,7 @@ fn flow_scalar(s: &str) -> String {
     }
 }
 
-pub fn single_quoted(s: &str) -> String {
+pub(crate) fn single_quoted(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 

@@ -14,8 +14,9 @@ mod load;
 mod node;
 mod scalar;
 
-pub use de::{from_json, from_node, DeError};
-pub use emit::{flow_yaml, single_quoted, to_block};
+pub(crate) use de::{from_node, DeError};
+pub(crate) use emit::single_quoted;
+pub use emit::to_block;
 pub use load::load;
-pub use node::{Map, Node, Value};
-pub use scalar::resolve_plain;
+pub(crate) use node::{Map, Node, Value};
+pub(crate) use scalar::resolve_plain;

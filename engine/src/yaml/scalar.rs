@@ -10,7 +10,7 @@
 use super::node::Value;
 
 /// The value of a plain (unquoted) scalar.
-pub fn resolve_plain(text: &str) -> Value {
+pub(crate) fn resolve_plain(text: &str) -> Value {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
@@ -31,7 +31,7 @@ pub fn resolve_plain(text: &str) -> Value {
 }
 
 /// The value of a scalar with an explicit core tag (`!!str 0644`).
-pub fn resolve_tagged(suffix: &str, text: &str) -> Option<Value> {
+pub(super) fn resolve_tagged(suffix: &str, text: &str) -> Option<Value> {
     match suffix {
         "str" => Some(Value::Str(text.to_string())),
         "int" => int(text).map(Value::Int),

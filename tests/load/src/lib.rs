@@ -216,7 +216,10 @@ async fn write(
     let mut client: Option<Client> = None;
     let mut seq: i64 = 0;
     while !stop.load(Ordering::SeqCst) {
-        if client.as_ref().is_none_or(|c| c.is_closed()) {
+        if client
+            .as_ref()
+            .is_none_or(tokio_postgres::Client::is_closed)
+        {
             match connect(&opts, &target).await {
                 Ok(c) => client = Some(c),
                 Err(e) => {

@@ -33,6 +33,6 @@ async fn main() {
                 "longest_pause_ms": gap.as_secs_f64() * 1000.0, "pause_at_s": at.as_secs_f64(), "errors": w.errors})
         })
         .collect();
-    let out = serde_json::json!({"writers": report, "lost_rows": lost.map_err(|e| e.to_string())});
+    let out = serde_json::json!({"writers": report, "lost_rows": lost.map_err(|e| e.clone())});
     println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
 }

@@ -13,7 +13,7 @@ use crate::transport::{Exec, Output};
 
 /// The server runs.
 #[derive(Debug)]
-pub struct Up {
+pub(crate) struct Up {
     pub cluster: Layout,
 }
 
@@ -38,7 +38,7 @@ impl Check for Up {
 /// The cluster is cleanly shut down (as a primary, or as a standby when
 /// `in_recovery`): its control data, recorded under `id` in the changes.
 #[derive(Debug)]
-pub struct ShutDown {
+pub(crate) struct ShutDown {
     pub id: String,
     pub cluster: Layout,
 }
@@ -67,7 +67,7 @@ impl Check for ShutDown {
 /// The control file says the cluster runs as a primary (`in production`):
 /// a promotion is complete. Its timeline is recorded under `id`.
 #[derive(Debug)]
-pub struct InProduction {
+pub(crate) struct InProduction {
     pub id: String,
     pub cluster: Layout,
 }
@@ -96,7 +96,7 @@ impl Check for InProduction {
 /// A standby has received WAL past `lsn` (the old writer's shutdown
 /// checkpoint: then it holds all of that writer's WAL).
 #[derive(Debug)]
-pub struct ReceivedPast {
+pub(crate) struct ReceivedPast {
     pub id: String,
     pub cluster: Layout,
     pub lsn: Lsn,
@@ -131,7 +131,7 @@ impl Check for ReceivedPast {
 /// A standby streams from its upstream (by any of `upstream`'s names: roster
 /// id, address) on `timeline`, by `pg_stat_wal_receiver`.
 #[derive(Debug)]
-pub struct Streams {
+pub(crate) struct Streams {
     pub id: String,
     pub cluster: Layout,
     pub upstream: Vec<String>,
@@ -139,7 +139,7 @@ pub struct Streams {
 }
 
 impl Streams {
-    pub fn holds(&self, st: &Server) -> bool {
+    pub(crate) fn holds(&self, st: &Server) -> bool {
         let names: Vec<&str> = self.upstream.iter().map(String::as_str).collect();
         st.streams_from(&names)
             && st

@@ -12,8 +12,8 @@
 //! (`to_start`, `to_stop`, `to_promote`), which an orchestration's
 //! multi-host steps reuse for each host they target.
 
-pub mod checks;
-pub mod standby;
+pub(crate) mod checks;
+pub(crate) mod standby;
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -25,16 +25,16 @@ use crate::plan::{Action, Changes, Failure, Plan};
 use crate::postgres::Layout;
 use crate::transport::{Exec, Transport};
 
-pub use checks::{InProduction, ReceivedPast, ShutDown, Streams, Up};
-pub use standby::{judge, Local, Standby, Verdict};
+pub(crate) use checks::{InProduction, ReceivedPast, ShutDown, Streams, Up};
+pub(crate) use standby::Standby;
 
-pub struct Running;
-pub struct Stopped;
-pub struct Promoted;
+pub(crate) struct Running;
+pub(crate) struct Stopped;
+pub(crate) struct Promoted;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(crate) struct Args {
     #[allow(dead_code)]
     pub name: String,
     #[serde(default)]
@@ -50,7 +50,7 @@ fn fast() -> String {
 
 /// What host `id` needs to run its server: nothing (`None`), or these
 /// actions.
-pub async fn to_start(
+pub(crate) async fn to_start(
     id: &str,
     host: &dyn Transport,
     layout: &Layout,
@@ -79,7 +79,7 @@ pub async fn to_start(
 }
 
 /// What host `id` needs to be cleanly stopped (`mode`: pg_ctl's).
-pub async fn to_stop(
+pub(crate) async fn to_stop(
     id: &str,
     host: &dyn Transport,
     layout: &Layout,
@@ -105,7 +105,7 @@ pub async fn to_stop(
 
 /// What host `id` needs to be promoted: something exactly when the standby
 /// marker is there (`standby.signal`, `recovery.conf` before PostgreSQL 12).
-pub async fn to_promote(
+pub(crate) async fn to_promote(
     id: &str,
     host: &dyn Transport,
     layout: &Layout,
@@ -134,7 +134,7 @@ pub async fn to_promote(
 /// What each of several hosts needs, as one plan's parts: the changes
 /// (each host becomes `state`), the actions in host order, and the hosts'
 /// list for the comments. `None` when no host needs anything.
-pub fn per_host(
+pub(crate) fn per_host(
     todo: Vec<(String, Vec<Action>)>,
     state: &str,
 ) -> Option<(Changes, Vec<Action>, String)> {
@@ -148,7 +148,7 @@ pub fn per_host(
 }
 
 /// The plans of the three, for the hosts that need an action.
-pub fn running_plan(dir: &str, todo: Vec<(String, Vec<Action>)>) -> Plan {
+pub(crate) fn running_plan(dir: &str, todo: Vec<(String, Vec<Action>)>) -> Plan {
     let Some((changes, actions, on)) = per_host(todo, "started") else {
         return Plan::noop(format!("PostgreSQL ({dir}) is already running"));
     };
@@ -160,7 +160,7 @@ pub fn running_plan(dir: &str, todo: Vec<(String, Vec<Action>)>) -> Plan {
     )
 }
 
-pub fn stopped_plan(dir: &str, mode: &str, todo: Vec<(String, Vec<Action>)>) -> Plan {
+pub(crate) fn stopped_plan(dir: &str, mode: &str, todo: Vec<(String, Vec<Action>)>) -> Plan {
     let Some((changes, actions, on)) = per_host(todo, "stopped") else {
         return Plan::noop(format!("PostgreSQL ({dir}) is already stopped"));
     };
@@ -173,7 +173,7 @@ pub fn stopped_plan(dir: &str, mode: &str, todo: Vec<(String, Vec<Action>)>) -> 
     .applied(Changes::new())
 }
 
-pub fn promoted_plan(marker: &str, todo: Vec<(String, Vec<Action>)>) -> Plan {
+pub(crate) fn promoted_plan(marker: &str, todo: Vec<(String, Vec<Action>)>) -> Plan {
     let Some((changes, actions, on)) = per_host(todo, "promoted") else {
         return Plan::noop(format!(
             "{marker} is absent: PostgreSQL is not a standby here, nothing to promote"

@@ -33,13 +33,13 @@ use crate::transport::{Exec, Transport, WriteFile};
 /// `postgres.standby`, or with `check_only` `postgres.can_follow`: the
 /// same decision, only refusing or not (a guard that comes before the
 /// standby's configuration is written).
-pub struct Standby {
+pub(crate) struct Standby {
     pub check_only: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Replication {
+pub(crate) struct Replication {
     pub user: String,
     #[serde(default)]
     pub password: String,
@@ -47,7 +47,7 @@ pub struct Replication {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(crate) struct Args {
     #[allow(dead_code)]
     pub name: String,
     #[serde(default)]
@@ -86,7 +86,7 @@ fn thirty() -> u64 {
 
 /// What this cluster is, locally.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Local {
+pub(crate) struct Local {
     pub control: ControlData,
     /// When running: what the server says.
     pub server: Option<Server>,
@@ -94,7 +94,7 @@ pub struct Local {
 
 /// How this cluster can come to follow the writer.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// It streams on the writer's timeline: nothing to do.
     Streams,
     /// Running as a standby that can follow: wait until it streams.
@@ -117,7 +117,7 @@ pub enum Verdict {
 
 /// Decide from the facts (`checkpoint_end`: once `NeedCheckpointEnd` asked
 /// for it). `me`/`writer` name the hosts in messages.
-pub fn judge(
+pub(crate) fn judge(
     me: &str,
     writer: &str,
     local: &Local,
@@ -258,7 +258,7 @@ impl Args {
 }
 
 /// The last lines of the server's log, for a failure to quote.
-pub fn log_tail(layout: &Layout) -> Exec {
+pub(crate) fn log_tail(layout: &Layout) -> Exec {
     Exec::new(format!(
         "tail -n 8 -- {} 2>/dev/null",
         quote(&layout.logfile)

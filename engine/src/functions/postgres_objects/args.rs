@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::facts::pg_role::Method;
 
 /// A string, also when YAML read it as a number or a boolean.
-pub fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(super) fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     match Option::<Value>::deserialize(d)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -24,7 +24,7 @@ pub fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
 }
 
 /// A port: `5432` or `'5432'`.
-pub fn port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+pub(super) fn port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
     match scalar(d)? {
         None => Ok(None),
         Some(p) => p
@@ -36,7 +36,7 @@ pub fn port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
 }
 
 /// Roles to be a member of: a list, or Salt's comma-separated string.
-pub fn groups<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+pub(super) fn groups<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
     match Option::<Value>::deserialize(d)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(
@@ -63,7 +63,7 @@ pub fn groups<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D:
 
 /// Salt's `encrypted`: how a password is stored.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Encrypted(pub Method);
+pub(crate) struct Encrypted(pub Method);
 
 impl<'de> Deserialize<'de> for Encrypted {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Encrypted, D::Error> {
@@ -98,7 +98,7 @@ macro_rules! connected {
         $(#[$meta])*
         #[derive(serde::Deserialize)]
         #[serde(deny_unknown_fields)]
-        pub struct $name {
+        pub(crate) struct $name {
             $($fields)*
             #[serde(default, deserialize_with = "crate::functions::name_or_id")]
             pub user: Option<String>,
@@ -133,7 +133,7 @@ pub(crate) use connected;
 /// Python's `LooseVersion(a) < LooseVersion(b)`, as Salt compares an
 /// extension's versions: runs of digits compare as numbers, runs of
 /// letters as text, a number before a text.
-pub fn older(a: &str, b: &str) -> bool {
+pub(super) fn older(a: &str, b: &str) -> bool {
     #[derive(PartialEq, Eq, PartialOrd, Ord)]
     enum Part {
         Num(u64),

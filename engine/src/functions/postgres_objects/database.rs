@@ -13,8 +13,8 @@ use crate::facts::pg_session::{ident, literal, Found};
 use crate::functions::{Ctx, Function};
 use crate::plan::{Failure, Plan};
 
-pub struct DatabasePresent;
-pub struct DatabaseAbsent;
+pub(crate) struct DatabasePresent;
+pub(crate) struct DatabaseAbsent;
 
 connected! {
     pub struct PresentArgs {

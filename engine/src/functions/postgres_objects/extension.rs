@@ -12,8 +12,8 @@ use crate::facts::pg_session::{ident, literal, Found};
 use crate::functions::{Ctx, Function};
 use crate::plan::{Failure, Plan};
 
-pub struct ExtensionPresent;
-pub struct ExtensionAbsent;
+pub(crate) struct ExtensionPresent;
+pub(crate) struct ExtensionAbsent;
 
 connected! {
     pub struct PresentArgs {

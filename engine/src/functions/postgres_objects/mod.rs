@@ -31,11 +31,11 @@ use crate::facts::pg_session::{reply, Found, Reply, Session};
 use crate::plan::{Action, Changes, Check, Plan, Verdict};
 use crate::transport::{Exec, Output};
 
-pub use database::{DatabaseAbsent, DatabasePresent};
-pub use extension::{ExtensionAbsent, ExtensionPresent};
-pub use role::{GroupAbsent, GroupPresent, UserAbsent, UserPresent};
-pub use schema::{SchemaAbsent, SchemaPresent};
-pub use tablespace::{TablespaceAbsent, TablespacePresent};
+pub(super) use database::{DatabaseAbsent, DatabasePresent};
+pub(super) use extension::{ExtensionAbsent, ExtensionPresent};
+pub(super) use role::{GroupAbsent, GroupPresent, UserAbsent, UserPresent};
+pub(super) use schema::{SchemaAbsent, SchemaPresent};
+pub(super) use tablespace::{TablespaceAbsent, TablespacePresent};
 
 /// One psql session running `sql`; `fail` and psql's error if it fails.
 fn sql(session: &Session, sql: String, fail: String) -> Action {
@@ -130,7 +130,5 @@ fn any_row(out: &Output, within: bool) -> Result<Found<()>, String> {
     }
 }
 
-#[cfg(test)]
-mod live;
 #[cfg(test)]
 mod tests;

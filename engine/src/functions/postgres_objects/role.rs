@@ -18,10 +18,10 @@ use crate::facts::pg_session::{ident, literal, Found, Secret, Session};
 use crate::functions::{Ctx, Function};
 use crate::plan::{Failure, Plan};
 
-pub struct UserPresent;
-pub struct UserAbsent;
-pub struct GroupPresent;
-pub struct GroupAbsent;
+pub(crate) struct UserPresent;
+pub(crate) struct UserAbsent;
+pub(crate) struct GroupPresent;
+pub(crate) struct GroupAbsent;
 
 connected! {
     pub struct UserArgs {

@@ -12,8 +12,8 @@ use crate::facts::pg_session::{ident, Found};
 use crate::functions::{Ctx, Function};
 use crate::plan::{Failure, Plan};
 
-pub struct SchemaPresent;
-pub struct SchemaAbsent;
+pub(crate) struct SchemaPresent;
+pub(crate) struct SchemaAbsent;
 
 connected! {
     pub struct PresentArgs {

@@ -12,8 +12,8 @@ use crate::facts::pg_tablespace::Tablespace;
 use crate::functions::{Ctx, Function};
 use crate::plan::{Failure, Plan};
 
-pub struct TablespacePresent;
-pub struct TablespaceAbsent;
+pub(crate) struct TablespacePresent;
+pub(crate) struct TablespaceAbsent;
 
 connected! {
     pub struct PresentArgs {

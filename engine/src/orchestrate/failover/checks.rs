@@ -9,7 +9,7 @@ use crate::transport::{Exec, Output};
 
 /// The server does not run.
 #[derive(Debug)]
-pub struct Down {
+pub(super) struct Down {
     pub id: String,
     pub cluster: Layout,
 }
@@ -34,7 +34,7 @@ impl Check for Down {
 
 /// The server is not a primary: it answers as a standby, or not at all.
 #[derive(Debug)]
-pub struct NotPrimary {
+pub(super) struct NotPrimary {
     pub id: String,
     pub cluster: Layout,
 }
@@ -63,7 +63,7 @@ impl Check for NotPrimary {
 /// refuses the connection or does not answer (down, fenced, cut off), or
 /// answers as a standby. Only an answer `pg_is_in_recovery() = f` fails it.
 #[derive(Debug)]
-pub struct NotAWriter {
+pub(super) struct NotAWriter {
     pub target: String,
     pub peer: Peer,
     /// Where the check runs, for the description.

@@ -18,7 +18,7 @@ use crate::orchestrate::steps::postgres::{ready_with, Pair};
 use crate::postgres::Lsn;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Case {
+pub(super) enum Case {
     /// The pillar's roles hold and every PgBouncer serves.
     Done,
     /// The old writer runs: today's safe sequence.
@@ -32,7 +32,7 @@ pub enum Case {
 }
 
 impl Case {
-    pub fn describe(self) -> &'static str {
+    pub(super) fn describe(self) -> &'static str {
         match self {
             Case::Done => "nothing to do",
             Case::Switchover => "planned switchover",
@@ -46,7 +46,7 @@ impl Case {
 /// One step of a failover, as data; it is planned against the hosts just
 /// before it runs.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Step {
+pub(super) enum Step {
     /// Write each PgBouncer's configuration for the new writer beside its
     /// own (not in effect yet), so that the switch only moves files and a
     /// pause guard can do it as well.
@@ -125,7 +125,7 @@ pub enum Step {
 
 impl Step {
     /// The step's ID in the report.
-    pub fn id(&self) -> &'static str {
+    pub(super) fn id(&self) -> &'static str {
         match self {
             Step::Prepare { .. } => "prepare_pgbouncer",
             Step::Repoint { .. } => "repoint_pgbouncer",
@@ -148,7 +148,7 @@ impl Step {
     }
 
     /// The function it stands for, as the report names it.
-    pub fn function(&self) -> (&'static str, &'static str) {
+    pub(super) fn function(&self) -> (&'static str, &'static str) {
         match self {
             Step::Prepare { .. } => ("pgbouncer", "prepared"),
             Step::Repoint { .. } => ("pgbouncer", "repointed"),
@@ -172,7 +172,7 @@ impl Step {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Decision {
+pub(super) struct Decision {
     pub case: Case,
     /// How the cluster was found and what will happen, in words.
     pub account: String,
@@ -188,7 +188,7 @@ pub struct Decision {
 
 /// What the failover is asked to do.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Ask {
+pub(super) struct Ask {
     pub writer: String,
     pub query: String,
     pub writer_lost: bool,
@@ -279,7 +279,7 @@ fn commit(o: &Node) -> Step {
 }
 
 /// The decision, or the refusal in words (nothing is changed then).
-pub fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
+pub(super) fn decide(s: &Survey, ask: &Ask) -> Result<Decision, String> {
     let mut d = cases(s, ask)?;
     // Whatever will repoint PgBouncers has their new configuration written
     // first, before any client waits.

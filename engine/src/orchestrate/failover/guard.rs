@@ -18,7 +18,7 @@ use crate::transport::Exec;
 
 /// Where a guard keeps its files on its host (tmpfs: gone at a reboot,
 /// as a paused PgBouncer is).
-pub fn dir(b: &Bouncer) -> String {
+pub(super) fn dir(b: &Bouncer) -> String {
     format!("/run/converge/guard-{}", b.port)
 }
 
@@ -70,7 +70,7 @@ rm -f env
 
 /// The new writer (as a guard asks it whether it was promoted) and the
 /// old one's address (the guard waits for the writer it resumes towards).
-pub struct NewWriter<'a> {
+pub(super) struct NewWriter<'a> {
     pub peer: &'a crate::facts::Peer,
     pub old: &'a str,
 }
@@ -79,7 +79,7 @@ pub struct NewWriter<'a> {
 /// switchover only; `new` when there is a new writer to ask. The settings
 /// (passwords among them) travel on the command's stdin into a 0600 file,
 /// never on a command line.
-pub fn arm(
+pub(super) fn arm(
     on: On,
     b: &Bouncer,
     layout: &Layout,
@@ -137,7 +137,7 @@ pub fn arm(
 
 /// Disarm: the guard stands down (if it already fired, it resumed the
 /// PgBouncer itself: nothing is lost).
-pub fn disarm(on: On, b: &Bouncer) -> Action {
+pub(super) fn disarm(on: On, b: &Bouncer) -> Action {
     let d = dir(b);
     let cmd = format!(
         "cd {d} 2>/dev/null || exit 0; mv armed disarmed 2>/dev/null; \
@@ -154,7 +154,7 @@ pub fn disarm(on: On, b: &Bouncer) -> Action {
 
 /// Take the permission to restart the old writer away from its guard:
 /// fails when the guard has fired (and restarted it) already.
-pub fn commit(on: On, b: &Bouncer) -> Action {
+pub(super) fn commit(on: On, b: &Bouncer) -> Action {
     let d = dir(b);
     Action::Run {
         on,

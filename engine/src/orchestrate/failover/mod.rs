@@ -47,11 +47,11 @@ use crate::run::{apply_plan, test_outcome};
 use crate::transport::shell::quote;
 use crate::transport::WriteFile;
 
-pub struct Failover(pub Arc<Cluster>);
+pub(super) struct Failover(pub Arc<Cluster>);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     #[allow(dead_code)]
     pub name: String,
     /// The host pillar names the writer: to become (or stay) the primary.

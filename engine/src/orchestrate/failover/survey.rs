@@ -13,7 +13,7 @@ use super::super::cluster::Cluster;
 
 /// One host as found.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Node {
+pub(super) struct Node {
     pub id: String,
     /// Its roster address.
     pub address: String,
@@ -32,32 +32,32 @@ pub struct Node {
 }
 
 impl Node {
-    pub fn reachable(&self) -> bool {
+    pub(super) fn reachable(&self) -> bool {
         self.unreachable.is_none()
     }
 
-    pub fn running(&self) -> bool {
+    pub(super) fn running(&self) -> bool {
         self.postmaster == Some(Postmaster::Running)
     }
 
-    pub fn stopped(&self) -> bool {
+    pub(super) fn stopped(&self) -> bool {
         self.postmaster == Some(Postmaster::Stopped)
     }
 
     /// A running primary.
-    pub fn primary(&self) -> bool {
+    pub(super) fn primary(&self) -> bool {
         self.server.as_ref().is_some_and(|s| !s.in_recovery)
     }
 
     /// A running standby.
-    pub fn standby(&self) -> bool {
+    pub(super) fn standby(&self) -> bool {
         self.server.as_ref().is_some_and(|s| s.in_recovery)
     }
 
     /// Whether its PgBouncer sends every database to `writer` (by id or
     /// address, or by the local socket when it is the writer); `None`
     /// when that could not be read.
-    pub fn points_at(&self, writer: &Node) -> Option<bool> {
+    pub(super) fn points_at(&self, writer: &Node) -> Option<bool> {
         let targets = self.targets.as_ref()?;
         Some(targets.iter().all(|(_, host)| {
             *host == writer.id
@@ -66,7 +66,7 @@ impl Node {
         }))
     }
 
-    pub fn timeline(&self) -> Option<u32> {
+    pub(super) fn timeline(&self) -> Option<u32> {
         self.server
             .as_ref()
             .map(|s| s.timeline)
@@ -74,7 +74,7 @@ impl Node {
     }
 
     /// One line: how it was found.
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         if let Some(why) = &self.unreachable {
             return format!("{}: unreachable ({why})", self.id);
         }
@@ -98,13 +98,13 @@ impl Node {
 
 /// The writer-to-be and the hosts to follow it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Survey {
+pub(super) struct Survey {
     pub writer: Node,
     pub others: Vec<Node>,
 }
 
 impl Survey {
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         std::iter::once(&self.writer)
             .chain(&self.others)
             .map(Node::describe)
@@ -114,7 +114,7 @@ impl Survey {
 }
 
 /// Read every host at once.
-pub async fn survey(
+pub(super) async fn survey(
     cluster: &Arc<Cluster>,
     writer: &str,
     others: &[String],

@@ -22,7 +22,7 @@ enum Shape {
     Retcode,
 }
 
-pub fn register(r: &mut HashMap<&'static str, Box<dyn ExecFn>>) {
+pub(super) fn register(r: &mut HashMap<&'static str, Box<dyn ExecFn>>) {
     r.insert("cmd.run", Box::new(Cmd { shape: Shape::Run }));
     r.insert("cmd.run_all", Box::new(Cmd { shape: Shape::All }));
     r.insert(

@@ -15,14 +15,13 @@ use serde_json::{Map, Value};
 use crate::transport::{Exec, Output, Transport};
 
 /// The host a function runs on.
-pub struct On<'a> {
-    pub id: &'a str,
+pub(crate) struct On<'a> {
     pub transport: &'a dyn Transport,
 }
 
 impl On<'_> {
     /// Run `exec`; a transport error is the function's failed return.
-    pub async fn exec(&self, exec: &Exec) -> Result<Output, Value> {
+    pub(crate) async fn exec(&self, exec: &Exec) -> Result<Output, Value> {
         self.transport
             .exec(exec)
             .await
@@ -31,7 +30,7 @@ impl On<'_> {
 }
 
 /// A yes-or-no answer as Salt returns it: `true`, or `false` as a failure.
-pub fn verdict(yes: bool) -> Result<Value, Value> {
+pub(crate) fn verdict(yes: bool) -> Result<Value, Value> {
     if yes {
         Ok(Value::Bool(true))
     } else {
@@ -40,7 +39,7 @@ pub fn verdict(yes: bool) -> Result<Value, Value> {
 }
 
 #[async_trait]
-pub trait ExecFn: Send + Sync {
+pub(crate) trait ExecFn: Send + Sync {
     /// True when it changes nothing (it then runs in test runs).
     fn read_only(&self) -> bool;
     /// The function's return; `Err` holds the return of a failed call.
@@ -63,12 +62,17 @@ fn registry() -> &'static HashMap<&'static str, Box<dyn ExecFn>> {
     })
 }
 
-pub fn lookup(name: &str) -> Option<&'static dyn ExecFn> {
+pub(crate) fn lookup(name: &str) -> Option<&'static dyn ExecFn> {
     registry().get(name).map(|b| b.as_ref())
 }
 
 /// A string argument: position `i`, else keyword `key`.
-pub fn arg_str(args: &[Value], kwargs: &Map<String, Value>, i: usize, key: &str) -> Option<String> {
+pub(crate) fn arg_str(
+    args: &[Value],
+    kwargs: &Map<String, Value>,
+    i: usize,
+    key: &str,
+) -> Option<String> {
     args.get(i)
         .or_else(|| kwargs.get(key))
         .and_then(|v| match v {

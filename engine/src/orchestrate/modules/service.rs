@@ -13,7 +13,7 @@ struct Service {
     action: &'static str,
 }
 
-pub fn register(r: &mut HashMap<&'static str, Box<dyn ExecFn>>) {
+pub(super) fn register(r: &mut HashMap<&'static str, Box<dyn ExecFn>>) {
     for (name, action) in [
         ("service.start", "start"),
         ("service.stop", "stop"),

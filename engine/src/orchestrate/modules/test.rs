@@ -11,7 +11,7 @@ use crate::transport::Exec;
 struct Ping;
 struct Fixed(bool);
 
-pub fn register(r: &mut HashMap<&'static str, Box<dyn ExecFn>>) {
+pub(super) fn register(r: &mut HashMap<&'static str, Box<dyn ExecFn>>) {
     r.insert("test.ping", Box::new(Ping));
     r.insert("test.true", Box::new(Fixed(true)));
     r.insert("test.false", Box::new(Fixed(false)));

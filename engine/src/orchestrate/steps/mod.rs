@@ -4,7 +4,7 @@
 //! cluster it reaches hosts through.
 
 mod pgbouncer;
-pub mod postgres;
+pub(crate) mod postgres;
 
 use std::sync::Arc;
 
@@ -15,7 +15,7 @@ use crate::functions::{Entry, Registry};
 
 /// The host's functions with the steps added (a step of the same name as
 /// a host's function, `postgres.running`, takes a `tgt`).
-pub fn registry(cluster: &Arc<Cluster>) -> Registry {
+pub(crate) fn registry(cluster: &Arc<Cluster>) -> Registry {
     let c = || Arc::clone(cluster);
     Registry::states().with([
         ("salt.state", Entry::delegate(salt::State(c()))),

@@ -14,13 +14,13 @@ use crate::functions::{Ctx, Function};
 use crate::plan::{Failure, On, Plan};
 use crate::postgres::Bouncer;
 
-pub struct Paused(pub Arc<Cluster>);
-pub struct Resumed(pub Arc<Cluster>);
-pub struct Reloaded(pub Arc<Cluster>);
+pub(super) struct Paused(pub Arc<Cluster>);
+pub(super) struct Resumed(pub Arc<Cluster>);
+pub(super) struct Reloaded(pub Arc<Cluster>);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Args {
+pub(super) struct Args {
     #[allow(dead_code)]
     pub name: String,
     /// The hosts whose PgBouncer to act on.

@@ -26,12 +26,12 @@ use crate::functions::{Ctx, Function};
 use crate::plan::{Action, Changes, Failure, Plan};
 use crate::postgres::{Bouncer, Layout};
 
-pub struct SwitchoverReady(pub Arc<Cluster>);
-pub struct CaughtUp(pub Arc<Cluster>);
-pub struct Streaming(pub Arc<Cluster>);
-pub struct Status(pub Arc<Cluster>);
-pub struct Running(pub Arc<Cluster>);
-pub struct Stopped(pub Arc<Cluster>);
+pub(crate) struct SwitchoverReady(pub Arc<Cluster>);
+pub(crate) struct CaughtUp(pub Arc<Cluster>);
+pub(crate) struct Streaming(pub Arc<Cluster>);
+pub(crate) struct Status(pub Arc<Cluster>);
+pub(crate) struct Running(pub Arc<Cluster>);
+pub(crate) struct Stopped(pub Arc<Cluster>);
 
 async fn server(conn: &Conn, layout: &Layout) -> Result<Server, Failure> {
     Server::read(conn.1.as_ref(), layout)
@@ -45,7 +45,7 @@ fn mib(bytes: u64) -> String {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReadyArgs {
+pub(crate) struct ReadyArgs {
     #[allow(dead_code)]
     pub name: String,
     /// The host pillar names the writer: to become (or stay) the primary.
@@ -65,7 +65,7 @@ fn default_lag() -> u64 {
 }
 
 /// Both servers as they are, with the names each goes by.
-pub struct Pair<'a> {
+pub(crate) struct Pair<'a> {
     pub writer: &'a str,
     pub query: &'a str,
     pub writer_names: Vec<String>,
@@ -82,7 +82,7 @@ fn refs(names: &[String]) -> Vec<&str> {
 /// not paused, and lags at most `max_lag`. Already done: nothing to do.
 /// Anything else: refuse, saying what was found. (The PgBouncer consoles
 /// are asked after this, by the step.)
-pub fn ready(p: &Pair<'_>, max_lag: u64) -> Result<Plan, Failure> {
+pub(crate) fn ready(p: &Pair<'_>, max_lag: u64) -> Result<Plan, Failure> {
     ready_with(p, max_lag, false)
 }
 
@@ -90,7 +90,7 @@ pub fn ready(p: &Pair<'_>, max_lag: u64) -> Result<Plan, Failure> {
 /// not streaming right now (it reconnects a few seconds after its upstream
 /// restarted) is due too: the failover first waits for it to stream from
 /// the old writer on its timeline, and goes no further if it does not.
-pub fn ready_with(p: &Pair<'_>, max_lag: u64, reconnecting: bool) -> Result<Plan, Failure> {
+pub(crate) fn ready_with(p: &Pair<'_>, max_lag: u64, reconnecting: bool) -> Result<Plan, Failure> {
     let (w, q, sn, so) = (p.writer, p.query, &p.new, &p.old);
     match (sn.in_recovery, so.in_recovery) {
         (false, true) if so.streams_from(&refs(&p.writer_names)) => {
@@ -197,7 +197,7 @@ impl Function for SwitchoverReady {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CaughtUpArgs {
+pub(crate) struct CaughtUpArgs {
     #[allow(dead_code)]
     pub name: String,
     pub standby: String,
@@ -215,7 +215,7 @@ fn ten() -> u64 {
 /// The gate, from the old primary's control data and the standby's
 /// state: nothing to wait for, wait until the standby has received past
 /// the shutdown checkpoint, or refuse.
-pub fn gate(
+pub(crate) fn gate(
     standby: &str,
     primary: &str,
     cd: &ControlData,
@@ -310,7 +310,7 @@ impl Function for CaughtUp {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StreamingArgs {
+pub(crate) struct StreamingArgs {
     #[allow(dead_code)]
     pub name: String,
     pub tgt: String,
@@ -327,7 +327,7 @@ fn thirty() -> u64 {
 
 /// `check.id` follows its upstream now (`st`: what it is now, if it
 /// answers), or the plan that waits until it does.
-pub fn follow(check: Streams, st: Option<&Server>, timeout: u64) -> Plan {
+pub(crate) fn follow(check: Streams, st: Option<&Server>, timeout: u64) -> Plan {
     let (t, tli) = (check.id.clone(), check.timeline);
     let u = check.upstream.first().cloned().unwrap_or_default();
     if st.is_some_and(|st| check.holds(st)) {
@@ -372,7 +372,7 @@ impl Function for Streaming {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     #[allow(dead_code)]
     pub name: String,
     pub tgt: String,
@@ -411,7 +411,7 @@ impl Function for Status {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ServerArgs {
+pub(crate) struct ServerArgs {
     #[allow(dead_code)]
     pub name: String,
     /// The hosts to act on.

@@ -42,19 +42,19 @@ fn exec(env: &Env, a: &mut Args) -> Result<(i32, String), Error> {
 
 /// `cmd.run(cmd, cwd=None, runas=None, ...)`: the output, its final
 /// newline removed.
-pub fn run(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn run(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let (_, out) = exec(env, a)?;
     Ok(Value::from(out.trim_end_matches('\n')))
 }
 
-pub fn retcode(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn retcode(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let (code, _) = exec(env, a)?;
     Ok(Value::from(code))
 }
 
 /// `cmd.run_all`: `{pid, retcode, stdout, stderr}`. The host's `run`
 /// merges stderr into stdout.
-pub fn run_all(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn run_all(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let (code, out) = exec(env, a)?;
     Ok(dict([
         (Value::from("pid"), Value::from(0)),
@@ -78,13 +78,13 @@ fn which_path(env: &Env, function: &str, exe: &str) -> Result<Option<String>, Er
 }
 
 /// `cmd.which(cmd)`: the program's path, or None.
-pub fn which(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn which(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let exe = a.string("cmd")?;
     Ok(which_path(env, "cmd.which", &exe)?.map_or(Value::from(()), Value::from))
 }
 
 /// `cmd.has_exec(cmd)`.
-pub fn has_exec(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn has_exec(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let exe = a.string("cmd")?;
     Ok(Value::from(
         which_path(env, "cmd.has_exec", &exe)?.is_some(),
@@ -93,7 +93,7 @@ pub fn has_exec(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 
 /// `pkg.version(*names)`: the installed version ('' when not installed);
 /// for several names, a dict of them.
-pub fn pkg_version(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn pkg_version(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let names: Vec<String> = a.rest().iter().map(text).collect();
     a.rest_keywords()?;
     if names.is_empty() {
@@ -118,7 +118,7 @@ pub fn pkg_version(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 }
 
 /// `service.available(name)`.
-pub fn service_available(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn service_available(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let name = a.string("name")?;
     env.host("service.available")?
         .service_available(&name)
@@ -127,7 +127,7 @@ pub fn service_available(env: &Env, _: &State, a: &mut Args) -> Result<Value, Er
 }
 
 /// `user.info(name)`: the account's fields, `{}` when there is none.
-pub fn user_info(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn user_info(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let name = a.string("name")?;
     let info = env
         .host("user.info")?
@@ -139,7 +139,7 @@ pub fn user_info(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 }
 
 /// `s` quoted for a POSIX shell.
-pub fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./=:@+,%".contains(c))
@@ -151,7 +151,7 @@ pub fn quote(s: &str) -> String {
 
 /// `status.time(format="%A, %d. %B %Y %I:%M%p")`: the host's local time,
 /// by `date` (whose format is strftime's, as Python's).
-pub fn status_time(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn status_time(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let format = a.str_or("format", "%A, %d. %B %Y %I:%M%p")?;
     let cmd = format!("date +{}", quote(&format));
     let (code, out) = env

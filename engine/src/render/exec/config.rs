@@ -14,7 +14,7 @@ use crate::render::lookup::traverse;
 /// opts, grains, pillar, the pillar's `master` key that has `key`; with
 /// `merge`, all of them merged (pillar under grains under opts) and then
 /// searched.
-pub fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let key = a.string("key")?;
     let default = a.or("default", "")?;
     let delimiter = a.str_or("delimiter", ":")?;
@@ -58,7 +58,7 @@ pub fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 /// `config.option(value, default=None, omit_opts=False, omit_grains=False,
 /// omit_pillar=False, omit_master=False, omit_all=False, wildcard=False)`:
 /// like `get` without traversal.
-pub fn option(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn option(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let value = a.req("value")?;
     let default = a.opt("default")?.filter(|d| !d.is_none());
     let mut omit = [false; 4];

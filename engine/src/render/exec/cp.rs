@@ -51,21 +51,21 @@ fn prefixed(all: BTreeSet<String>, prefix: &str) -> Value {
 }
 
 /// `cp.list_master(saltenv='base', prefix='')`: the files of the tree.
-pub fn list_master(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn list_master(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     a.opt("saltenv")?;
     let prefix = a.str_or("prefix", "")?;
     Ok(prefixed(walk(env).0, &prefix))
 }
 
 /// `cp.list_master_dirs(saltenv='base', prefix='')`: its directories.
-pub fn list_master_dirs(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn list_master_dirs(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     a.opt("saltenv")?;
     let prefix = a.str_or("prefix", "")?;
     Ok(prefixed(walk(env).1, &prefix))
 }
 
 /// `cp.list_states(saltenv='base')`: the sls names of the tree.
-pub fn list_states(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn list_states(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     a.opt("saltenv")?;
     let mut names = BTreeSet::new();
     for f in walk(env).0 {
@@ -79,7 +79,7 @@ pub fn list_states(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 
 /// `cp.get_file_str(path, saltenv='base')`: a file of the tree (`salt://`),
 /// False when there is none.
-pub fn get_file_str(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn get_file_str(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = text(&a.req("path")?);
     a.opt("saltenv")?;
     let rel = path

@@ -10,7 +10,7 @@ use crate::render::lookup::traverse;
 
 /// `defaults.merge(dest, src, merge_lists=False, in_place=True,
 /// convert_none=True)`: `src` merged into `dest` (in place by default).
-pub fn merge(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn merge(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let dest = a.req("dest")?;
     let src = a.req("src")?;
     let merge_lists = a.bool_or("merge_lists", false)?;
@@ -47,13 +47,13 @@ fn merge_values(
 }
 
 /// `defaults.deepcopy(source)`.
-pub fn deepcopy(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn deepcopy(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     Ok(deep_copy(&a.req("source")?))
 }
 
 /// `defaults.update(dest, defaults, merge_lists=True, in_place=True,
 /// convert_none=True)`: each entry of `dest` merged over `defaults`.
-pub fn update(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn update(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let dest = a.req("dest")?;
     let defaults = a.req("defaults")?;
     let merge_lists = a.bool_or("merge_lists", true)?;
@@ -93,7 +93,7 @@ pub fn update(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 /// `defaults.get(key, default='')`: `key`'s first part names a formula,
 /// whose `defaults.yaml` (or `.json`) in the state tree is read and the
 /// rest of `key` looked up in it.
-pub fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let key = a.string("key")?;
     let default = a.or("default", "")?;
     let (namespace, rest) = match key.split_once(':') {

@@ -7,7 +7,7 @@ use minijinja::{Error, ErrorKind, State};
 use super::{text, Args, Env};
 
 /// `os.path.dirname`.
-pub fn dirname_of(path: &str) -> String {
+pub(super) fn dirname_of(path: &str) -> String {
     match path.rfind('/') {
         Some(i) => {
             let head = &path[..=i];
@@ -23,7 +23,7 @@ pub fn dirname_of(path: &str) -> String {
 }
 
 /// `os.path.join`: an absolute part restarts the path.
-pub fn os_join(parts: &[String]) -> String {
+pub(super) fn os_join(parts: &[String]) -> String {
     let mut out = String::new();
     for p in parts {
         if p.starts_with('/') {
@@ -39,7 +39,7 @@ pub fn os_join(parts: &[String]) -> String {
 }
 
 /// `os.path.normpath`.
-pub fn normalize(path: &str) -> String {
+pub(super) fn normalize(path: &str) -> String {
     if path.is_empty() {
         return ".".into();
     }
@@ -72,22 +72,22 @@ pub fn normalize(path: &str) -> String {
     }
 }
 
-pub fn dirname(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn dirname(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     Ok(Value::from(dirname_of(&a.string("path")?)))
 }
 
-pub fn basename(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn basename(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = a.string("path")?;
     Ok(Value::from(path.rsplit('/').next().unwrap_or_default()))
 }
 
 /// `file.join(*args)`: `os.path.join`.
-pub fn join(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn join(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let parts: Vec<String> = a.rest().iter().map(text).collect();
     Ok(Value::from(os_join(&parts)))
 }
 
-pub fn normpath(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn normpath(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     Ok(Value::from(normalize(&a.string("path")?)))
 }
 
@@ -102,7 +102,7 @@ fn expand(path: &str) -> Result<String, Error> {
 }
 
 /// `file.file_exists(path)`: a regular file on the host.
-pub fn file_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn file_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = expand(&a.string("path")?)?;
     let host = env.host("file.file_exists")?;
     host.file_exists(&path).map(Value::from).map_err(|e| {
@@ -114,7 +114,7 @@ pub fn file_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 }
 
 /// `file.directory_exists(path)`: a directory on the host.
-pub fn directory_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn directory_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = expand(&a.string("path")?)?;
     let host = env.host("file.directory_exists")?;
     host.directory_exists(&path).map(Value::from).map_err(|e| {
@@ -135,7 +135,7 @@ fn read(env: &Env, function: &str, path: &str) -> Result<Option<String>, Error> 
 }
 
 /// `file.contains(path, text)`: whether the file holds `text` (stripped).
-pub fn contains(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn contains(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = expand(&a.string("path")?)?;
     let t = text(&a.req("text")?).trim().to_string();
     Ok(Value::from(
@@ -145,7 +145,7 @@ pub fn contains(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 
 /// `file.contains_regex(path, regex, lchar='')`: whether a line (less its
 /// leading `lchar`s) matches `regex` (Python's `re.search`).
-pub fn contains_regex(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn contains_regex(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = expand(&a.string("path")?)?;
     let regex = a.string("regex")?;
     let lchar = a.str_or("lchar", "")?;
@@ -163,7 +163,7 @@ pub fn contains_regex(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error
 }
 
 /// `file.read(path)`: the file's text.
-pub fn read_file(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn read_file(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = expand(&a.string("path")?)?;
     read(env, "file.read", &path)?
         .map(Value::from)

@@ -10,7 +10,7 @@ use crate::render::dictupdate;
 use crate::render::lookup::traverse;
 
 /// `grains.get(key, default='', delimiter=':', ordered=True)`.
-pub fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let key = a.string("key")?;
     let default = a.or("default", "")?;
     let delimiter = a.str_or("delimiter", ":")?;
@@ -19,7 +19,7 @@ pub fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 }
 
 /// `grains.has_value(key)`: whether the grain exists and is true.
-pub fn has_value(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn has_value(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let key = a.string("key")?;
     Ok(Value::from(
         traverse(&env.grains, &key, ":").is_some_and(|v| v.is_true()),
@@ -27,7 +27,7 @@ pub fn has_value(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 }
 
 /// `grains.item(*args)`: the named grains in a dict.
-pub fn item(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn item(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let keys = a.rest();
     Ok(dict(keys.into_iter().filter_map(|k| {
         let v = traverse(&env.grains, &text(&k), ":")?;
@@ -35,11 +35,11 @@ pub fn item(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     })))
 }
 
-pub fn items(env: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
+pub(super) fn items(env: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
     Ok(env.grains.clone())
 }
 
-pub fn ls(env: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
+pub(super) fn ls(env: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
     let mut keys: Vec<Value> = pairs(&env.grains).into_iter().map(|(k, _)| k).collect();
     keys.sort();
     Ok(Value::from(keys))
@@ -47,7 +47,7 @@ pub fn ls(env: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
 
 /// `grains.filter_by(lookup_dict, grain='os_family', merge=None,
 /// default='default', base=None)`.
-pub fn filter_by(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn filter_by(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let lookup_dict = a.req("lookup_dict")?;
     let grain = a.str_or("grain", "os_family")?;
     let merge = a.opt("merge")?;
@@ -59,7 +59,7 @@ pub fn filter_by(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 /// `salt.utils.data.filter_by`: the entry of `lookup_dict` whose key (a
 /// glob) matches the value at `lookup` in `traverse_in`, over `base`, under
 /// `merge`. The chosen entry is merged into in place, as in Salt.
-pub fn filter_by_data(
+pub(super) fn filter_by_data(
     lookup_dict: &Value,
     lookup: &str,
     traverse_in: &Value,

@@ -10,26 +10,26 @@ fn message(a: &mut Args) -> Result<String, Error> {
 }
 
 // Salt's log functions return True; so do these.
-pub fn debug(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn debug(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     tracing::debug!(target: "converge::template", "{}", message(a)?);
     Ok(Value::from(true))
 }
 
-pub fn info(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn info(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     tracing::info!(target: "converge::template", "{}", message(a)?);
     Ok(Value::from(true))
 }
 
-pub fn warning(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn warning(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     tracing::warn!(target: "converge::template", "{}", message(a)?);
     Ok(Value::from(true))
 }
 
-pub fn error(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn error(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     tracing::error!(target: "converge::template", "{}", message(a)?);
     Ok(Value::from(true))
 }
 
-pub fn critical(env: &Env, s: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn critical(env: &Env, s: &State, a: &mut Args) -> Result<Value, Error> {
     error(env, s, a)
 }

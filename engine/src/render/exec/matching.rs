@@ -17,14 +17,14 @@ fn id(env: &Env, minion_id: Option<Value>) -> String {
 }
 
 /// `match.glob(tgt, minion_id=None)`.
-pub fn glob(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn glob(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let tgt = a.string("tgt")?;
     let id = id(env, a.opt("minion_id")?);
     Ok(Value::from(crate::glob::matches(&tgt, &id)))
 }
 
 /// `match.list(tgt, minion_id=None)`: `tgt` a list or comma-separated.
-pub fn list(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn list(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let tgt = a.req("tgt")?;
     let id = id(env, a.opt("minion_id")?);
     Ok(Value::from(in_list(&tgt, &id)))
@@ -38,7 +38,7 @@ fn in_list(tgt: &Value, id: &str) -> bool {
 }
 
 /// `match.pcre(tgt, minion_id=None)`: Python's `re.match` on the id.
-pub fn pcre(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn pcre(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let tgt = a.string("tgt")?;
     let id = id(env, a.opt("minion_id")?);
     Ok(Value::from(regex_match(&tgt, &id)?))
@@ -50,7 +50,7 @@ fn regex_match(pattern: &str, text: &str) -> Result<bool, Error> {
 }
 
 /// `match.grain(tgt, delimiter=':')`: `key:glob` against the grains.
-pub fn grain(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn grain(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let tgt = a.string("tgt")?;
     let delimiter = a.str_or("delimiter", ":")?;
     Ok(Value::from(subdict_match(
@@ -62,7 +62,7 @@ pub fn grain(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 }
 
 /// `match.pillar(tgt, delimiter=':')`: `key:glob` against the pillar.
-pub fn pillar(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn pillar(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let tgt = a.string("tgt")?;
     let delimiter = a.str_or("delimiter", ":")?;
     Ok(Value::from(subdict_match(
@@ -128,7 +128,7 @@ fn subdict_match(data: &Value, expr: &str, delimiter: &str, regex: bool) -> Resu
 /// `match.compound(tgt, minion_id=None)`: `and`, `or`, `not`, parentheses
 /// over `G@` (grain), `P@` (grain regex), `I@` (pillar), `J@` (pillar
 /// regex), `L@` (list), `E@` (id regex) and globs on the id.
-pub fn compound(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn compound(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let tgt = a.string("tgt")?;
     let id = id(env, a.opt("minion_id")?);
     let spaced = tgt.replace('(', " ( ").replace(')', " ) ");

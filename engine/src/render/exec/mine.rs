@@ -8,7 +8,7 @@ use super::{Args, Env};
 use crate::render::data::dict;
 
 /// `mine.get(tgt, fun, tgt_type='glob', exclude_minion=False)`.
-pub fn get(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn get(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     a.req("tgt")?;
     a.req("fun")?;
     a.opt("tgt_type")?;

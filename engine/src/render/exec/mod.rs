@@ -27,15 +27,15 @@ use minijinja::{Error, ErrorKind, State};
 
 use super::HostCalls;
 
-pub use cmd::quote as quote_arg;
+pub(super) use cmd::quote as quote_arg;
 
 /// Python's `os.path.join`, for the `path_join` filter.
-pub fn file_os_join(parts: &[String]) -> String {
+pub(super) fn file_os_join(parts: &[String]) -> String {
     file::os_join(parts)
 }
 
 /// What an execution function may read: the host's data and a way to it.
-pub struct Env {
+pub(crate) struct Env {
     /// The same objects as the template's `pillar`, `grains` and `opts`,
     /// so that a change made through one is seen through the other.
     pub pillar: Value,
@@ -50,7 +50,7 @@ pub struct Env {
 }
 
 impl Env {
-    pub fn host(&self, function: &str) -> Result<&dyn HostCalls, Error> {
+    pub(crate) fn host(&self, function: &str) -> Result<&dyn HostCalls, Error> {
         self.host.as_deref().ok_or_else(|| {
             Error::new(
                 ErrorKind::InvalidOperation,
@@ -136,7 +136,7 @@ const FUNCTIONS: &[(&str, Function)] = &[
     ("user.info", cmd::user_info),
 ];
 
-pub fn lookup(name: &str) -> Option<Function> {
+pub(super) fn lookup(name: &str) -> Option<Function> {
     FUNCTIONS
         .binary_search_by(|(n, _)| n.cmp(&name))
         .ok()
@@ -144,7 +144,7 @@ pub fn lookup(name: &str) -> Option<Function> {
 }
 
 /// The functions of module `module` (`file` → `dirname`, `join`...).
-pub fn module_functions(module: &str) -> impl Iterator<Item = &'static str> + '_ {
+pub(super) fn module_functions(module: &str) -> impl Iterator<Item = &'static str> + '_ {
     FUNCTIONS.iter().filter_map(move |(n, _)| {
         n.split_once('.')
             .filter(|(m, _)| *m == module)
@@ -152,12 +152,12 @@ pub fn module_functions(module: &str) -> impl Iterator<Item = &'static str> + '_
     })
 }
 
-pub fn names() -> impl Iterator<Item = &'static str> {
+pub(super) fn names() -> impl Iterator<Item = &'static str> {
     FUNCTIONS.iter().map(|(n, _)| *n)
 }
 
 /// Call `name` as Salt would: positional arguments then keywords.
-pub fn call(
+pub(super) fn call(
     env: &Env,
     state: &State,
     name: &str,
@@ -181,7 +181,7 @@ pub fn call(
 }
 
 /// A call's arguments, read by Salt's parameter names in order.
-pub struct Args<'a> {
+pub(super) struct Args<'a> {
     pub function: &'a str,
     pos: &'a [Value],
     kwargs: Kwargs,
@@ -192,7 +192,7 @@ pub struct Args<'a> {
 impl<'a> Args<'a> {
     /// The next parameter, `name`: the next positional argument, else the
     /// keyword argument of that name.
-    pub fn opt(&mut self, name: &str) -> Result<Option<Value>, Error> {
+    pub(super) fn opt(&mut self, name: &str) -> Result<Option<Value>, Error> {
         if let Some(v) = self.pos.get(self.taken) {
             self.taken += 1;
             if self.kwargs.has(name) {
@@ -214,7 +214,7 @@ impl<'a> Args<'a> {
     }
 
     /// A parameter that must be given.
-    pub fn req(&mut self, name: &str) -> Result<Value, Error> {
+    pub(super) fn req(&mut self, name: &str) -> Result<Value, Error> {
         self.opt(name)?.ok_or_else(|| {
             Error::new(
                 ErrorKind::MissingArgument,
@@ -223,40 +223,40 @@ impl<'a> Args<'a> {
         })
     }
 
-    pub fn or(&mut self, name: &str, default: impl Into<Value>) -> Result<Value, Error> {
+    pub(super) fn or(&mut self, name: &str, default: impl Into<Value>) -> Result<Value, Error> {
         Ok(self.opt(name)?.unwrap_or_else(|| default.into()))
     }
 
-    pub fn string(&mut self, name: &str) -> Result<String, Error> {
+    pub(super) fn string(&mut self, name: &str) -> Result<String, Error> {
         let v = self.req(name)?;
         Ok(v.as_str().map_or_else(|| v.to_string(), str::to_string))
     }
 
-    pub fn str_or(&mut self, name: &str, default: &str) -> Result<String, Error> {
+    pub(super) fn str_or(&mut self, name: &str, default: &str) -> Result<String, Error> {
         Ok(match self.opt(name)? {
             Some(v) if !v.is_none() => v.as_str().map_or_else(|| v.to_string(), str::to_string),
             _ => default.to_string(),
         })
     }
 
-    pub fn bool_or(&mut self, name: &str, default: bool) -> Result<bool, Error> {
+    pub(super) fn bool_or(&mut self, name: &str, default: bool) -> Result<bool, Error> {
         Ok(self.opt(name)?.map_or(default, |v| v.is_true()))
     }
 
     /// The positional arguments not yet read (`*args`).
-    pub fn rest(&mut self) -> Vec<Value> {
+    pub(super) fn rest(&mut self) -> Vec<Value> {
         let rest = self.pos.get(self.taken..).unwrap_or_default().to_vec();
         self.taken = self.pos.len();
         rest
     }
 
     /// A keyword argument that is not a parameter read in order.
-    pub fn keyword(&self, name: &str) -> Result<Option<Value>, Error> {
+    pub(super) fn keyword(&self, name: &str) -> Result<Option<Value>, Error> {
         self.kwargs.get::<Option<Value>>(name)
     }
 
     /// The keyword arguments left (`**kwargs`), marked as used.
-    pub fn rest_keywords(&self) -> Result<Vec<(String, Value)>, Error> {
+    pub(super) fn rest_keywords(&self) -> Result<Vec<(String, Value)>, Error> {
         let keys: Vec<String> = self.kwargs.args().map(str::to_string).collect();
         keys.into_iter()
             .map(|k| Ok((k.clone(), self.kwargs.get::<Value>(&k)?)))
@@ -265,7 +265,7 @@ impl<'a> Args<'a> {
 }
 
 /// A Python-looking string of a value: strings as they are.
-pub fn text(v: &Value) -> String {
+pub(super) fn text(v: &Value) -> String {
     v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }
 

@@ -10,7 +10,7 @@ use crate::render::lookup::traverse;
 
 /// `pillar.get(key, default='', merge=False, merge_nested_lists=None,
 /// delimiter=':', pillarenv=None, saltenv=None)`.
-pub fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let key = a.string("key")?;
     let default = a.or("default", "")?;
     let merge = a.bool_or("merge", false)?;
@@ -48,7 +48,7 @@ pub fn get(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 }
 
 /// `pillar.item(*keys, default='', delimiter=':')`.
-pub fn item(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn item(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let keys = a.rest();
     let default = a.keyword("default")?.unwrap_or(Value::from(""));
     let delimiter = a
@@ -60,12 +60,12 @@ pub fn item(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     })))
 }
 
-pub fn items(env: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
+pub(super) fn items(env: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
     Ok(env.pillar.clone())
 }
 
 /// `pillar.keys(key, delimiter=':')`: the keys of the mapping at `key`.
-pub fn keys(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn keys(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let key = a.string("key")?;
     let delimiter = a.str_or("delimiter", ":")?;
     let found = traverse(&env.pillar, &key, &delimiter).unwrap_or_default();

@@ -9,7 +9,7 @@ use crate::render::data::{adopt, dict, items};
 use crate::render::{dictupdate, filters};
 
 /// `slsutil.update(dest, upd, recursive_update=True, merge_lists=False)`.
-pub fn update(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn update(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let dest = a.req("dest")?;
     let upd = a.req("upd")?;
     let recursive = a.bool_or("recursive_update", true)?;
@@ -32,7 +32,7 @@ pub fn update(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 
 /// `slsutil.merge(obj_a, obj_b, strategy='smart', renderer='yaml',
 /// merge_lists=False)`.
-pub fn merge(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn merge(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let obj_a = a.req("obj_a")?;
     let obj_b = a.req("obj_b")?;
     let strategy = a.str_or("strategy", "smart")?;
@@ -43,7 +43,7 @@ pub fn merge(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 
 /// `slsutil.merge_all(lst, strategy='smart', renderer='yaml',
 /// merge_lists=False)`.
-pub fn merge_all(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn merge_all(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let lst = a.req("lst")?;
     let strategy = a.str_or("strategy", "smart")?;
     let renderer = a.str_or("renderer", "yaml")?;
@@ -58,7 +58,7 @@ pub fn merge_all(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 /// `slsutil.serialize(serializer, obj, **kwargs)`: `json` as Python's
 /// `json.dumps` (keys in order), `yaml` as Salt's yaml serializer (block
 /// style), `python` as `pprint`.
-pub fn serialize(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn serialize(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let serializer = a.string("serializer")?;
     let obj = a.req("obj")?;
     let kwargs = a.rest_keywords()?;
@@ -98,7 +98,7 @@ pub fn serialize(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 }
 
 /// `slsutil.deserialize(serializer, stream_or_string, **kwargs)`.
-pub fn deserialize(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn deserialize(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let serializer = a.string("serializer")?;
     let input = a.string("stream_or_string")?;
     a.rest_keywords()?;
@@ -113,7 +113,7 @@ pub fn deserialize(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 }
 
 /// `slsutil.boolstr(value, true='true', false='false')`.
-pub fn boolstr(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn boolstr(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let value = a.req("value")?;
     let t = a.str_or("true", "true")?;
     let f = a.str_or("false", "false")?;
@@ -129,7 +129,7 @@ fn tree_path(env: &Env, path: &str) -> Vec<std::path::PathBuf> {
 }
 
 /// `slsutil.file_exists(path, saltenv='base')`: a file in the state tree.
-pub fn file_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn file_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = a.string("path")?;
     a.opt("saltenv")?;
     Ok(Value::from(
@@ -138,7 +138,7 @@ pub fn file_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 }
 
 /// `slsutil.dir_exists(path, saltenv='base')`.
-pub fn dir_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn dir_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = a.string("path")?;
     a.opt("saltenv")?;
     Ok(Value::from(
@@ -147,7 +147,7 @@ pub fn dir_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 }
 
 /// `slsutil.path_exists(path, saltenv='base')`.
-pub fn path_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn path_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let path = a.string("path")?;
     a.opt("saltenv")?;
     Ok(Value::from(
@@ -158,7 +158,7 @@ pub fn path_exists(env: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
 /// `slsutil.renderer(path=None, string=None, default_renderer='jinja|yaml')`:
 /// a template from the state tree (`salt://...`) or a string, through a
 /// pipeline of `jinja`, `yaml`, `json` (a `#!` line overrides it).
-pub fn renderer(env: &Env, state: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn renderer(env: &Env, state: &State, a: &mut Args) -> Result<Value, Error> {
     let path = a.opt("path")?.filter(|p| !p.is_none());
     let string = a.opt("string")?.filter(|p| !p.is_none());
     let default = a.str_or("default_renderer", "jinja|yaml")?;

@@ -6,26 +6,26 @@ use minijinja::{Error, State};
 use super::{Args, Env};
 use crate::render::data::{dict, tuple};
 
-pub fn true_(_: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
+pub(super) fn true_(_: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
     Ok(Value::from(true))
 }
 
-pub fn false_(_: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
+pub(super) fn false_(_: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
     Ok(Value::from(false))
 }
 
 /// `test.echo(text)`.
-pub fn echo(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn echo(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     a.req("text")
 }
 
 /// `test.retcode(code=42)`.
-pub fn retcode(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn retcode(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     a.or("code", 42)
 }
 
 /// `test.arg(*args, **kwargs)`: `{'args': [...], 'kwargs': {...}}`.
-pub fn arg(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
+pub(super) fn arg(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     let args = a.rest();
     let kwargs = a.rest_keywords()?;
     Ok(dict([
@@ -37,6 +37,6 @@ pub fn arg(_: &Env, _: &State, a: &mut Args) -> Result<Value, Error> {
     ]))
 }
 
-pub fn roster_ids(env: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
+pub(super) fn roster_ids(env: &Env, _: &State, _: &mut Args) -> Result<Value, Error> {
     Ok(Value::from(env.roster.as_ref().clone()))
 }

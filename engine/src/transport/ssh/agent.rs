@@ -16,9 +16,9 @@ const SCRIPT: &str = include_str!("agent.sh");
 /// Lines of the agent's stderr kept to explain why it stopped.
 const KEEP: usize = 5;
 
-pub type Replies = BufReader<openssh::ChildStdout>;
+pub(super) type Replies = BufReader<openssh::ChildStdout>;
 
-pub struct Agent {
+pub(super) struct Agent {
     /// Keeps the channel open; dropping it closes the channel.
     child: openssh::Child<Arc<Session>>,
     stdin: openssh::ChildStdin,
@@ -32,7 +32,7 @@ pub struct Agent {
 impl Agent {
     /// Open the channel and wait for the agent's greeting (the caller
     /// bounds the wait).
-    pub async fn start(session: &Arc<Session>, nonce: &str) -> Result<Agent, String> {
+    pub(super) async fn start(session: &Arc<Session>, nonce: &str) -> Result<Agent, String> {
         let line = format!(
             "exec bash --noprofile --norc -c {} converge-agent {}",
             shell::quote(SCRIPT),
@@ -85,18 +85,18 @@ impl Agent {
         }
     }
 
-    pub async fn send(&mut self, request: &[u8]) -> Result<(), ProtocolError> {
+    pub(super) async fn send(&mut self, request: &[u8]) -> Result<(), ProtocolError> {
         self.stdin.write_all(request).await?;
         self.stdin.flush().await?;
         Ok(())
     }
 
-    pub fn replies(&mut self) -> &mut Replies {
+    pub(super) fn replies(&mut self) -> &mut Replies {
         &mut self.replies
     }
 
     /// What went wrong, with the last thing the agent said on stderr.
-    pub async fn why(self, e: ProtocolError) -> String {
+    pub(super) async fn why(self, e: ProtocolError) -> String {
         let Agent {
             child,
             complaints,
@@ -119,7 +119,7 @@ impl Agent {
 
     /// End the agent: its stdin closes, its loop ends, its temporary
     /// directory goes.
-    pub async fn close(self) {
+    pub(super) async fn close(self) {
         let Agent { child, stdin, .. } = self;
         drop(stdin);
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), child.wait()).await;

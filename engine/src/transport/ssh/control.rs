@@ -24,7 +24,7 @@ const MAX_DIR: usize = 60;
 
 /// The private directory for control sockets: `$XDG_RUNTIME_DIR/converge`,
 /// else `/tmp/converge-<uid>`.
-pub fn dir() -> Result<PathBuf, String> {
+pub(super) fn dir() -> Result<PathBuf, String> {
     let uid = nix::unistd::getuid().as_raw();
     let runtime = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
@@ -50,7 +50,7 @@ pub fn dir() -> Result<PathBuf, String> {
 /// The name shared by a host's socket and lock: a 64-bit FNV-1a hash of
 /// the settings (stable across builds, unlike std's hasher). `unique` makes
 /// it this process's own, for masters that end with the run.
-pub fn name(host: &Host, unique: Option<u64>) -> String {
+pub(super) fn name(host: &Host, unique: Option<u64>) -> String {
     let check = match host.host_key_check {
         HostKeyCheck::Strict => "strict",
         HostKeyCheck::AcceptNew => "accept-new",
@@ -86,7 +86,7 @@ pub fn name(host: &Host, unique: Option<u64>) -> String {
 /// its host went away before it could clean up). ssh makes a socket under
 /// another name and renames it when it listens, so a refused connection
 /// means a dead master, never one being born.
-pub fn sweep(dir: &Path) {
+pub(super) fn sweep(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -110,14 +110,14 @@ pub fn sweep(dir: &Path) {
 /// A waiter blocks in `flock` on a thread of its own, so it is woken the
 /// moment the lock is free. One that gives up leaves that thread waiting;
 /// it unlocks at once whatever it gets, and ends with the holder.
-pub struct Lock {
+pub(super) struct Lock {
     /// Locked for as long as this is held.
     _file: Flock<File>,
     path: PathBuf,
 }
 
 impl Lock {
-    pub async fn acquire(path: &Path, within: Duration) -> Result<Lock, String> {
+    pub(super) async fn acquire(path: &Path, within: Duration) -> Result<Lock, String> {
         let deadline = tokio::time::Instant::now() + within;
         let waited = || {
             format!(

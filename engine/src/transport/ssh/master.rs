@@ -27,7 +27,7 @@ const SCOPED_PERSIST: u64 = 10;
 /// How long to wait for an existing master to answer.
 const CHECK: Duration = Duration::from_secs(2);
 
-pub struct Master {
+pub(super) struct Master {
     pub session: Arc<Session>,
     pub socket: PathBuf,
     /// `user@address:port`, for messages.
@@ -41,7 +41,7 @@ static SCOPED: AtomicU64 = AtomicU64::new(0);
 
 impl Master {
     /// The host's master: found alive, else made (one process at a time).
-    pub async fn open(host: &Host) -> Result<Master, TransportError> {
+    pub(super) async fn open(host: &Host) -> Result<Master, TransportError> {
         let target = format!("{}@{}:{}", host.user, host.address, host.port);
         let connect = |m: String| TransportError::Connect(m);
         let dir = control::dir().map_err(connect)?;
@@ -89,7 +89,7 @@ impl Master {
     /// A master found alive that cannot open a channel (its connection
     /// died and ssh has not noticed yet): asked to exit, and its socket
     /// removed, so that the next `open` makes a new one.
-    pub async fn discard(&self) {
+    pub(super) async fn discard(&self) {
         let session = Session::resume_mux(self.socket.clone().into_boxed_path(), None);
         let _ = tokio::time::timeout(CHECK, session.close()).await;
         let _ = std::fs::remove_file(&self.socket);
@@ -97,7 +97,7 @@ impl Master {
 
     /// At the end of a run: a run-scoped master stops (once its channels
     /// have closed); any other is left to ControlPersist for the next run.
-    pub async fn close(&self) {
+    pub(super) async fn close(&self) {
         if self.persist == 0 {
             let session = Session::resume_mux(self.socket.clone().into_boxed_path(), None);
             let _ = tokio::time::timeout(CHECK, session.close()).await;
@@ -163,7 +163,7 @@ async fn spawn(host: &Host, socket: &Path) -> Result<(), TransportError> {
 
 /// The master's command line. The roster's `ssh_options` come first: for
 /// ssh the first value given wins, so they override converge's defaults.
-pub fn args(host: &Host, socket: &Path) -> Vec<OsString> {
+pub(super) fn args(host: &Host, socket: &Path) -> Vec<OsString> {
     let mut args: Vec<OsString> = vec![
         "-M".into(),
         "-f".into(),

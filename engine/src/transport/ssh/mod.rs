@@ -37,7 +37,7 @@ use self::protocol::{Files, NulInField, ProtocolError, Refusal, Request};
 use super::{no_such_owner, shell, Exec, FileFact, Output, Transport, TransportError, WriteFile};
 use crate::roster::Host;
 
-pub struct Ssh {
+pub(crate) struct Ssh {
     master: Master,
     agent: Mutex<Slot>,
     /// Marks this transport's requests (see protocol.rs).
@@ -64,7 +64,7 @@ type Reading<'r, T> = Pin<Box<dyn Future<Output = Result<T, ProtocolError>> + Se
 impl Ssh {
     /// Attach to the host's master (or make one) and start the agent.
     /// `timeout` is the default for each call, in seconds.
-    pub async fn connect(host: &Host, timeout: u64) -> Result<Ssh, TransportError> {
+    pub(crate) async fn connect(host: &Host, timeout: u64) -> Result<Ssh, TransportError> {
         let nonce = nonce();
         let connect_timeout = host.timeout.max(1);
         let mut attempt = 0;

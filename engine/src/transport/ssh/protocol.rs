@@ -20,13 +20,13 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
 
 use crate::transport::{FileFact, FileKind, WriteFile};
 
-pub const HELLO: &str = "converge-agent";
+pub(super) const HELLO: &str = "converge-agent";
 
 /// Lines a login shell may print before the agent greets (a chatty rc file).
 const NOISE_LINES: usize = 200;
 
 #[derive(Debug)]
-pub enum Request<'a> {
+pub(super) enum Request<'a> {
     Exec {
         line: &'a str,
         stdin: Option<&'a [u8]>,
@@ -40,10 +40,10 @@ pub enum Request<'a> {
 /// A field that cannot cross: the agent's fields (and any path, argument or
 /// environment value on Unix) cannot hold a NUL byte.
 #[derive(Debug, PartialEq)]
-pub struct NulInField(pub String);
+pub(super) struct NulInField(pub String);
 
 impl Request<'_> {
-    pub fn encode(&self, nonce: &str) -> Result<Vec<u8>, NulInField> {
+    pub(super) fn encode(&self, nonce: &str) -> Result<Vec<u8>, NulInField> {
         let (op, fields, payload): (char, Vec<String>, &[u8]) = match self {
             Request::Exec { line, stdin } => (
                 'x',
@@ -83,7 +83,7 @@ impl Request<'_> {
 }
 
 #[derive(Debug)]
-pub enum ProtocolError {
+pub(super) enum ProtocolError {
     /// The stream ended: the agent, or the connection under it, is gone.
     Closed,
     Io(std::io::Error),
@@ -117,17 +117,17 @@ impl std::fmt::Display for ProtocolError {
 
 /// The agent said no to one request (`E`), or to it and to any other (`D`).
 #[derive(Debug, PartialEq)]
-pub struct Refusal {
+pub(super) struct Refusal {
     pub path: String,
     pub message: String,
     pub fatal: bool,
 }
 
-pub type Reply<T> = Result<Result<T, Refusal>, ProtocolError>;
+pub(super) type Reply<T> = Result<Result<T, Refusal>, ProtocolError>;
 
 /// A command's end, as `wait` reported it (128 + N for signal N).
 #[derive(Debug, PartialEq)]
-pub struct Finished {
+pub(super) struct Finished {
     pub code: i32,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
@@ -136,13 +136,16 @@ pub struct Finished {
 /// What a read found; `Changed` when a file changed between the agent's
 /// `stat` and its `cat` (the sizes disagree), so the read is worth repeating.
 #[derive(Debug, PartialEq)]
-pub enum Files {
+pub(super) enum Files {
     Read(Vec<FileFact>),
     Changed,
 }
 
 /// Wait for the greeting and return the agent's pid.
-pub async fn hello<R: AsyncBufRead + Unpin>(r: &mut R, nonce: &str) -> Result<u32, ProtocolError> {
+pub(super) async fn hello<R: AsyncBufRead + Unpin>(
+    r: &mut R,
+    nonce: &str,
+) -> Result<u32, ProtocolError> {
     let mut noise = Vec::new();
     for _ in 0..NOISE_LINES {
         let line = line(r).await?;
@@ -164,13 +167,15 @@ pub async fn hello<R: AsyncBufRead + Unpin>(r: &mut R, nonce: &str) -> Result<u3
 }
 
 /// The pid of the command that just started.
-pub async fn started<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<u32, ProtocolError> {
+pub(super) async fn started<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<u32, ProtocolError> {
     expect_tag(r, b'P').await?;
     let line = line(r).await?;
     number(Some(&line), &line)
 }
 
-pub async fn finished<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<Finished, ProtocolError> {
+pub(super) async fn finished<R: AsyncBufRead + Unpin>(
+    r: &mut R,
+) -> Result<Finished, ProtocolError> {
     expect_tag(r, b'X').await?;
     let line = line(r).await?;
     let mut words = line.split(' ');
@@ -189,7 +194,7 @@ pub async fn finished<R: AsyncBufRead + Unpin>(r: &mut R) -> Result<Finished, Pr
 /// exists), one `stat` record (`%f %u %g %s %U %G`: raw mode in hex, uid,
 /// gid, size, user, group) per existing path plus a last one for the
 /// agent's file that holds all the contents, a `.` line, then that file.
-pub async fn files<R: AsyncBufRead + Unpin>(r: &mut R, paths: &[String]) -> Reply<Files> {
+pub(super) async fn files<R: AsyncBufRead + Unpin>(r: &mut R, paths: &[String]) -> Reply<Files> {
     match tag(r).await? {
         b'F' => {}
         t @ (b'E' | b'D') => return Ok(Err(refusal(r, t).await?)),
@@ -217,7 +222,7 @@ pub async fn files<R: AsyncBufRead + Unpin>(r: &mut R, paths: &[String]) -> Repl
     Ok(Ok(assemble(paths, &kinds, &records, contents)))
 }
 
-pub async fn written<R: AsyncBufRead + Unpin>(r: &mut R) -> Reply<()> {
+pub(super) async fn written<R: AsyncBufRead + Unpin>(r: &mut R) -> Reply<()> {
     match tag(r).await? {
         b'W' => {
             let rest = line(r).await?;

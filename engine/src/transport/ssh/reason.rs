@@ -5,7 +5,7 @@
 //! with a 15-line banner whose essence is one sentence. Keep ssh's words,
 //! drop the rest.
 
-pub fn reason(stderr: &str, status: Option<i32>) -> String {
+pub(super) fn reason(stderr: &str, status: Option<i32>) -> String {
     let lines: Vec<&str> = stderr
         .lines()
         .map(|l| l.trim_end_matches('\r').trim())

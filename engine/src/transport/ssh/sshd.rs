@@ -27,7 +27,7 @@ const SSHD: &str = "/usr/sbin/sshd";
 /// How long sshd may take to start listening.
 const READY_WITHIN: Duration = Duration::from_secs(30);
 
-pub struct Sshd {
+pub(super) struct Sshd {
     pub dir: tempfile::TempDir,
     pub port: u16,
     child: Child,
@@ -35,13 +35,13 @@ pub struct Sshd {
 
 impl Sshd {
     /// A running sshd.
-    pub fn start() -> Sshd {
+    pub(super) fn start() -> Sshd {
         Sshd::start_with("")
     }
 
     /// A running sshd, with `config` as more lines for its sshd_config.
     /// Panics, saying why, on a machine that cannot run one for the tests.
-    pub fn start_with(config: &str) -> Sshd {
+    pub(super) fn start_with(config: &str) -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
             "the ssh transport's tests need {SSHD}: install openssh-server (`.ci/run --setup` does)"
@@ -97,14 +97,14 @@ impl Sshd {
         sshd
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(super) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// A roster entry for this server; `extra` adds or overrides keys
     /// (YAML lines indented by two spaces). Masters end with the run unless
     /// `extra` says otherwise, so that tests leave nothing behind.
-    pub fn host(&self, extra: &str) -> Host {
+    pub(super) fn host(&self, extra: &str) -> Host {
         let mut yaml = format!(
             "test:\n  host: 127.0.0.1\n  port: {}\n  priv: {}\n  known_hosts_file: {}\n  timeout: 5\n",
             self.port,
@@ -126,7 +126,7 @@ impl Sshd {
         super::control::tests::roster_host(&yaml)
     }
 
-    pub fn log(&self) -> String {
+    pub(super) fn log(&self) -> String {
         let mut s = String::new();
         let _ =
             std::fs::File::open(self.path("sshd.log")).and_then(|mut f| f.read_to_string(&mut s));
@@ -134,7 +134,7 @@ impl Sshd {
     }
 
     /// Logins so far: each is a new connection, a master.
-    pub fn logins(&self) -> usize {
+    pub(super) fn logins(&self) -> usize {
         self.log().matches("Accepted publickey").count()
     }
 }
@@ -209,6 +209,6 @@ fn free_port() -> u16 {
 }
 
 /// A loopback port where nothing listens.
-pub fn closed_port() -> u16 {
+pub(super) fn closed_port() -> u16 {
     free_port()
 }

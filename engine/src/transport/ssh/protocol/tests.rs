@@ -124,7 +124,7 @@ fn an_agent_that_gives_up_says_why() {
     let mut r: &[u8] = b"D\0cannot store stdin: No space left on device\0";
     match block(started(&mut r)) {
         Err(ProtocolError::Stopped(m)) => {
-            assert_eq!(m, "cannot store stdin: No space left on device")
+            assert_eq!(m, "cannot store stdin: No space left on device");
         }
         other => panic!("{other:?}"),
     }

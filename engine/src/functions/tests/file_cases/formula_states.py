@@ -6,7 +6,7 @@ measures the file functions while the formulas themselves do not render
 yet (the harness stops at their Jinja); states Salt reported as failed
 requisites are left out (alone, they would run).
 
-    engine/src/functions/file_cases/formula_states.py REPO FORMULAS SALT_VENV
+    engine/src/functions/tests/file_cases/formula_states.py REPO FORMULAS SALT_VENV
 
 REPO: the checkout (its target/debug/converge is run: build it first);
 FORMULAS: the formulas' directory (/work/shared/formulas); SALT_VENV: for

@@ -7,6 +7,8 @@
 //! in test mode and compares every state with Salt's: the same result,
 //! changes and comment, but where a difference is listed, with its reason.
 
+mod live;
+
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -548,7 +550,7 @@ async fn schemas_extensions_and_tablespaces() {
 fn the_postgres_formulas_states_take_their_arguments() {
     use crate::compile::Signatures;
     let low: Value = serde_json::from_str(include_str!(
-        "../../../../tests/formulas/recorded/postgres/show_low_sls.json"
+        "../../../../../tests/formulas/recorded/postgres/show_low_sls.json"
     ))
     .unwrap();
     let mut seen = Vec::new();

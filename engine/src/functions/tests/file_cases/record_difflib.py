@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes difflib.json: pairs of texts and Python's difflib.unified_diff of
 their lines, for diff.rs to match. Run with the Python Salt runs on:
-    /work/salt-venv/bin/python engine/src/functions/file_cases/record_difflib.py
+    /work/salt-venv/bin/python engine/src/functions/tests/file_cases/record_difflib.py
 Seeded: the same file each time for the same Python."""
 import difflib, json, os, random, sys
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Record Salt's answers to the file.* cases of cases.yaml into salt.json.
 
-    SALT_VENV/bin/python engine/src/functions/file_cases/record.py SALT_VENV [CASE...]
+    SALT_VENV/bin/python engine/src/functions/tests/file_cases/record.py SALT_VENV [CASE...]
 
 For each case: a scratch directory /tmp/converge-file-cases/work/<case>
 (`@DIR@` in the case) is filled as `setup` says, the case's `sls` (with its

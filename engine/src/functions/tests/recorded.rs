@@ -233,14 +233,14 @@ async fn compare_real(case: &Case, recorded: &str, differ: &[&str]) {
 /// A host whose accounts are those of the recording machine.
 fn accounts_host() -> Fake {
     let fx = |name: &str| match name {
-        "postgres" => include_str!("../facts/fixtures/accounts-postgres.txt"),
-        "cloudsdk" => include_str!("../facts/fixtures/accounts-cloudsdk.txt"),
-        _ => include_str!("../facts/fixtures/accounts-newuser.txt"),
+        "postgres" => include_str!("../../facts/fixtures/accounts-postgres.txt"),
+        "cloudsdk" => include_str!("../../facts/fixtures/accounts-cloudsdk.txt"),
+        _ => include_str!("../../facts/fixtures/accounts-newuser.txt"),
     };
     let mut fake = Fake::new().answer(
         "echo @group; getent group",
         0,
-        include_str!("../facts/fixtures/groups.txt"),
+        include_str!("../../facts/fixtures/groups.txt"),
     );
     for user in [
         "postgres", "cloudsdk", "newuser", "ghost", "auser", "buser", "cuser", "donald", "bad_guy",
@@ -402,12 +402,12 @@ fn packages_host() -> Fake {
         .answer(
             "dpkg --print-architecture",
             0,
-            include_str!("../facts/fixtures/dpkg.txt"),
+            include_str!("../../facts/fixtures/dpkg.txt"),
         )
         .answer(
             "LC_ALL=C apt-cache -q policy",
             0,
-            include_str!("../facts/fixtures/apt-policy.txt"),
+            include_str!("../../facts/fixtures/apt-policy.txt"),
         )
 }
 
@@ -454,7 +454,7 @@ async fn module_run_as_salt_answers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hosts_file_edits_as_salt_answers() {
-    use super::host_file::{Absent, Only, Present};
+    use super::super::host_file::{Absent, Only, Present};
     let dir = tempfile::tempdir().unwrap();
     let hosts = dir.path().join("hosts");
     let before = include_str!("recorded/hosts-before.txt");
@@ -485,7 +485,7 @@ async fn package_repositories_as_salt_answers() {
     let host = Fake::new().answer(
         "for f in /etc/apt/sources.list",
         0,
-        include_str!("../facts/fixtures/apt-sources.txt"),
+        include_str!("../../facts/fixtures/apt-sources.txt"),
     );
     let case = Case::new("repos", &files, Arc::new(host));
     // Debian's own entries are in a deb822 `.sources` file, which Salt
@@ -500,7 +500,7 @@ async fn package_repositories_as_salt_answers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn archives_on_scratch_paths_as_salt_answers() {
-    use super::archive::Extracted;
+    use super::super::archive::Extracted;
     let dir = tempfile::tempdir().unwrap();
     let tar: &[u8] = include_bytes!("recorded/app.tar");
     std::fs::write(dir.path().join("app.tar"), tar).unwrap();
@@ -540,12 +540,12 @@ async fn the_formulas_states_as_salt_answers() {
         .answer(
             "dpkg --print-architecture",
             0,
-            include_str!("../facts/fixtures/dpkg.txt"),
+            include_str!("../../facts/fixtures/dpkg.txt"),
         )
         .answer(
             "LC_ALL=C apt-cache -q policy",
             0,
-            include_str!("../facts/fixtures/apt-policy.txt"),
+            include_str!("../../facts/fixtures/apt-policy.txt"),
         );
     let case = Case::new("formula-states", &files, Arc::new(host));
     compare_test(

@@ -1,4 +1,8 @@
-//! Plans of each state function, from recorded facts (a fake host).
+//! Plans of each state function, from recorded facts (a fake host); the
+//! `file.*` cases and the recorded runs answered as Salt answered them.
+
+mod file_cases;
+mod recorded;
 
 use serde_json::{json, Value};
 
@@ -336,9 +340,8 @@ async fn test_states_fail_and_succeed_on_demand() {
 #[test]
 fn unknown_arguments_are_refused_with_their_key() {
     let c = crate::testing::chunk("file.managed", "name: /x\nusr: root");
-    let err = match super::Registry::states().parse("file.managed", &c.args_node()) {
-        Some(Err(e)) => e,
-        _ => panic!("accepted"),
+    let Some(Err(err)) = super::Registry::states().parse("file.managed", &c.args_node()) else {
+        panic!("accepted")
     };
     assert_eq!(err.unknown.as_ref().unwrap().0, "usr");
     assert_eq!(err.span.to_string(), "test.sls:2:1");
@@ -692,9 +695,8 @@ async fn recurse_nests_what_each_file_and_directory_would_do() {
 #[test]
 fn wrong_values_of_managed_point_at_their_key() {
     let c = crate::testing::chunk("file.managed", "name: /x\ncontents: y\nmode: rw");
-    let err = match super::Registry::states().parse("file.managed", &c.args_node()) {
-        Some(Err(e)) => e,
-        _ => panic!("accepted"),
+    let Some(Err(err)) = super::Registry::states().parse("file.managed", &c.args_node()) else {
+        panic!("accepted")
     };
     assert_eq!(err.span.to_string(), "test.sls:3:1");
     assert_eq!(err.path, "mode");
@@ -702,9 +704,8 @@ fn wrong_values_of_managed_point_at_their_key() {
         "file.managed",
         "name: /x\nsource: salt://t\ntemplate: jinja\nusr: root",
     );
-    let err = match super::Registry::states().parse("file.managed", &c.args_node()) {
-        Some(Err(e)) => e,
-        _ => panic!("accepted"),
+    let Some(Err(err)) = super::Registry::states().parse("file.managed", &c.args_node()) else {
+        panic!("accepted")
     };
     assert_eq!(err.unknown.as_ref().unwrap().0, "usr");
     assert_eq!(err.span.to_string(), "test.sls:4:1");
