@@ -215,19 +215,36 @@ impl Cluster {
     }
 }
 
-#[async_trait]
-impl Reach for Cluster {
-    async fn transport(&self, id: &str) -> Result<Arc<dyn Transport>, String> {
-        let h = self
+impl Cluster {
+    /// Host `id`'s connection, ssh given `seconds` to answer instead of the
+    /// roster's timeout when they are fewer. The first connection to a host
+    /// is the one its run keeps (a failure too).
+    pub(crate) async fn transport_within(
+        &self,
+        id: &str,
+        seconds: Option<u64>,
+    ) -> Result<Arc<dyn Transport>, String> {
+        let mut h = self
             .engine
             .roster
             .hosts
             .iter()
             .find(|h| h.id == id)
+            .cloned()
             .ok_or_else(|| format!("{id} is not in the roster"))?;
+        if let Some(s) = seconds {
+            h.timeout = h.timeout.min(s);
+        }
         self.engine
-            .connect(h)
+            .connect(&h)
             .await
             .map_err(|e| format!("{id}: {e}"))
+    }
+}
+
+#[async_trait]
+impl Reach for Cluster {
+    async fn transport(&self, id: &str) -> Result<Arc<dyn Transport>, String> {
+        self.transport_within(id, None).await
     }
 }

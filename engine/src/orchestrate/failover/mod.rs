@@ -49,6 +49,11 @@ use crate::transport::WriteFile;
 
 pub(super) struct Failover(pub Arc<Cluster>);
 
+/// Seconds a host other than the new writer gets to answer ssh when the
+/// operator said the writer is lost (the roster's `timeout` otherwise; the
+/// `no_other_writer` check still asks its PostgreSQL over every path).
+const LOST_CONNECT: u64 = 3;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct Args {
@@ -87,10 +92,16 @@ impl Delegate for Failover {
 
     async fn delegate(&self, args: &Args, ctx: &Ctx<'_>, test: bool) -> Outcome {
         let others = vec![args.query.clone()];
+        // With writer_lost confirmed, the lost host is asked only to be sure
+        // it is gone: a host on the network answers ssh within
+        // milliseconds, and every second spent waiting on it is a second
+        // the clients wait.
+        let budget = args.writer_lost.then_some(LOST_CONNECT);
         let found = survey(
             &self.0,
             &args.writer,
             &others,
+            budget,
             &args.cluster,
             &args.pgbouncer,
         )

@@ -113,20 +113,22 @@ impl Survey {
     }
 }
 
-/// Read every host at once.
+/// Read every host at once; `others` get `budget` seconds to answer ssh
+/// when it is given.
 pub(super) async fn survey(
     cluster: &Arc<Cluster>,
     writer: &str,
     others: &[String],
+    budget: Option<u64>,
     layout: &Layout,
     bouncer: &Bouncer,
 ) -> Survey {
-    let ids: Vec<String> = std::iter::once(writer.to_string())
-        .chain(others.iter().cloned())
+    let ids: Vec<(String, Option<u64>)> = std::iter::once((writer.to_string(), None))
+        .chain(others.iter().map(|o| (o.clone(), budget)))
         .collect();
-    let nodes = crate::job::in_parallel(ids.into_iter().map(|id| {
+    let nodes = crate::job::in_parallel(ids.into_iter().map(|(id, budget)| {
         let (c, l, b) = (Arc::clone(cluster), layout.clone(), bouncer.clone());
-        async move { node(&c, &id, &l, &b).await }
+        async move { node(&c, &id, budget, &l, &b).await }
     }))
     .await;
     let mut nodes = nodes.into_iter();
@@ -136,13 +138,19 @@ pub(super) async fn survey(
     }
 }
 
-async fn node(cluster: &Cluster, id: &str, layout: &Layout, b: &Bouncer) -> Node {
+async fn node(
+    cluster: &Cluster,
+    id: &str,
+    budget: Option<u64>,
+    layout: &Layout,
+    b: &Bouncer,
+) -> Node {
     let mut n = Node {
         id: id.to_string(),
         address: cluster.address(id),
         ..Node::default()
     };
-    let t: Arc<dyn Transport> = match crate::run::Reach::transport(cluster, id).await {
+    let t: Arc<dyn Transport> = match cluster.transport_within(id, budget).await {
         Ok(t) => t,
         Err(e) => {
             n.unreachable = Some(e);
