@@ -396,6 +396,29 @@ fn the_shipped_tree_serves_debian_plain_pgdata_and_old_layouts() {
         .any(|n| n.contains("standby.signal")));
     assert!(names(&debian, "pgdb1").contains(&"postgres.promoted promote".to_string()));
     assert!(names(&debian, "pgdb1").contains(&"pgbouncer.reloaded pgbouncer_reload".to_string()));
+    // Run order: a standby's PgBouncer is pointed at the writer (and
+    // reloaded) before its server is stopped, rewound or restarted (an old
+    // writer back from a partition still has clients on it); the writer's
+    // after its promotion.
+    let order = t.run_with(&["show", "pgdb*"]);
+    order.code(0);
+    let at = |host: &str, what: &str| -> usize {
+        let text = &order.stdout[order.stdout.find(&format!("{host}:")).expect("the host")..];
+        text.lines()
+            .take_while(|l| l.starts_with(' ') || l.starts_with(&format!("{host}:")))
+            .position(|l| l.contains(&format!(". {what}")))
+            .unwrap_or_else(|| panic!("{host}: no {what} in\n{}", order.stdout))
+    };
+    assert!(
+        at("pgdb2", "pgbouncer.reloaded pgbouncer_reload")
+            < at("pgdb2", "postgres.standby postgresql")
+    );
+    assert!(
+        at("pgdb2", "file.managed pgbouncer_config") < at("pgdb2", "postgres.standby postgresql")
+    );
+    assert!(
+        at("pgdb1", "postgres.promoted promote") < at("pgdb1", "file.managed pgbouncer_config")
+    );
 
     let plain = show(
         r#"{"postgres": {"datadir": "/pg_data/15", "confdir": "/pg_data/15", "bindir": "/usr/pgsql-15/bin"}}"#,

@@ -62,6 +62,9 @@ standby_config:
 
 # Follows the writer, streaming on its timeline: started as it is, or
 # rewound first when it diverged (or re-cloned, only if pillar allows).
+# After this host's PgBouncer points at the writer: a writer that was cut
+# off and came back still has clients on its own PgBouncer, which must
+# reach the new writer, not this server stopped, rewound or read-only.
 postgresql:
   postgres.standby:
     - cluster: {{ pg | json }}
@@ -74,6 +77,7 @@ postgresql:
     - require:
       - file: standby_config
       - file: rewind_settings
+      - sls: pgbouncer
 
 {% else %}
 {% if salt['pillar.get']('failover:promoting') != me %}

@@ -50,8 +50,9 @@ use crate::transport::WriteFile;
 pub(super) struct Failover(pub Arc<Cluster>);
 
 /// Seconds a host other than the new writer gets to answer ssh when the
-/// operator said the writer is lost (the roster's `timeout` otherwise; the
-/// `no_other_writer` check still asks its PostgreSQL over every path).
+/// operator said the writer is lost (the roster's `timeout` otherwise),
+/// a stale master's try and a new connection's together; the
+/// `no_other_writer` check still asks its PostgreSQL over every path.
 const LOST_CONNECT: u64 = 3;
 
 #[derive(Deserialize)]

@@ -48,8 +48,15 @@ pub(crate) struct Ssh {
     connect_timeout: u64,
 }
 
-/// Seconds a master found alive gets to open the agent's channel.
+/// Seconds a master found alive gets at most to open the agent's channel.
 const STALE: u64 = 3;
+
+/// A connect budget of `seconds` shared: what a master found alive gets to
+/// open a channel, and what a new master gets to log in after it failed.
+fn shares(seconds: u64) -> (u64, u64) {
+    let stale = (seconds / 2).clamp(1, STALE);
+    (stale, seconds.saturating_sub(stale).max(1))
+}
 
 /// The agent channel: none yet (or replaced after a timeout), running, or
 /// gone with the connection.
@@ -67,19 +74,24 @@ impl Ssh {
     pub(crate) async fn connect(host: &Host, timeout: u64) -> Result<Ssh, TransportError> {
         let nonce = nonce();
         let connect_timeout = host.timeout.max(1);
+        // A live master opens a channel in milliseconds; one found alive
+        // whose connection died (ssh notices only after its keepalives)
+        // would hold it until then: it gets half the roster's timeout (at
+        // most STALE seconds), and a new master the rest, so that the
+        // roster's timeout bounds the whole connect (a cut-off host given
+        // 3 s is known in 3 s, not 6).
+        let (stale, fresh) = shares(connect_timeout);
+        let mut host = std::borrow::Cow::Borrowed(host);
         let mut attempt = 0;
         loop {
             attempt += 1;
             let started = std::time::Instant::now();
-            let master = Master::open(host).await?;
+            let master = Master::open(&host).await?;
             let opened = started.elapsed();
-            // A live master opens a channel in milliseconds; one found
-            // alive whose connection died (ssh notices only after its
-            // keepalives) would hold it until then: give it little time.
             let wait = if master.created {
                 connect_timeout
             } else {
-                connect_timeout.min(STALE)
+                stale
             };
             match within(wait, Agent::start(&master.session, &nonce)).await {
                 Ok(agent) => {
@@ -101,6 +113,7 @@ impl Ssh {
                 // A master found alive may have died since; make a new one.
                 Err(_) if !master.created && attempt == 1 => {
                     master.discard().await;
+                    host.to_mut().timeout = fresh;
                     continue;
                 }
                 Err(e) => {

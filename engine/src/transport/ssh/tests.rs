@@ -623,3 +623,12 @@ async fn measure(sshd: Sshd) {
     ssh.close().await;
     stop_master(&ssh.master.socket).await;
 }
+
+#[test]
+fn the_roster_timeout_bounds_a_connect_with_a_stale_master() {
+    // (seconds a master found alive gets, seconds a new master gets after)
+    assert_eq!(shares(1), (1, 1));
+    assert_eq!(shares(3), (1, 2));
+    assert_eq!(shares(10), (3, 7));
+    assert_eq!(shares(60), (3, 57));
+}
