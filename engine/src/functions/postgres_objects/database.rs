@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::args::{connected, scalar};
-use super::{absent_unreachable, any_row, changed, quiet, sql, unknown, Gone};
+use super::{any_row, changed, exists, quiet, sql, unknown, Removal};
 use crate::facts::pg_database::Database;
 use crate::facts::pg_session::{ident, literal, Found};
 use crate::functions::{Ctx, Function};
@@ -178,36 +178,18 @@ impl Function for DatabaseAbsent {
         let found = Database::read(ctx.host.transport.as_ref(), &session, name)
             .await
             .map_err(Failure::new)?;
-        let gone = format!("Database {name} is not present, so it cannot be removed");
-        Ok(match found {
-            Found::Absent => Plan::noop(gone),
-            // As Salt: no new connections, the ones there ended, dropped.
-            Found::Present(_) => quiet(
-                changed(name, json!("Absent")),
-                format!("Database {name} is set to be removed"),
-                format!("Database {name} has been removed"),
-                vec![sql(
-                    &session,
-                    format!(
-                        "REVOKE CONNECT ON DATABASE {d} FROM public;\n\
+        // As Salt: no new connections, the ones there ended, dropped.
+        let drop = format!(
+            "REVOKE CONNECT ON DATABASE {d} FROM public;\n\
 SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity WHERE datname = {l} AND pid <> pg_catalog.pg_backend_pid();\n\
 DROP DATABASE {d};\n",
-                        d = ident(name),
-                        l = literal(name)
-                    ),
-                    format!("Database {name} failed to be removed"),
-                )],
-            ),
-            Found::Unreachable(why) => absent_unreachable(
-                &format!("database {name}"),
-                &why,
-                gone,
-                Gone {
-                    what: format!("database {name}"),
-                    probe: Database::command(&session, name),
-                    found: |out| any_row(out, false),
-                },
-            ),
+            d = ident(name),
+            l = literal(name)
+        );
+        let probe = Database::command(&session, name);
+        Ok(Removal::of(&session, "Database", name, drop, probe, |out| {
+            any_row(out, false)
         })
+        .plan(name, exists(found)))
     }
 }

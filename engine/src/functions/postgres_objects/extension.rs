@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::args::{connected, older, scalar};
-use super::{absent_unreachable, changed, quiet, sql, unknown, Gone};
+use super::{changed, quiet, sql, unknown, Removal};
 use crate::facts::pg_extension::Extension;
 use crate::facts::pg_session::{ident, literal, Found};
 use crate::functions::{Ctx, Function};
@@ -146,53 +146,37 @@ impl Function for ExtensionAbsent {
         let found = Extension::read(ctx.host.transport.as_ref(), &session, name)
             .await
             .map_err(Failure::new)?;
-        let gone = format!("Extension {name} is not present, so it cannot be removed");
-        Ok(match found {
-            Found::Present(Extension {
-                installed: Some(_), ..
-            }) => {
-                // Salt's defaults: CASCADE unless told otherwise.
-                let mut drop = String::from("DROP EXTENSION ");
-                if a.if_exists == Some(true) {
-                    drop.push_str("IF EXISTS ");
-                }
-                drop.push_str(&ident(name));
-                if a.cascade != Some(false) {
-                    drop.push_str(" CASCADE");
-                }
-                if a.restrict == Some(true) {
-                    drop.push_str(" RESTRICT");
-                }
-                quiet(
-                    changed(name, json!("Absent")),
-                    format!("Extension {name} is set to be removed"),
-                    format!("Extension {name} has been removed"),
-                    vec![sql(
-                        &session,
-                        drop + ";\n",
-                        format!("Extension {name} failed to be removed"),
-                    )],
-                )
-            }
-            Found::Present(_) | Found::Absent => Plan::noop(gone),
-            Found::Unreachable(why) => absent_unreachable(
-                &format!("extension {name}"),
-                &why,
-                gone,
-                Gone {
-                    what: format!("extension {name}"),
-                    probe: Extension::command(&session, name),
-                    found: |out| {
-                        Extension::parse(out).map(|f| match f {
-                            Found::Present(Extension {
-                                installed: Some(_), ..
-                            }) => Found::Present(()),
-                            Found::Present(_) | Found::Absent => Found::Absent,
-                            Found::Unreachable(w) => Found::Unreachable(w),
-                        })
-                    },
-                },
-            ),
-        })
+        // Salt's defaults: CASCADE unless told otherwise.
+        let mut drop = String::from("DROP EXTENSION ");
+        if a.if_exists == Some(true) {
+            drop.push_str("IF EXISTS ");
+        }
+        drop.push_str(&ident(name));
+        if a.cascade != Some(false) {
+            drop.push_str(" CASCADE");
+        }
+        if a.restrict == Some(true) {
+            drop.push_str(" RESTRICT");
+        }
+        drop.push_str(";\n");
+        let probe = Extension::command(&session, name);
+        Ok(
+            Removal::of(&session, "Extension", name, drop, probe, |out| {
+                Extension::parse(out).map(installed)
+            })
+            .plan(name, installed(found)),
+        )
+    }
+}
+
+/// An extension is there when it is installed (the server may only offer
+/// it).
+fn installed(found: Found<Extension>) -> Found<()> {
+    match found {
+        Found::Present(Extension {
+            installed: Some(_), ..
+        }) => Found::Present(()),
+        Found::Present(_) | Found::Absent => Found::Absent,
+        Found::Unreachable(why) => Found::Unreachable(why),
     }
 }

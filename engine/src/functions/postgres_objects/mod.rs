@@ -74,16 +74,87 @@ fn unknown(comment: String, found: &Found<impl Sized>) -> String {
     }
 }
 
-/// What to do about an object that should be absent while the server
-/// cannot be reached: nothing to remove as far as a test run can tell;
-/// applied, the probe runs again and must find it absent.
-fn absent_unreachable(what: &str, why: &str, done: String, gone: Gone) -> Plan {
-    Plan::change(
-        Changes::new(),
-        format!("PostgreSQL cannot be reached now ({why}): {what} is taken as absent, and checked again when applied"),
-        done,
-        vec![Action::verify(gone, format!("Cannot tell whether {what} is present"))],
-    )
+/// An `*_absent` state's plan, in Salt's words: nothing to do when the
+/// object is absent, its removal when present. While the server cannot
+/// be reached, nothing to remove as far as a test run can tell; applied,
+/// the probe runs again and must find it absent.
+struct Removal<'s> {
+    session: &'s Session,
+    /// The object in lower case (`database app`), for the check.
+    what: String,
+    /// Salt's comments: not there (also the unreachable plan's done), to
+    /// be removed, removed, and when the removal fails.
+    gone: String,
+    would: String,
+    done: String,
+    failed: String,
+    /// The statements that remove it.
+    drop: String,
+    /// The object's probe, and whether its answer finds it.
+    probe: Exec,
+    found: fn(&Output) -> Result<Found<()>, String>,
+}
+
+impl<'s> Removal<'s> {
+    /// Salt's usual words for `{kind} {name}` (`Database app`).
+    fn of(
+        session: &'s Session,
+        kind: &str,
+        name: &str,
+        drop: String,
+        probe: Exec,
+        found: fn(&Output) -> Result<Found<()>, String>,
+    ) -> Removal<'s> {
+        let it = format!("{kind} {name}");
+        Removal {
+            session,
+            what: format!("{} {name}", kind.to_lowercase()),
+            gone: format!("{it} is not present, so it cannot be removed"),
+            would: format!("{it} is set to be removed"),
+            done: format!("{it} has been removed"),
+            failed: format!("{it} failed to be removed"),
+            drop,
+            probe,
+            found,
+        }
+    }
+
+    fn plan(self, name: &str, found: Found<()>) -> Plan {
+        match found {
+            Found::Absent => Plan::noop(self.gone),
+            Found::Present(()) => quiet(
+                changed(name, serde_json::json!("Absent")),
+                self.would,
+                self.done,
+                vec![sql(self.session, self.drop, self.failed)],
+            ),
+            Found::Unreachable(why) => Plan::change(
+                Changes::new(),
+                format!(
+                    "PostgreSQL cannot be reached now ({why}): {} is taken as absent, and checked again when applied",
+                    self.what
+                ),
+                self.gone,
+                vec![Action::verify(
+                    Gone {
+                        what: self.what.clone(),
+                        probe: self.probe,
+                        found: self.found,
+                    },
+                    format!("Cannot tell whether {} is present", self.what),
+                )],
+            ),
+        }
+    }
+}
+
+/// Whether an object was found, whatever was read of it.
+fn exists<T>(found: Found<T>) -> Found<()> {
+    match found {
+        Found::Present(_) => Found::Present(()),
+        Found::Absent => Found::Absent,
+        Found::Unreachable(why) => Found::Unreachable(why),
+    }
 }
 
 /// A check that an object is absent: its probe must find nothing.

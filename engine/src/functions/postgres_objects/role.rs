@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::args::{connected, Encrypted};
-use super::{absent_unreachable, any_row, changed, quiet, sql, unknown, Gone};
+use super::{any_row, changed, exists, quiet, sql, unknown, Removal};
 use crate::facts::pg_role::{flag, set_password, Ask, Password, Role};
 use crate::facts::pg_session::{ident, literal, Found, Secret, Session};
 use crate::functions::{Ctx, Function};
@@ -293,34 +293,17 @@ async fn present(w: Wanted<'_>, session: Session, ctx: &Ctx<'_>) -> Result<Plan,
 }
 
 async fn absent(kind: Kind, name: &str, session: Session, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
-    let word = kind.word();
     let found = Role::read(ctx.host.transport.as_ref(), &session, name, &Ask::default())
         .await
         .map_err(Failure::new)?;
-    let gone = format!("{word} {name} is not present, so it cannot be removed");
-    Ok(match found {
-        Found::Absent => Plan::noop(gone),
-        Found::Present(_) => quiet(
-            changed(name, json!("Absent")),
-            format!("{word} {name} is set to be removed"),
-            format!("{word} {name} has been removed"),
-            vec![sql(
-                &session,
-                format!("DROP ROLE {};\n", ident(name)),
-                format!("{word} {name} failed to be removed"),
-            )],
-        ),
-        Found::Unreachable(why) => absent_unreachable(
-            &format!("{} {name}", kind.lower()),
-            &why,
-            gone,
-            Gone {
-                what: format!("{} {name}", kind.lower()),
-                probe: Role::command(&session, name, &Ask::default()),
-                found: |out| any_row(out, false),
-            },
-        ),
-    })
+    let drop = format!("DROP ROLE {};\n", ident(name));
+    let probe = Role::command(&session, name, &Ask::default());
+    Ok(
+        Removal::of(&session, kind.word(), name, drop, probe, |out| {
+            any_row(out, false)
+        })
+        .plan(name, exists(found)),
+    )
 }
 
 #[async_trait]

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 use super::args::{connected, scalar};
-use super::{absent_unreachable, any_row, changed, quiet, sql, unknown, Gone};
+use super::{any_row, changed, exists, quiet, sql, unknown, Removal};
 use crate::facts::pg_schema::Schema;
 use crate::facts::pg_session::{ident, Found};
 use crate::functions::{Ctx, Function};
@@ -77,30 +77,17 @@ impl Function for SchemaAbsent {
         let found = Schema::read(ctx.host.transport.as_ref(), &session, name)
             .await
             .map_err(Failure::new)?;
-        let gone =
-            format!("Schema {name} is not present in database {db}, so it cannot be removed");
-        Ok(match found {
-            Found::Absent => Plan::noop(gone),
-            Found::Present(_) => quiet(
-                changed(name, json!("Absent")),
-                format!("Schema {name} is set to be removed from database {db}"),
-                format!("Schema {name} has been removed from database {db}"),
-                vec![sql(
-                    &session,
-                    format!("DROP SCHEMA {};\n", ident(name)),
-                    format!("Schema {name} failed to be removed"),
-                )],
-            ),
-            Found::Unreachable(why) => absent_unreachable(
-                &format!("schema {name} of database {db}"),
-                &why,
-                gone,
-                Gone {
-                    what: format!("schema {name} of database {db}"),
-                    probe: Schema::command(&session, name),
-                    found: |out| any_row(out, true),
-                },
-            ),
-        })
+        let drop = format!("DROP SCHEMA {};\n", ident(name));
+        let probe = Schema::command(&session, name);
+        Ok(Removal {
+            what: format!("schema {name} of database {db}"),
+            gone: format!("Schema {name} is not present in database {db}, so it cannot be removed"),
+            would: format!("Schema {name} is set to be removed from database {db}"),
+            done: format!("Schema {name} has been removed from database {db}"),
+            ..Removal::of(&session, "Schema", name, drop, probe, |out| {
+                any_row(out, true)
+            })
+        }
+        .plan(name, exists(found)))
     }
 }

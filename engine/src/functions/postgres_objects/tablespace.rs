@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
 
 use super::args::{connected, scalar};
-use super::{absent_unreachable, any_row, changed, quiet, sql, unknown, Gone};
+use super::{any_row, changed, exists, quiet, sql, unknown, Removal};
 use crate::facts::pg_session::{ident, literal, Found};
 use crate::facts::pg_tablespace::Tablespace;
 use crate::functions::{Ctx, Function};
@@ -160,29 +160,14 @@ impl Function for TablespaceAbsent {
         let found = Tablespace::read(ctx.host.transport.as_ref(), &session, name)
             .await
             .map_err(Failure::new)?;
-        let gone = format!("Tablespace {name} is not present, so it cannot be removed");
-        Ok(match found {
-            Found::Absent => Plan::noop(gone),
-            Found::Present(_) => quiet(
-                changed(name, json!("Absent")),
-                format!("Tablespace {name} is set to be removed"),
-                format!("Tablespace {name} has been removed"),
-                vec![sql(
-                    &session,
-                    format!("DROP TABLESPACE {};\n", ident(name)),
-                    format!("Failed to remove tablespace {name}"),
-                )],
-            ),
-            Found::Unreachable(why) => absent_unreachable(
-                &format!("tablespace {name}"),
-                &why,
-                gone,
-                Gone {
-                    what: format!("tablespace {name}"),
-                    probe: Tablespace::command(&session, name),
-                    found: |out| any_row(out, false),
-                },
-            ),
-        })
+        let drop = format!("DROP TABLESPACE {};\n", ident(name));
+        let probe = Tablespace::command(&session, name);
+        Ok(Removal {
+            failed: format!("Failed to remove tablespace {name}"),
+            ..Removal::of(&session, "Tablespace", name, drop, probe, |out| {
+                any_row(out, false)
+            })
+        }
+        .plan(name, exists(found)))
     }
 }
