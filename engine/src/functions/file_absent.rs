@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::file_common::named;
 use super::{Ctx, Function};
 use crate::plan::{Action, Changes, Failure, Plan};
 use crate::transport::shell::quote;
@@ -35,14 +36,7 @@ impl Function for Absent {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let path = &args.name;
-        if path.is_empty() {
-            return Err(Failure::new("Must provide name to file.absent"));
-        }
-        if !path.starts_with('/') {
-            return Err(Failure::new(format!(
-                "Specified file {path} is not an absolute path"
-            )));
-        }
+        named(path, "file.absent")?;
         if path == "/" {
             return Err(Failure::new("Refusing to make \"/\" absent"));
         }

@@ -11,7 +11,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::file_common::{first_source, read_followed, render_source, str_list, OneOrMany};
+use super::file_common::{first_source, named, read_followed, render_source, str_list, OneOrMany};
 use super::file_regex::{escape, PyRegex, MULTILINE};
 use super::{Ctx, Function};
 use crate::diff;
@@ -185,14 +185,7 @@ impl Function for Append {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let name = &args.name;
-        if name.is_empty() {
-            return Err(Failure::new("Must provide name to file.append"));
-        }
-        if !name.starts_with('/') {
-            return Err(Failure::new(format!(
-                "Specified file {name} is not an absolute path"
-            )));
-        }
+        named(name, "file.append")?;
         let followed = read_followed(ctx, name).await?;
         let (path, current) = (followed.path, followed.fact);
         let text = chunks(

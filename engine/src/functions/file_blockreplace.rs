@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::file_append::chunks;
-use super::file_common::{read_followed, OneOrMany};
+use super::file_common::{named, read_followed, OneOrMany};
 use super::file_regex::PyRegex;
 use super::file_replace::{backup_suffix, Text};
 use super::{Ctx, Function};
@@ -207,14 +207,7 @@ impl Function for BlockReplace {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let name = &args.name;
-        if name.is_empty() {
-            return Err(Failure::new("Must provide name to file.blockreplace"));
-        }
-        if !name.starts_with('/') {
-            return Err(Failure::new(format!(
-                "Specified file {name} is not an absolute path"
-            )));
-        }
+        named(name, "file.blockreplace")?;
         let followed = read_followed(ctx, name).await?;
         if !followed.fact.exists() {
             return Err(Failure::new(format!("{name}: file not found")));

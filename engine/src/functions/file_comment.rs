@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::file_append::search;
-use super::file_common::read_followed;
+use super::file_common::{absolute, read_followed};
 use super::file_regex::PyRegex;
 use super::file_replace::{backup_suffix, Text};
 use super::{Ctx, Function};
@@ -94,11 +94,7 @@ fn comment_lines(
 
 /// The file to edit, or Salt's reason why not.
 async fn text_file(ctx: &Ctx<'_>, name: &str) -> Result<(String, Text, Vec<u8>), Failure> {
-    if !name.starts_with('/') {
-        return Err(Failure::new(format!(
-            "Specified file {name} is not an absolute path"
-        )));
-    }
+    absolute(name)?;
     let followed = read_followed(ctx, name).await?;
     if !followed.fact.exists() {
         return Err(Failure::new(format!("{name}: file not found")));

@@ -59,6 +59,26 @@ pub(super) fn owner_as_asked(
     Arc::new(f)
 }
 
+/// Salt's refusal of a file state's path that is not absolute.
+pub(super) fn absolute(name: &str) -> Result<(), Failure> {
+    if name.starts_with('/') {
+        Ok(())
+    } else {
+        Err(Failure::new(format!(
+            "Specified file {name} is not an absolute path"
+        )))
+    }
+}
+
+/// Salt's refusals of a file state's `name`: none, or not absolute
+/// (`fun`: `file.append`).
+pub(super) fn named(name: &str, fun: &str) -> Result<(), Failure> {
+    if name.is_empty() {
+        return Err(Failure::new(format!("Must provide name to {fun}")));
+    }
+    absolute(name)
+}
+
 /// Python's `os.path.normpath` on a POSIX path.
 pub(super) fn normpath(path: &str) -> String {
     if path.is_empty() {

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::file_common::{dir_mode_for, join, makedirs, missing_owner};
+use super::file_common::{dir_mode_for, join, makedirs, missing_owner, named};
 use super::mode::{name_or_id, Mode};
 use super::{Ctx, Function};
 use crate::facts::paths::dirname;
@@ -55,14 +55,7 @@ impl Function for Copy {
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let mut name = args.name.clone();
         let source = &args.source;
-        if name.is_empty() {
-            return Err(Failure::new("Must provide name to file.copy"));
-        }
-        if !name.starts_with('/') {
-            return Err(Failure::new(format!(
-                "Specified file {name} is not an absolute path"
-            )));
-        }
+        named(&name, "file.copy")?;
         let base = source.rsplit('/').next().unwrap_or(source);
         let into = join(&name, base);
         let paths = vec![

@@ -18,7 +18,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::file_common::{join, makedirs, missing_owner};
+use super::file_common::{absolute, join, makedirs, missing_owner};
 use super::mode::{name_or_id, Mode};
 use super::{Ctx, Function};
 use crate::compile::{ReqKind, Target};
@@ -323,11 +323,7 @@ impl Function for Directory {
         } else {
             missing_owner(&facts, user.as_deref(), group.as_deref())
         };
-        if !name.starts_with('/') {
-            return Err(Failure::new(format!(
-                "Specified file {name} is not an absolute path"
-            )));
-        }
+        absolute(&name)?;
         let here = facts.get(&name);
         let mut before = Vec::new();
         let mut changes = Changes::new();

@@ -22,8 +22,8 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::file_common::{
-    dir_mode_for, first_source, makedirs, missing_owner, owner_as_asked, py_str, read_followed,
-    render_source, str_list, OneOrMany,
+    absolute, dir_mode_for, first_source, makedirs, missing_owner, owner_as_asked, py_str,
+    read_followed, render_source, str_list, OneOrMany,
 };
 use super::mode::{name_or_id, Mode};
 use super::{Ctx, Function};
@@ -407,11 +407,7 @@ impl Function for Managed {
                 "File {name} is not present and is not set for creation"
             )));
         }
-        if !name.starts_with('/') {
-            return Err(Failure::new(format!(
-                "Specified file {name} is not an absolute path"
-            )));
-        }
+        absolute(name)?;
         if current.kind == FileKind::Directory {
             return Err(Failure::new(format!(
                 "Specified target {name} is a directory"

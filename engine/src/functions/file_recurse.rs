@@ -16,7 +16,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use super::file_common::{join, makedirs, missing_owner, OneOrMany};
+use super::file_common::{absolute, join, makedirs, missing_owner, OneOrMany};
 use super::file_directory::Directory;
 use super::file_managed::Managed;
 use super::file_symlink::Symlink;
@@ -281,11 +281,7 @@ impl Function for Recurse {
         };
         let user = args.user.clone().or(args.owner.clone());
         let group = args.group.clone();
-        if !name.starts_with('/') {
-            return Err(Failure::new(format!(
-                "Specified file {name} is not an absolute path"
-            )));
-        }
+        absolute(&name)?;
         // Salt's `_filter_recurse_sources`: salt:// directories that exist.
         let mut sources = Vec::new();
         for s in args.source.list() {

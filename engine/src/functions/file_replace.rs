@@ -11,7 +11,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::file_common::{py_str, read_followed};
+use super::file_common::{named, py_str, read_followed};
 use super::file_regex::{self, escape, PyRegex};
 use super::{Ctx, Function};
 use crate::diff;
@@ -140,14 +140,7 @@ impl Function for Replace {
 
     async fn plan(&self, args: &Args, ctx: &Ctx<'_>) -> Result<Plan, Failure> {
         let name = &args.name;
-        if name.is_empty() {
-            return Err(Failure::new("Must provide name to file.replace"));
-        }
-        if !name.starts_with('/') {
-            return Err(Failure::new(format!(
-                "Specified file {name} is not an absolute path"
-            )));
-        }
+        named(name, "file.replace")?;
         let followed = read_followed(ctx, name).await?;
         let (path, current) = (followed.path.clone(), followed.fact.clone());
         if !current.exists() {
