@@ -62,11 +62,14 @@ standby_config:
 
 # Follows the writer, streaming on its timeline: started as it is, or
 # rewound first when it diverged (or re-cloned, only if pillar allows).
-# After this host's PgBouncer points at the writer: a writer that was cut
-# off and came back still has clients on its own PgBouncer, which must
-# reach the new writer, not this server stopped, rewound or read-only.
+# Last, after this host's PgBouncer points at the writer: a writer that
+# was cut off and came back still has clients on its own PgBouncer, which
+# must reach the new writer, not this server stopped, rewound or
+# read-only. `order`, not a requisite: should PgBouncer fail, a stale
+# primary must still be stopped.
 postgresql:
   postgres.standby:
+    - order: last
     - cluster: {{ pg | json }}
     - upstream: {{ pg.writer }}
     - replication: {{ pg.replication | json }}
@@ -77,7 +80,6 @@ postgresql:
     - require:
       - file: standby_config
       - file: rewind_settings
-      - sls: pgbouncer
 
 {% else %}
 {% if salt['pillar.get']('failover:promoting') != me %}
