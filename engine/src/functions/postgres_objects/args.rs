@@ -114,7 +114,7 @@ macro_rules! connected {
 
         impl $name {
             /// The server, in database `database` (`postgres` if `None`).
-            fn session(&self, database: Option<&str>) -> crate::facts::pg_session::Session {
+            pub(super) fn session(&self, database: Option<&str>) -> crate::facts::pg_session::Session {
                 crate::facts::pg_session::Session::new(
                     self.user.as_deref(),
                     self.db_user.as_deref(),
@@ -129,6 +129,16 @@ macro_rules! connected {
 }
 
 pub(crate) use connected;
+
+connected! {
+    /// `postgres_user`, `postgres_group`, `postgres_database` and
+    /// `postgres_tablespace` absent: the object's name, and where to connect.
+    pub struct AbsentArgs {
+        pub name: String,
+        #[serde(default, deserialize_with = "super::args::scalar")]
+        pub maintenance_db: Option<String>,
+    }
+}
 
 /// Python's `LooseVersion(a) < LooseVersion(b)`, as Salt compares an
 /// extension's versions: runs of digits compare as numbers, runs of

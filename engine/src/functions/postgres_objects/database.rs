@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use serde_json::json;
 
-use super::args::{connected, scalar};
+use super::args::{connected, scalar, AbsentArgs};
 use super::{any_row, changed, exists, quiet, sql, unknown, Removal};
 use crate::facts::pg_database::Database;
 use crate::facts::pg_session::{ident, literal, Found};
@@ -33,14 +33,6 @@ connected! {
         pub owner_recurse: bool,
         #[serde(default, deserialize_with = "scalar")]
         pub template: Option<String>,
-        #[serde(default, deserialize_with = "scalar")]
-        pub maintenance_db: Option<String>,
-    }
-}
-
-connected! {
-    pub struct AbsentArgs {
-        pub name: String,
         #[serde(default, deserialize_with = "scalar")]
         pub maintenance_db: Option<String>,
     }

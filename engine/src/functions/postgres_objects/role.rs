@@ -11,7 +11,7 @@
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::args::{connected, Encrypted};
+use super::args::{connected, AbsentArgs, Encrypted};
 use super::{any_row, changed, exists, quiet, sql, unknown, Removal};
 use crate::facts::pg_role::{flag, set_password, Ask, Password, Role};
 use crate::facts::pg_session::{ident, literal, Found, Secret, Session};
@@ -78,14 +78,6 @@ connected! {
         pub refresh_password: Option<bool>,
         #[serde(default, deserialize_with = "super::args::groups")]
         pub groups: Option<Vec<String>>,
-        #[serde(default, deserialize_with = "super::args::scalar")]
-        pub maintenance_db: Option<String>,
-    }
-}
-
-connected! {
-    pub struct AbsentArgs {
-        pub name: String,
         #[serde(default, deserialize_with = "super::args::scalar")]
         pub maintenance_db: Option<String>,
     }

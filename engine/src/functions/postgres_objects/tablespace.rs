@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use indexmap::IndexMap;
 use serde_json::{json, Map, Value};
 
-use super::args::{connected, scalar};
+use super::args::{connected, scalar, AbsentArgs};
 use super::{any_row, changed, exists, quiet, sql, unknown, Removal};
 use crate::facts::pg_session::{ident, literal, Found};
 use crate::facts::pg_tablespace::Tablespace;
@@ -24,14 +24,6 @@ connected! {
         pub options: Option<IndexMap<String, Value>>,
         #[serde(default, deserialize_with = "scalar")]
         pub owner: Option<String>,
-        #[serde(default, deserialize_with = "scalar")]
-        pub maintenance_db: Option<String>,
-    }
-}
-
-connected! {
-    pub struct AbsentArgs {
-        pub name: String,
         #[serde(default, deserialize_with = "scalar")]
         pub maintenance_db: Option<String>,
     }
