@@ -7,9 +7,17 @@ mod recorded;
 use serde_json::{json, Value};
 
 use crate::compile::Signatures;
-use crate::plan::Action;
+use crate::plan::{Action, Plan};
 use crate::testing::{fixture, plan, watch};
 use crate::transport::fake::Fake;
+
+/// The one file a plan writes (and nothing else).
+fn only_write(p: &Plan) -> &crate::transport::WriteFile {
+    let [Action::Write { file, .. }] = p.actions.as_slice() else {
+        panic!("{p:?}")
+    };
+    file
+}
 
 fn test_comment(path: &str) -> String {
     format!("The file {path} is set to be changed\nNote: No changes made, actual changes may\nbe different due to other states.")
@@ -36,9 +44,7 @@ async fn managed_new_file_from_contents() {
         serde_json::Value::Object(p.applied.clone().unwrap()),
         json!({"diff": "New file", "user": "postgres", "mode": "0640"})
     );
-    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
-        panic!("{p:?}")
-    };
+    let w = only_write(&p);
     assert_eq!(w.content, b"hello\n");
     assert_eq!((w.mode, w.user.as_deref()), (Some(0o640), Some("postgres")));
     // Planning read the host and changed nothing on it.
@@ -116,9 +122,7 @@ async fn managed_renders_templates_with_context_over_defaults() {
     )
     .await
     .unwrap();
-    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
-        panic!("{p:?}")
-    };
+    let w = only_write(&p);
     assert_eq!(
         String::from_utf8_lossy(&w.content),
         "port = 6432\nhost = b\nwho = d\n"
@@ -375,9 +379,7 @@ async fn managed_takes_the_first_source_the_tree_has() {
     )
     .await
     .unwrap();
-    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
-        panic!("{p:?}")
-    };
+    let w = only_write(&p);
     assert_eq!(w.content, b"debian\n");
     let err = plan(
         &fx,
@@ -407,9 +409,7 @@ async fn managed_passes_unknown_keywords_to_its_template() {
     )
     .await
     .unwrap();
-    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
-        panic!("{p:?}")
-    };
+    let w = only_write(&p);
     assert_eq!(
         String::from_utf8_lossy(&w.content),
         "0.0.0.0 /etc/t 0640 1\n"
@@ -483,9 +483,7 @@ async fn managed_reads_contents_from_pillar() {
     )
     .await
     .unwrap();
-    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
-        panic!("{p:?}")
-    };
+    let w = only_write(&p);
     assert_eq!(w.content, b"6432\n");
     let err = plan(&fx, "file.managed", "name: /etc/x\ncontents_pillar: a:b")
         .await
@@ -597,9 +595,7 @@ async fn line_editors_plan_a_backup_and_a_write() {
     )
     .await
     .unwrap();
-    let [Action::Write { file: w, .. }] = p.actions.as_slice() else {
-        panic!("{p:?}")
-    };
+    let w = only_write(&p);
     assert_eq!(
         String::from_utf8_lossy(&w.content),
         format!("{conf}a = b\n")
