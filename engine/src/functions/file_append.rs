@@ -38,9 +38,9 @@ pub(super) struct Args {
     pub defaults: Option<Map<String, Value>>,
     #[serde(default)]
     pub context: Option<Map<String, Value>>,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::functions::yes")]
     pub ignore_whitespace: bool,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::functions::yes")]
     pub show_changes: bool,
     /// Accepted for Salt compatibility; a `salt://` source needs no hash.
     #[serde(default)]
@@ -49,10 +49,6 @@ pub(super) struct Args {
     #[serde(default)]
     #[allow(dead_code)]
     pub source_hashes: Option<IgnoredAny>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 fn jinja() -> Option<String> {

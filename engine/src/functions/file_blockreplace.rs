@@ -54,7 +54,7 @@ pub(super) struct Args {
     pub insert_after_match: Option<String>,
     #[serde(default = "bak")]
     pub backup: Value,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::functions::yes")]
     pub show_changes: bool,
     #[serde(default)]
     pub append_newline: Option<bool>,
@@ -81,10 +81,6 @@ fn jinja() -> Option<String> {
 
 fn bak() -> Value {
     json!(".bak")
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// Where the block goes when the markers are not in the file.

@@ -71,7 +71,7 @@ pub(super) struct Args {
     /// Move what is in the way there instead.
     #[serde(default)]
     pub backupname: Option<String>,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::functions::yes")]
     pub allow_symlink: bool,
     /// Leave the directory's own owner and mode alone.
     #[serde(default)]
@@ -92,10 +92,6 @@ pub(super) struct Args {
     #[serde(default)]
     #[allow(dead_code)]
     pub win_perms_reset: Option<IgnoredAny>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// The command that sets owner, group and mode on `path` (those asked).

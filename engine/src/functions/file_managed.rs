@@ -107,9 +107,9 @@ managed_args! {
     #[serde(default)] contents: Option<Value>,
     #[serde(default)] contents_pillar: Option<OneOrMany>,
     #[serde(default)] contents_grains: Option<OneOrMany>,
-    #[serde(default = "yes")] contents_newline: bool,
+    #[serde(default = "crate::functions::yes")] contents_newline: bool,
     #[serde(default = "colon")] contents_delimiter: String,
-    #[serde(default = "yes")] allow_empty: bool,
+    #[serde(default = "crate::functions::yes")] allow_empty: bool,
     #[serde(default)] template: Option<String>,
     #[serde(default)] context: Option<Map<String, Value>>,
     #[serde(default)] defaults: Option<Map<String, Value>>,
@@ -119,15 +119,15 @@ managed_args! {
     #[serde(default)] mode: Option<ModeArg>,
     #[serde(default)] makedirs: bool,
     #[serde(default)] dir_mode: Option<Mode>,
-    #[serde(default = "yes")] replace: bool,
-    #[serde(default = "yes")] show_changes: bool,
+    #[serde(default = "crate::functions::yes")] replace: bool,
+    #[serde(default = "crate::functions::yes")] show_changes: bool,
     #[serde(default)] show_diff: Option<bool>,
-    #[serde(default = "yes")] create: bool,
+    #[serde(default = "crate::functions::yes")] create: bool,
     #[serde(default)] backup: Option<Value>,
     #[serde(default)] check_cmd: Option<String>,
     #[serde(default)] tmp_dir: Option<String>,
     #[serde(default)] tmp_ext: Option<String>,
-    #[serde(default = "yes")] follow_symlinks: bool,
+    #[serde(default = "crate::functions::yes")] follow_symlinks: bool,
     #[serde(default)] new_file_diff: bool,
     #[serde(default)] encoding: Option<String>,
     #[serde(default)] source_hash: Option<IgnoredAny>,
@@ -162,10 +162,6 @@ impl<'de> Deserialize<'de> for Args {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Args, D::Error> {
         Args::try_from(Raw::deserialize(d)?).map_err(de::Error::custom)
     }
-}
-
-fn yes() -> bool {
-    true
 }
 
 fn colon() -> String {

@@ -58,7 +58,7 @@ pub(super) struct Args {
     pub context: Option<Map<String, Value>>,
     #[serde(default)]
     pub defaults: Option<Map<String, Value>>,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::functions::yes")]
     pub replace: bool,
     #[serde(default)]
     pub include_empty: bool,
@@ -96,10 +96,6 @@ pub(super) struct Args {
     #[serde(default)]
     #[allow(dead_code)]
     pub win_inheritance: Option<IgnoredAny>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// What a source directory holds, as Salt's file server lists it:

@@ -39,7 +39,7 @@ pub(super) struct Args {
     pub not_found_content: Option<Value>,
     #[serde(default = "bak")]
     pub backup: Value,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::functions::yes")]
     pub show_changes: bool,
     #[serde(default)]
     pub ignore_if_missing: bool,
@@ -60,10 +60,6 @@ fn multiline() -> Value {
 
 fn bak() -> Value {
     json!(".bak")
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// The backup suffix Salt's `backup` argument names, if any (`false`,

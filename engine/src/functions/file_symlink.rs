@@ -49,7 +49,7 @@ pub(super) struct Args {
     /// Take the user and group that are not given from the existing link.
     #[serde(default)]
     pub inherit_user_and_group: bool,
-    #[serde(default = "yes")]
+    #[serde(default = "crate::functions::yes")]
     pub follow_symlinks: bool,
     /// Accepted as Salt accepts them; they change nothing on Linux.
     #[serde(default)]
@@ -67,10 +67,6 @@ pub(super) struct Args {
     #[serde(default)]
     #[allow(dead_code)]
     pub win_inheritance: Option<IgnoredAny>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// `backupname` as Salt resolves it: absolute, or a bare name beside the link.

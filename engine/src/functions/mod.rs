@@ -143,6 +143,12 @@ impl Entry {
     }
 }
 
+/// `#[serde(default = "crate::functions::yes")]`: an argument Salt takes
+/// as true when it is not given.
+pub(crate) fn yes() -> bool {
+    true
+}
+
 /// The chunk's parsed arguments, as the function's own type. Compiling
 /// parsed them with this function, so any other type is a bug.
 pub(crate) fn args<A: 'static>(chunk: &Chunk) -> Result<&A, Failure> {

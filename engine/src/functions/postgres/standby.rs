@@ -61,7 +61,7 @@ pub(crate) struct Args {
     pub replication: Replication,
     /// pg_rewind a diverged cluster (it needs `wal_log_hints` or data
     /// checksums, set before the divergence).
-    #[serde(default = "yes")]
+    #[serde(default = "crate::functions::yes")]
     pub rewind: bool,
     /// Replace a cluster that cannot be rewound by a fresh copy of the
     /// writer (pg_basebackup): its data is thrown away.
@@ -74,10 +74,6 @@ pub(crate) struct Args {
     /// will have been stopped by then (a test run sees it before).
     #[serde(default)]
     pub demoting: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 fn thirty() -> u64 {
